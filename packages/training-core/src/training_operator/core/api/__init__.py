@@ -1,0 +1,1 @@
+"""Wire models shared by every job kind: pydantic at the boundary, camelCase only on the wire."""

@@ -1,0 +1,111 @@
+"""What the engine sees of a job's children: slim, frozen records built by the adapter's index.
+
+Only what some rule reads is kept (phase, exit codes, restart counts, owner, the operator's labels), so the
+index stays small for tens of thousands of pods and the engine never touches a full pod dict. Objects that
+exist once per job (launcher Job, ConfigMap, Secret, HPA, PodGroup) are kept whole in `ObjectRecord.body`
+(Secret values stripped), because their contents are compared with what the job wants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRecord:
+    """One container's status, as far as restart, failure and abnormal-pod rules need it."""
+
+    name: str
+    restart_count: int = 0
+    exit_code: int | None = None
+    terminated_reason: str = ""
+    terminated_message: str = ""
+    waiting_reason: str = ""
+    waiting_message: str = ""
+    running: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PodConditionRecord:
+    """A pod condition (type, status, reason, message, lastTransitionTime)."""
+
+    type: str
+    status: str
+    reason: str = ""
+    message: str = ""
+    last_transition_time: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PodRecord:
+    """A pod the job may own."""
+
+    name: str
+    uid: str = ""
+    owner_uid: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    phase: str = "Pending"
+    deleting: bool = False
+    reason: str = ""
+    message: str = ""
+    containers: tuple[ContainerRecord, ...] = ()
+    init_containers: tuple[ContainerRecord, ...] = ()
+    conditions: tuple[PodConditionRecord, ...] = ()
+    creation_timestamp: str = ""
+    resource_version: str = ""
+
+    @property
+    def ready(self) -> bool:
+        """The pod's Ready condition is True."""
+        return any(c.type == "Ready" and c.status == "True" for c in self.conditions)
+
+    def container(self, name: str) -> ContainerRecord | None:
+        """The status of the named container, if the kubelet reported one."""
+        return next((c for c in self.containers if c.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRecord:
+    """A service the job may own."""
+
+    name: str
+    uid: str = ""
+    owner_uid: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    deleting: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRecord:
+    """Any other child (batch Job, ConfigMap, Secret, HPA, PodGroup), kept whole because it is one per job."""
+
+    api_version: str
+    kind: str
+    name: str
+    uid: str = ""
+    owner_uid: str = ""
+    deleting: bool = False
+    body: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything that exists for one job, as the index saw it when the reconcile started."""
+
+    pods: tuple[PodRecord, ...] = ()
+    services: tuple[ServiceRecord, ...] = ()
+    objects: tuple[ObjectRecord, ...] = ()
+
+    def object(self, kind: str, name: str) -> ObjectRecord | None:
+        """The child of this kind and name, if one exists."""
+        return next((o for o in self.objects if o.kind == kind and o.name == name), None)
+
+    def owned_pods(self, owner_uid: str) -> tuple[PodRecord, ...]:
+        """Pods whose controller is `owner_uid` (others are never counted or deleted)."""
+        return tuple(p for p in self.pods if p.owner_uid == owner_uid)
+
+    def owned_services(self, owner_uid: str) -> tuple[ServiceRecord, ...]:
+        """Services whose controller is `owner_uid`."""
+        return tuple(s for s in self.services if s.owner_uid == owner_uid)

@@ -1,0 +1,92 @@
+"""A plan: the engine's whole answer for one reconcile, as data the adapter turns into API calls.
+
+Order of execution in the adapter: deletes, creates, updates, then the status write (only when `status` is
+not None), then the job deletion (TTL), events and metrics. If any write fails the adapter stops, skips the
+status write and retries the job with back-off: a later reconcile re-plans from what then exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """Create this object (a complete body with apiVersion, kind, metadata.name and namespace)."""
+
+    body: Mapping[str, Any]
+
+    @property
+    def kind(self) -> str:
+        """The object's kind, e.g. `Pod`."""
+        return str(self.body["kind"])
+
+    @property
+    def name(self) -> str:
+        """The object's deterministic name: a repeated create is a 409, never a duplicate."""
+        return str(self.body["metadata"]["name"])
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """Merge-patch an existing child so it matches what the job wants (ConfigMap data, HPA, PodGroup)."""
+
+    api_version: str
+    kind: str
+    name: str
+    patch: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """Delete this child; `uid` is a precondition so a newer object of the same name is never hit."""
+
+    api_version: str
+    kind: str
+    name: str
+    uid: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A Kubernetes event to record on the job object."""
+
+    type: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricIncrement:
+    """A counter to increment (upstream metric names, common.md §17)."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything one reconcile decided."""
+
+    creates: tuple[Create, ...] = ()
+    updates: tuple[Update, ...] = ()
+    deletes: tuple[Delete, ...] = ()
+    status: Mapping[str, Any] | None = None
+    events: tuple[Event, ...] = ()
+    metrics: tuple[MetricIncrement, ...] = ()
+    requeue_after: float | None = None
+    delete_job: bool = False
+    error: str | None = None
+
+    @property
+    def writes(self) -> int:
+        """How many API writes carrying out this plan costs (events not counted)."""
+        status_write = 0 if self.status is None else 1
+        return len(self.creates) + len(self.updates) + len(self.deletes) + status_write + int(self.delete_job)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to write: the job is exactly as it should be."""
+        return self.writes == 0

@@ -1,0 +1,258 @@
+"""The base of Kubeflow's v1 kinds (TF, PyTorch, MXNet, XGBoost): one shared engine, a few framework hooks.
+
+Parsing, the common defaults (common.md §2) and the common admission rules (common.md §3) live here once;
+a framework subclass supplies its `KindInfo`, model, pod additions (`replica_pod`), master-role rule and
+status rule (`update_status`), and optionally extra defaults, extra rules and extra children.
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+
+from training_operator.core.api.common import (
+    ALLOWED_MANAGED_BY,
+    CleanPodPolicy,
+    ReplicaSpec,
+    RunPolicy,
+)
+from training_operator.core.api.job import JobModel
+from training_operator.core.api.problems import (
+    DNS1035_LABEL_MAX,
+    FieldProblem,
+    ProblemKind,
+    from_validation_error,
+    job_name_problems,
+)
+from training_operator.core.engine.draft import StatusDraft
+from training_operator.core.engine.observed import Snapshot
+from training_operator.core.engine.plan import Plan
+from training_operator.core.errors import InvalidJob
+from training_operator.core.framework import EngineOptions, KindInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaRef:
+    """One pod slot of a job: canonical replica type (`Worker`) and index."""
+
+    replica_type: str
+    index: int
+
+    @property
+    def rt(self) -> str:
+        """The lower-case replica type used in names and labels (`worker`)."""
+        return self.replica_type.lower()
+
+
+class ReplicatedFramework(ABC):
+    """A v1 kind run by the common engine; subclasses fill in the hooks below."""
+
+    kind: ClassVar[KindInfo]
+    model: ClassVar[type[JobModel]]
+    #: reject replica types outside `kind.replica_types` at admission (PyTorch, XGBoost; not TF, not MXNet)
+    restrict_replica_types: ClassVar[bool] = False
+    #: write `replicaStatuses[*].selector` for the scale subresource (PyTorch)
+    writes_selector: ClassVar[bool] = False
+
+    # --- parsing, defaulting, validation ---------------------------------------------------------------
+
+    def parse(self, body: Mapping[str, Any]) -> JobModel:
+        """A typed job; every schema problem is reported with its wire path."""
+        if body.get("kind") not in (None, self.kind.kind):
+            allowed = (self.kind.kind,)
+            raise InvalidJob(
+                [FieldProblem("kind", ProblemKind.UNSUPPORTED, value=body.get("kind"), allowed=allowed)]
+            )
+        try:
+            return self.model.model_validate(dict(body))
+        except ValidationError as error:
+            raise InvalidJob(from_validation_error(error)) from None
+
+    def default(self, job: JobModel) -> JobModel:
+        """Common defaults (common.md §2.2) then the kind's own; applied to a copy, never written back."""
+        run_policy = job.run_policy
+        if job.spec.run_policy is None or run_policy.clean_pod_policy is None:
+            job = job.with_run_policy(run_policy.model_copy(update={"clean_pod_policy": CleanPodPolicy.NONE}))
+        specs = _normalised_keys(job.replica_specs(), self.kind.normalised_types)
+        specs = {key: self._default_replica(spec) for key, spec in specs.items()}
+        job = job.with_spec(job.spec.with_replica_specs(specs))
+        return self.default_extras(job)
+
+    def _default_replica(self, spec: ReplicaSpec | None) -> ReplicaSpec | None:
+        if spec is None:
+            return None
+        update: dict[str, Any] = {}
+        if spec.replicas is None:
+            update["replicas"] = 1
+        if not spec.restart_policy:
+            update["restart_policy"] = self.kind.default_restart_policy
+        template = _with_default_port(spec.template, self.kind)
+        if template is not spec.template:
+            update["template"] = template
+        return spec.model_copy(update=update) if update else spec
+
+    def problems(self, job: JobModel, *, old: JobModel | None = None) -> list[FieldProblem]:
+        """Every admission rule (common.md §3) on the raw job, plus the kind's own."""
+        found = job_name_problems(job.name)
+        found += managed_by_problems(job.run_policy, None if old is None else old.run_policy)
+        found += self._replica_problems(job)
+        found += self.derived_name_problems(job)
+        found += list(self.kind_problems(job, old=old))
+        return found
+
+    def _replica_problems(self, job: JobModel) -> list[FieldProblem]:
+        key = self.kind.replica_map_key
+        specs = job.replica_specs()
+        if getattr(job.spec, type(job.spec).replica_map_field, None) is None:
+            return [FieldProblem(f"spec.{key}", ProblemKind.REQUIRED, "must be required")]
+        found = _case_duplicate_problems(specs, key)
+        for replica_type, spec in specs.items():
+            path = f"spec.{key}[{replica_type}]"
+            if self.restrict_replica_types and replica_type not in self.kind.replica_types:
+                allowed = self.kind.replica_types
+                found.append(FieldProblem(path, ProblemKind.UNSUPPORTED, value=replica_type, allowed=allowed))
+            if spec is None:
+                found.append(FieldProblem(path, ProblemKind.REQUIRED, "must be specified"))
+                continue
+            found += container_problems(spec.template, f"{path}.template.spec", self.kind.default_container)
+        return found
+
+    def derived_name_problems(self, job: JobModel) -> list[FieldProblem]:
+        """Reject a name whose pod/service names would exceed 63 characters.
+
+        A deliberate fix: upstream admits such jobs and then retries `FailedCreateService` forever
+        (docs/differences-from-kubeflow.md).
+        """
+        longest = ""
+        for replica_type, spec in job.replica_specs().items():
+            count = 1 if spec is None or spec.replicas is None else spec.replicas
+            candidate = f"{job.name}-{replica_type.lower()}-{max(count - 1, 0)}"
+            longest = max(longest, candidate, key=len)
+        if len(longest) <= DNS1035_LABEL_MAX:
+            return []
+        room = len(job.name) - (len(longest) - DNS1035_LABEL_MAX)
+        detail = (
+            f"derived pod and service name {longest!r} must be no more than {DNS1035_LABEL_MAX} characters; "
+            f"shorten the job name to at most {max(room, 1)} characters"
+        )
+        return [FieldProblem("metadata.name", ProblemKind.INVALID, detail, job.name)]
+
+    # --- hooks ---------------------------------------------------------------------------------------
+
+    def default_extras(self, job: JobModel) -> JobModel:
+        """The kind's own defaults (TF successPolicy, PyTorch elastic/nproc, ...)."""
+        return job
+
+    def kind_problems(self, job: JobModel, *, old: JobModel | None = None) -> Sequence[FieldProblem]:
+        """The kind's own admission rules (common.md §3.3)."""
+        return ()
+
+    @abstractmethod
+    def is_master_role(self, job: JobModel, replica_type: str, index: int) -> bool:
+        """Whether this pod gets `training.kubeflow.org/job-role=master`."""
+
+    def replica_pod(
+        self, job: JobModel, replica: ReplicaRef, pod: dict[str, Any], *, options: EngineOptions
+    ) -> dict[str, Any]:
+        """The framework's additions to one pod (env, init containers); `pod` is a private deep copy.
+
+        Raise `ReconcileError` when the pod cannot be built (for example a port that is not declared).
+        """
+        return pod
+
+    @abstractmethod
+    def update_status(self, job: JobModel, draft: StatusDraft) -> None:
+        """The framework's Running / Succeeded / Failed / Restarting rule (common.md §9)."""
+
+    def extra_children(
+        self, job: JobModel, observed: Snapshot, *, options: EngineOptions
+    ) -> Sequence[Mapping[str, Any]]:
+        """Objects besides pods and services this job should have right now (PyTorch's HPA)."""
+        return ()
+
+    # --- the engine ----------------------------------------------------------------------------------
+
+    def plan(self, job: JobModel, observed: Snapshot, *, now: datetime, options: EngineOptions) -> Plan:
+        """The common engine (common.md §4.4–§14) with this framework's hooks."""
+        from training_operator.core.engine import planner  # planner imports this module
+
+        return planner.plan(job, self, observed, now=now, options=options)
+
+
+def managed_by_problems(new: RunPolicy, old: RunPolicy | None) -> list[FieldProblem]:
+    """V2 (allowed values) and V3 (immutable on update) for `spec.runPolicy.managedBy`."""
+    path = "spec.runPolicy.managedBy"
+    found = []
+    if new.managed_by is not None and new.managed_by not in ALLOWED_MANAGED_BY:
+        allowed = ALLOWED_MANAGED_BY
+        found.append(FieldProblem(path, ProblemKind.UNSUPPORTED, value=new.managed_by, allowed=allowed))
+    if old is not None and old.managed_by != new.managed_by:
+        found.append(FieldProblem(path, ProblemKind.INVALID, "field is immutable", new.managed_by))
+    return found
+
+
+def container_problems(template: Mapping[str, Any], path: str, default_container: str) -> list[FieldProblem]:
+    """V5–V7: containers present, each with an image, one named after the kind's default container."""
+    spec = template.get("spec") or {}
+    containers = spec.get("containers") or []
+    found = []
+    if not containers:
+        found.append(FieldProblem(f"{path}.containers", ProblemKind.REQUIRED, "must be specified"))
+    for i, container in enumerate(containers):
+        if not (container or {}).get("image"):
+            image_path = f"{path}.containers[{i}].image"
+            found.append(FieldProblem(image_path, ProblemKind.REQUIRED, "must be required"))
+    if not any((c or {}).get("name") == default_container for c in containers):
+        detail = f"must have at least one container with name {default_container}"
+        found.append(FieldProblem(f"{path}.containers", ProblemKind.REQUIRED, detail))
+    return found
+
+
+def _case_duplicate_problems(specs: Mapping[str, Any], key: str) -> list[FieldProblem]:
+    """Two keys that differ only in case would silently overwrite each other when normalised: reject."""
+    seen: dict[str, str] = {}
+    found = []
+    for replica_type in specs:
+        first = seen.setdefault(replica_type.lower(), replica_type)
+        if first != replica_type:
+            detail = f"replica type {replica_type!r} differs from {first!r} only in case; keep one of them"
+            path = f"spec.{key}[{replica_type}]"
+            found.append(FieldProblem(path, ProblemKind.DUPLICATE, detail, replica_type))
+    return found
+
+
+def _normalised_keys(
+    specs: Mapping[str, ReplicaSpec | None], canonical: Sequence[str]
+) -> dict[str, ReplicaSpec | None]:
+    """Move `worker`/`WORKER` to `Worker` (common.md §2.2 step 2): at most one key per canonical type."""
+    result = dict(specs)
+    for name in canonical:
+        if name in result:
+            continue
+        match = next((k for k in result if k.lower() == name.lower()), None)
+        if match is not None:
+            result[name] = result.pop(match)
+    return result
+
+
+def _with_default_port(template: Mapping[str, Any], kind: KindInfo) -> dict[str, Any]:
+    """Append the kind's default port to its target container unless one has that name (§2.2 step 4)."""
+    if kind.default_port_name is None or kind.default_port is None:
+        return dict(template)
+    containers = (template.get("spec") or {}).get("containers") or []
+    if not containers:
+        return dict(template)
+    target = next((i for i, c in enumerate(containers) if (c or {}).get("name") == kind.default_container), 0)
+    ports = containers[target].get("ports") or []
+    if any(p.get("name") == kind.default_port_name for p in ports):
+        return dict(template)
+    patched = copy.deepcopy(dict(template))
+    container = patched["spec"]["containers"][target]
+    container["ports"] = [*ports, {"name": kind.default_port_name, "containerPort": kind.default_port}]
+    return patched

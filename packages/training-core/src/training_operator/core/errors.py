@@ -1,0 +1,46 @@
+"""The exceptions training-operator raises, as one tree so callers can catch at the level they need.
+
+TrainingOperatorError
+├── InvalidJob            a job body breaks the schema or a validation rule (carries FieldProblems)
+├── UnknownScheme         --enable-scheme names a framework that is not installed
+└── FrameworkLoadError    an installed entry point does not provide a usable Framework
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from training_operator.core.api.problems import FieldProblem, aggregate
+
+
+class TrainingOperatorError(Exception):
+    """Base of every error raised on purpose by training-operator."""
+
+
+class InvalidJob(TrainingOperatorError):
+    """A job that cannot be accepted; the message names each field and what is allowed."""
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(aggregate(self.problems))
+
+
+class UnknownScheme(TrainingOperatorError):
+    """An `--enable-scheme` value no installed framework serves."""
+
+    def __init__(self, missing: Sequence[str], *, installed: Sequence[str]) -> None:
+        self.missing = tuple(missing)
+        self.installed = tuple(installed)
+        hint = ", ".join(self.installed) or "none"
+        extras = ",".join(sorted({_EXTRA.get(m, m) for m in self.missing}))
+        super().__init__(
+            f"scheme {', '.join(self.missing)} is not supported: installed frameworks are {hint}; "
+            f"install it with: pip install 'training-operator[{extras}]'"
+        )
+
+
+class FrameworkLoadError(TrainingOperatorError):
+    """An entry point that does not name a usable Framework object."""
+
+
+_EXTRA = {"tfjob": "tf", "pytorchjob": "pytorch", "mxjob": "mxnet", "xgboostjob": "xgboost", "mpijob": "mpi"}
