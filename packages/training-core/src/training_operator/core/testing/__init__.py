@@ -1,0 +1,1 @@
+"""Public helpers for every package's tests: builders, a demo kind, plan application."""
