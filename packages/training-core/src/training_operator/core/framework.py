@@ -9,7 +9,7 @@ v2beta1) implements `plan` itself from core's building blocks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -80,6 +80,9 @@ class EngineOptions:
     pytorch_init_container_template: Mapping[str, Any] | None = None
     priority_classes: Mapping[str, int] = field(default_factory=dict)
     gang_retry_seconds: float = 2.0
+    #: makes one SSH key pair `(private PEM, public OpenSSH line)` for a job that needs one (MPIJob);
+    #: None means the framework's own real generator. Injected so `plan` stays pure and testable.
+    key_factory: Callable[[], tuple[bytes, bytes]] | None = None
 
     @property
     def gang_scheduling(self) -> str | None:

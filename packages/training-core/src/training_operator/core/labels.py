@@ -18,3 +18,9 @@ VOLCANO_TASK_SPEC = "volcano.sh/task-spec"
 SCHEDULER_PLUGINS_POD_GROUP = "scheduling.x-k8s.io/pod-group"
 
 OPERATOR_PREFIX = "training.kubeflow.org/"
+
+# MPIJob v2beta1 (mpi.md §6, §15)
+APP = "app"
+JOB_ROLE_LAUNCHER = "launcher"
+JOB_ROLE_WORKER = "worker"
+VOLCANO_QUEUE_NAME = "scheduling.volcano.sh/queue-name"

@@ -75,6 +75,10 @@ class ServiceRecord:
     owner_uid: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     deleting: bool = False
+    #: `spec.selector` / `spec.publishNotReadyAddresses`; None when the index did not record them, so a
+    #: rule that reconciles them (MPI's headless Service, mpi.md §8.1) knows not to compare
+    selector: Mapping[str, str] | None = None
+    publish_not_ready_addresses: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

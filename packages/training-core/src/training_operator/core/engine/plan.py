@@ -37,6 +37,8 @@ class Update:
     kind: str
     name: str
     patch: Mapping[str, Any]
+    #: "" patches the object itself; "status" patches its status subresource (MPI clears a Job's startTime)
+    subresource: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,15 @@ class MetricIncrement:
 
 
 @dataclass(frozen=True, slots=True)
+class GaugeSet:
+    """A gauge to set to `value` (idempotent, unlike a counter), e.g. `mpi_operator_job_info` (mpi.md §17)."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    value: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Everything one reconcile decided."""
 
@@ -79,6 +90,7 @@ class Plan:
     requeue_after: float | None = None
     delete_job: bool = False
     error: str | None = None
+    gauges: tuple[GaugeSet, ...] = ()
 
     @property
     def writes(self) -> int:
