@@ -78,6 +78,9 @@ class EngineOptions:
     pytorch_init_container_image: str = "alpine:3.10"
     pytorch_init_container_max_tries: int = 100
     pytorch_init_container_template: Mapping[str, Any] | None = None
+    #: the text of `--pytorch-init-container-template-file` (a YAML list of containers with `{{.MasterAddr}}`,
+    #: `{{.InitContainerImage}}`, `{{.MaxTries}}` placeholders), read once at start-up; None = built-in
+    pytorch_init_container_template_text: str | None = None
     priority_classes: Mapping[str, int] = field(default_factory=dict)
     gang_retry_seconds: float = 2.0
     #: makes one SSH key pair `(private PEM, public OpenSSH line)` for a job that needs one (MPIJob);

@@ -153,6 +153,10 @@ class ReplicatedFramework(ABC):
         """The kind's own admission rules (common.md §3.3)."""
         return ()
 
+    def admission_warnings(self, job: JobModel) -> Sequence[str]:
+        """Warnings the admission webhook returns with its answer (accepted or not): deprecated fields."""
+        return ()
+
     @abstractmethod
     def is_master_role(self, job: JobModel, replica_type: str, index: int) -> bool:
         """Whether this pod gets `training.kubeflow.org/job-role=master`."""
