@@ -260,3 +260,8 @@ def _with_default_port(template: Mapping[str, Any], kind: KindInfo) -> dict[str,
     container = patched["spec"]["containers"][target]
     container["ports"] = [*ports, {"name": kind.default_port_name, "containerPort": kind.default_port}]
     return patched
+
+
+def case_duplicate_problems(specs: Mapping[str, Any], key: str) -> list[FieldProblem]:
+    """The case-duplicate rule for kinds that replace `problems` with their own texts (MXJob)."""
+    return _case_duplicate_problems(specs, key)
