@@ -6,6 +6,7 @@ port 9091); Server pods, and only they, get the master role (quirk F14, replicat
 """
 
 from importlib.metadata import entry_points
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,7 @@ def test_defaults():
     }
     job = FRAMEWORK.default(FRAMEWORK.parse(body))
     worker = job.replica_specs()["Worker"]
+    assert worker is not None
     assert job.run_policy.clean_pod_policy is CleanPodPolicy.NONE
     assert (worker.replicas, worker.restart_policy) == (1, RestartPolicy.NEVER)
     assert worker.template["spec"]["containers"][0]["ports"] == [
@@ -68,7 +70,7 @@ def test_master_role_is_on_server_pods(replica_type, index, master):
     assert FRAMEWORK.is_master_role(FRAMEWORK.parse(_body()), replica_type, index) is master
 
 
-def _body():
+def _body() -> dict[str, Any]:
     specs = {t: {"template": MX} for t in ("Scheduler", "Server", "Worker")}
     return {
         "apiVersion": "kubeflow.org/v1",
