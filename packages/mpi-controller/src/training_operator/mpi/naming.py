@@ -46,7 +46,12 @@ def fqdn(job: MPIJob, host: str, *, cluster_domain: str) -> str:
 
 def selector(job: MPIJob) -> dict[str, str]:
     """The operator labels every pod of the job carries; the headless Service selects on them."""
-    return {labels.OPERATOR_NAME: CONTROLLER_NAME, labels.JOB_NAME: job.name}
+    return selector_for(job.name)
+
+
+def selector_for(job_name: str) -> dict[str, str]:
+    """`selector` by job name."""
+    return {labels.OPERATOR_NAME: CONTROLLER_NAME, labels.JOB_NAME: job_name}
 
 
 def metadata(job: MPIJob, name: str) -> dict[str, Any]:

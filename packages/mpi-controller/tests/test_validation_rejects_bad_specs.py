@@ -1,0 +1,84 @@
+"""Invalid MPIJobs: one ValidationError event with upstream's text, and nothing else.
+
+Covers mpi.md AC-8 (bad and too-long names), AC-9 (four replica errors, in order, wrapped in brackets),
+AC-10 (a Worker entry without replicas), the 1024-character cut, and the webhook's use of the same rules.
+"""
+
+import pytest
+
+from training_operator.mpi.plugin import FRAMEWORK
+from training_operator.mpi.testing import a_job, sync
+
+DNS = "a DNS-1035 label must consist of lower case alphanumeric characters"
+
+
+@pytest.mark.parametrize(
+    ("job", "starts", "contains"),
+    [
+        pytest.param(
+            a_job(name="1-foo", workers=None),
+            'Found validation errors: metadata.name: Invalid value: "1-foo": will not able to create pod and '
+            'service with invalid DNS label "1-foo-worker-0": ',
+            DNS,
+            id="AC-8-name",
+        ),
+        pytest.param(
+            a_job(name="a" * 55, workers=1),
+            "Found validation errors: metadata.name: Invalid value: ",
+            "must be no more than 63 characters",
+            id="AC-8-55-characters",
+        ),
+        pytest.param(
+            a_job(worker={"template": {"spec": {"containers": [{"name": "w"}]}}}, workers=None),
+            "Found validation errors: ",
+            "spec.mpiReplicaSpecs[Worker].replicas: Invalid value: 0: must be greater than or equal to 1",
+            id="AC-10-worker-without-replicas",
+        ),
+    ],
+)
+def test_invalid_job_only_warns(job, starts, contains):
+    plan = sync(job)
+    [event] = plan.events
+    assert (event.type, event.reason) == ("Warning", "ValidationError")
+    assert event.message.startswith(starts) and contains in event.message
+    assert plan.idle and plan.error is None and plan.requeue_after is None
+
+
+def test_ac9_four_replica_errors_in_order():
+    containers = {"spec": {"containers": [{"name": "x"}]}}
+    job = a_job(
+        launcher={"replicas": 2, "restartPolicy": "Always", "template": containers},
+        worker={"replicas": 0, "restartPolicy": "Invalid", "template": containers},
+        workers=None,
+    )
+    [event] = sync(job).events
+    assert event.message == (
+        "Found validation errors: ["
+        'spec.mpiReplicaSpecs[Launcher].restartPolicy: Unsupported value: "Always": supported values: '
+        '"Never", "OnFailure", '
+        "spec.mpiReplicaSpecs[Launcher].replicas: Invalid value: 2: must be 1, "
+        'spec.mpiReplicaSpecs[Worker].restartPolicy: Unsupported value: "Invalid": supported values: '
+        '"Never", "OnFailure", '
+        "spec.mpiReplicaSpecs[Worker].replicas: Invalid value: 0: must be greater than or equal to 1]"
+    )
+
+
+def test_long_message_is_cut_to_1024_characters():
+    long_path = "/x" * 40
+    bad = [{"name": "l"}]
+    job = a_job(
+        name="b" * 70,
+        mpiImplementation="Nope" + "p" * 1000,
+        sshAuthMountPath=long_path,
+        launcher={"replicas": 3, "template": {"spec": {"containers": bad}}},
+    )
+    [event] = sync(job).events
+    assert len(event.message) == 1024 and event.message.endswith("...")
+
+
+def test_webhook_uses_the_same_rules_after_defaulting():
+    assert FRAMEWORK.problems(a_job()) == []
+    [problem] = FRAMEWORK.problems(a_job(mpiImplementation="Foo"))
+    assert problem.render() == (
+        'spec.mpiImplementation: Unsupported value: "Foo": supported values: "Intel", "MPICH", "OpenMPI"'
+    )
