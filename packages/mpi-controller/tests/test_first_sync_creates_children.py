@@ -11,7 +11,16 @@ import pytest
 
 from training_operator.core import labels
 from training_operator.mpi import ssh
-from training_operator.mpi.testing import FIXED_KEYS, NOW_TEXT, a_job, a_pod, existing, merged, sync
+from training_operator.mpi.testing import (
+    FIXED_KEYS,
+    NOW_TEXT,
+    a_job,
+    a_pod,
+    existing,
+    merged,
+    status_of,
+    sync,
+)
 
 
 def by_kind(plan, kind, name=None):
@@ -34,7 +43,9 @@ def test_ac1_writes_in_upstream_order():
         ("Pod", "pi-worker-1"),
         ("Job", "pi-launcher"),
     ]
-    assert plan.updates == () and plan.deletes == () and plan.error is None
+    assert plan.updates == ()
+    assert plan.deletes == ()
+    assert plan.error is None
 
 
 def test_ac1_service_config_map_and_secret():
@@ -62,7 +73,8 @@ def test_ac1_service_config_map_and_secret():
 def test_real_key_generator_makes_an_ecdsa_p521_pair():
     private, public = ssh.generate_key_pair()
     assert private.startswith(b"-----BEGIN EC PRIVATE KEY-----")
-    assert public.startswith(b"ecdsa-sha2-nistp521 ") and public.endswith(b"\n")
+    assert public.startswith(b"ecdsa-sha2-nistp521 ")
+    assert public.endswith(b"\n")
     assert ssh.generate_key_pair()[0] != private
 
 
@@ -134,7 +146,11 @@ def test_ac1_status_event_and_steady_state():
     assert plan.status == {
         "conditions": [
             {"type": "Created", "status": "True", "reason": "MPIJobCreated"}
-            | {"message": "MPIJob default/pi is created.", "lastUpdateTime": NOW_TEXT, "lastTransitionTime": NOW_TEXT}
+            | {
+                "message": "MPIJob default/pi is created.",
+                "lastUpdateTime": NOW_TEXT,
+                "lastTransitionTime": NOW_TEXT,
+            }
         ],
         "startTime": NOW_TEXT,
         "replicaStatuses": {"Launcher": {}, "Worker": {}},
@@ -142,7 +158,8 @@ def test_ac1_status_event_and_steady_state():
     assert [(e.type, e.reason) for e in plan.events] == [("Normal", "MPIJobCreated")]
     # a second sync over what the first created writes nothing
     again = sync(a_job(status=plan.status), existing(plan))
-    assert again.idle and again.events == ()
+    assert again.idle
+    assert again.events == ()
 
 
 @pytest.mark.parametrize(
@@ -180,7 +197,9 @@ def test_ac1_status_event_and_steady_state():
     ],
 )
 def test_hostfile_and_env_per_implementation(implementation, slots, hostfile, launcher_env):
-    launcher = {"template": {"spec": {"containers": [{"name": "l", "env": [{"name": "FOO", "value": "bar"}]}]}}}
+    launcher = {
+        "template": {"spec": {"containers": [{"name": "l", "env": [{"name": "FOO", "value": "bar"}]}]}}
+    }
     args = ["/usr/sbin/sshd", "-De", "-f", "/home/mpiuser/.sshd_config"]
     worker = {"replicas": 3, "template": {"spec": {"containers": [{"name": "w", "args": args}]}}}
     job = a_job(
@@ -200,8 +219,12 @@ def test_hostfile_and_env_per_implementation(implementation, slots, hostfile, la
     pod_spec = by_kind(plan, "Pod", "hello-worker-0")["spec"]
     for spec in (launcher_spec, pod_spec):
         assert "defaultMode" not in spec["volumes"][0]["secret"]
-        assert spec["containers"][0]["volumeMounts"][0] == {"name": "ssh-auth", "mountPath": "/home/mpiuser/.ssh"}
-    assert pod_spec["containers"][0]["args"] == args and "command" not in pod_spec["containers"][0]
+        assert spec["containers"][0]["volumeMounts"][0] == {
+            "name": "ssh-auth",
+            "mountPath": "/home/mpiuser/.ssh",
+        }
+    assert pod_spec["containers"][0]["args"] == args
+    assert "command" not in pod_spec["containers"][0]
 
 
 def test_ac4_cluster_domain_in_hostfile_and_discover_script():
@@ -210,7 +233,11 @@ def test_ac4_cluster_domain_in_hostfile_and_discover_script():
     assert by_kind(first, "ConfigMap")["data"]["hostfile"] == "a-worker-0.a.t.svc.corp.internal slots=1\n"
     assert by_kind(first, "Pod")["spec"]["dnsConfig"]["searches"] == ["a.t.svc.cluster.local"]
     running = merged(existing(first), pods=[a_pod("a-worker-0", job="a", index=0)])
-    second = sync(a_job(name="a", namespace="t", workers=1, status=first.status), running, cluster_domain="corp.internal")
+    second = sync(
+        a_job(name="a", namespace="t", workers=1, status=first.status),
+        running,
+        cluster_domain="corp.internal",
+    )
     [update] = [u for u in second.updates if u.kind == "ConfigMap"]
     assert update.patch["data"]["discover_hosts.sh"] == "#!/bin/sh\necho a-worker-0.a.t.svc.corp.internal\n"
 
@@ -226,7 +253,9 @@ def test_ac5_launcher_as_worker():
     assert by_kind(plan, "Service")["spec"]["publishNotReadyAddresses"] is True
     template = by_kind(plan, "Job")["spec"]["template"]
     assert template["metadata"]["labels"][labels.REPLICA_INDEX] == "0"
-    indexes = [by_kind(plan, "Pod", f"law-worker-{i}")["metadata"]["labels"][labels.REPLICA_INDEX] for i in (0, 1)]
+    indexes = [
+        by_kind(plan, "Pod", f"law-worker-{i}")["metadata"]["labels"][labels.REPLICA_INDEX] for i in (0, 1)
+    ]
     assert indexes == ["1", "2"]
     env = env_of(template["spec"]["containers"][0])
     assert env[-1] == ("OMPI_MCA_orte_set_default_slots", "1")
@@ -251,14 +280,17 @@ def test_ac6_launcher_only_host_is_valid_and_runs():
     assert template["metadata"]["annotations"] == {"scheduling.k8s.io/group-name": "solo"}
     launcher_pod = a_pod("solo-launcher-x", job="solo", role="launcher", owner="uid-launcher")
     running = merged(existing(plan), pods=[launcher_pod])
-    after = sync(a_job(name="solo", workers=None, runLauncherAsWorker=True, launcher=launcher, status=plan.status), running, gang_scheduler_name="volcano")
+    after = sync(
+        a_job(name="solo", workers=None, runLauncherAsWorker=True, launcher=launcher, status=plan.status),
+        running,
+        gang_scheduler_name="volcano",
+    )
     assert after.status is not None
-    running_condition = [c for c in after.status["conditions"] if c["type"] == "Running"]
+    running_condition = [c for c in status_of(after)["conditions"] if c["type"] == "Running"]
     assert running_condition[0]["status"] == "True"
 
 
 def test_no_worker_entry_gives_empty_hostfile():
     plan = sync(a_job(workers=None))
     assert by_kind(plan, "ConfigMap")["data"]["hostfile"] == ""
-    assert plan.status["replicaStatuses"] == {"Launcher": {}, "Worker": {}}
-
+    assert status_of(plan)["replicaStatuses"] == {"Launcher": {}, "Worker": {}}

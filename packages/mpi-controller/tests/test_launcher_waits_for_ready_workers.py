@@ -4,16 +4,18 @@ every worker is Ready — covers AC-11 and its `Foo` variant, and that Running p
 
 import pytest
 
-from training_operator.mpi.testing import a_pod, existing, merged, sync, with_status, a_job
+from training_operator.mpi.testing import a_job, a_pod, existing, merged, status_of, sync, with_status
 
 
-@pytest.mark.parametrize("policy", [pytest.param("WaitForWorkersReady", id="wait"), pytest.param("Foo", id="Foo")])
+@pytest.mark.parametrize(
+    "policy", [pytest.param("WaitForWorkersReady", id="wait"), pytest.param("Foo", id="Foo")]
+)
 def test_ac11_launcher_waits_for_ready_workers(policy):
     job = a_job(launcherCreationPolicy=policy)
     first = sync(job)
     assert [c.kind for c in first.creates] == ["Service", "ConfigMap", "Secret", "Pod", "Pod"]
-    assert first.status["replicaStatuses"] == {"Worker": {}}
-    assert first.status["conditions"][0]["type"] == "Created"
+    assert status_of(first)["replicaStatuses"] == {"Worker": {}}
+    assert status_of(first)["conditions"][0]["type"] == "Created"
     job = with_status(job, first)
     children = existing(first)
 
@@ -22,15 +24,15 @@ def test_ac11_launcher_waits_for_ready_workers(policy):
 
     running = sync(job, merged(children, pods=pods(False, False)))
     assert not [c for c in running.creates if c.kind == "Job"]
-    assert running.status["replicaStatuses"]["Worker"] == {"active": 2}
-    assert all(c["type"] != "Running" for c in running.status["conditions"])
+    assert status_of(running)["replicaStatuses"]["Worker"] == {"active": 2}
+    assert all(c["type"] != "Running" for c in status_of(running)["conditions"])
     job = with_status(job, running)
     half = sync(job, merged(children, pods=pods(True, False)))
     assert not [c for c in half.creates if c.kind == "Job"]
     ready = sync(job, merged(children, pods=pods(True, True)))
     [launcher] = [c for c in ready.creates if c.kind == "Job"]
     assert launcher.name == "pi-launcher"
-    assert ready.status["replicaStatuses"]["Launcher"] == {}
+    assert status_of(ready)["replicaStatuses"]["Launcher"] == {}
 
 
 def test_at_startup_does_not_wait():

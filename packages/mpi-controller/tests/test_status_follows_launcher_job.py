@@ -15,6 +15,7 @@ from training_operator.mpi.testing import (
     existing,
     launcher_record,
     merged,
+    status_of,
     sync,
     with_status,
     workers,
@@ -31,7 +32,7 @@ def created_job(**kwargs):
 
 
 def conditions(plan):
-    return [(c["type"], c["status"], c["reason"]) for c in plan.status["conditions"]]
+    return [(c["type"], c["status"], c["reason"]) for c in status_of(plan)["conditions"]]
 
 
 def launcher_pod(phase="Running", **kwargs):
@@ -55,8 +56,8 @@ def test_ac7_discover_hosts_in_index_order():
     )
     hostfile = update.patch["data"]["hostfile"].splitlines()
     assert hostfile == [f"j-worker-{i}.j.ns.svc slots=1" for i in range(12)]
-    assert plan.status["replicaStatuses"]["Worker"] == {"active": 3}
-    assert all(c["type"] != "Running" for c in plan.status["conditions"])
+    assert status_of(plan)["replicaStatuses"]["Worker"] == {"active": 3}
+    assert all(c["type"] != "Running" for c in status_of(plan)["conditions"])
 
 
 @pytest.mark.parametrize(
@@ -69,11 +70,16 @@ def test_ac7_discover_hosts_in_index_order():
 def test_ac12_running_needs_launcher_and_every_worker(worker_phase, running, worker_status):
     job, observed = running_state(worker_phase)
     plan = sync(job, observed)
-    assert plan.status["replicaStatuses"] == {"Launcher": {"active": 1}, "Worker": worker_status}
+    assert status_of(plan)["replicaStatuses"] == {"Launcher": {"active": 1}, "Worker": worker_status}
     if running:
-        assert conditions(plan) == [("Created", "True", "MPIJobCreated"), ("Running", "True", "MPIJobRunning")]
-        assert plan.status["conditions"][1]["message"] == "MPIJob default/pi is running."
-        assert [(e.reason, e.message) for e in plan.events] == [("MPIJobRunning", "MPIJob default/pi is running")]
+        assert conditions(plan) == [
+            ("Created", "True", "MPIJobCreated"),
+            ("Running", "True", "MPIJobRunning"),
+        ]
+        assert status_of(plan)["conditions"][1]["message"] == "MPIJob default/pi is running."
+        assert [(e.reason, e.message) for e in plan.events] == [
+            ("MPIJobRunning", "MPIJob default/pi is running")
+        ]
     else:
         assert ("Running", "True", "MPIJobRunning") not in conditions(plan)
 
@@ -88,15 +94,17 @@ def test_ac13_success_then_silence():
         ("Running", "False", "MPIJobRunning"),
         ("Succeeded", "True", "MPIJobSucceeded"),
     ]
-    assert plan.status["conditions"][1]["lastTransitionTime"] == NOW_TEXT  # untouched by the flip
-    assert plan.status["completionTime"] == T
-    assert plan.status["replicaStatuses"] == {"Launcher": {"succeeded": 1}, "Worker": {}}
+    assert status_of(plan)["conditions"][1]["lastTransitionTime"] == NOW_TEXT  # untouched by the flip
+    assert status_of(plan)["completionTime"] == T
+    assert status_of(plan)["replicaStatuses"] == {"Launcher": {"succeeded": 1}, "Worker": {}}
     assert ("Normal", "MPIJobSucceeded", "MPIJob default/pi successfully completed.") in [
         (e.type, e.reason, e.message) for e in plan.events
     ]
-    assert plan.creates == () and plan.deletes == ()
+    assert plan.creates == ()
+    assert plan.deletes == ()
     later = sync(with_status(job, plan), done)
-    assert later.idle and later.events == ()
+    assert later.idle
+    assert later.events == ()
 
 
 def test_ac13_success_before_running_was_seen():
@@ -107,7 +115,7 @@ def test_ac13_success_before_running_was_seen():
         ("Succeeded", "True", "MPIJobSucceeded"),
         ("Running", "False", "MPIJobRunning"),
     ]
-    never = plan.status["conditions"][2]
+    never = status_of(plan)["conditions"][2]
     assert never["message"] == "MPIJob default/pi is finished but Running condition was never set."
     assert never["lastUpdateTime"] == never["lastTransitionTime"] == T
 
@@ -131,19 +139,35 @@ BACKOFF = {
             id="AC-14",
         ),
         pytest.param(
-            "", "", "BackoffLimitExceeded/", "Job has reached the specified backoff limit: ", id="AC-14-empty-pod"
+            "",
+            "",
+            "BackoffLimitExceeded/",
+            "Job has reached the specified backoff limit: ",
+            id="AC-14-empty-pod",
         ),
     ],
 )
 def test_ac14_backoff_limit_names_the_newest_failed_pod(newest_reason, newest_message, reason, message):
     job, children = created_job(name="test")
     older = a_pod(
-        "test-launcher-a", job="test", role="launcher", owner="uid-launcher", phase="Failed",
-        reason="FailedReason1", message="first message", created="2025-01-01T00:00:00Z",
+        "test-launcher-a",
+        job="test",
+        role="launcher",
+        owner="uid-launcher",
+        phase="Failed",
+        reason="FailedReason1",
+        message="first message",
+        created="2025-01-01T00:00:00Z",
     )
     newer = a_pod(
-        "test-launcher-b", job="test", role="launcher", owner="uid-launcher", phase="Failed",
-        reason=newest_reason, message=newest_message, created="2025-01-01T00:05:00Z",
+        "test-launcher-b",
+        job="test",
+        role="launcher",
+        owner="uid-launcher",
+        phase="Failed",
+        reason=newest_reason,
+        message=newest_message,
+        created="2025-01-01T00:05:00Z",
     )
     failed = launcher_record("test", conditions=[BACKOFF], failed=2)
     plan = sync(job, merged(children, pods=[newer, older], objects=[failed]))
@@ -152,9 +176,9 @@ def test_ac14_backoff_limit_names_the_newest_failed_pod(newest_reason, newest_me
         ("Failed", "True", reason),
         ("Running", "False", "MPIJobRunning"),
     ]
-    assert plan.status["conditions"][1]["message"] == message
-    assert plan.status["completionTime"] == NOW_TEXT
-    assert plan.status["replicaStatuses"] == {"Launcher": {"failed": 2}, "Worker": {}}
+    assert status_of(plan)["conditions"][1]["message"] == message
+    assert status_of(plan)["completionTime"] == NOW_TEXT
+    assert status_of(plan)["replicaStatuses"] == {"Launcher": {"failed": 2}, "Worker": {}}
     assert ("Warning", reason, message) in [(e.type, e.reason, e.message) for e in plan.events]
 
 
@@ -168,12 +192,14 @@ def test_ac15_deadline_and_ttl():
     deadline["message"] = "Job was active longer than specified deadline"
     job = with_status(job, first)
     failed = sync(job, merged(existing(first), objects=[launcher_record(conditions=[deadline])]))
-    failure = [c for c in failed.status["conditions"] if c["type"] == "Failed"][0]
+    failure = next(c for c in status_of(failed)["conditions"] if c["type"] == "Failed")
     assert (failure["reason"], failure["message"]) == ("DeadlineExceeded", deadline["message"])
     # the TTL controller deletes the Job: the finished job is left alone, the launcher is not recreated
     children = existing(first)
     without_job = merged(children)
-    without_job = type(without_job)(without_job.pods, without_job.services, tuple(o for o in without_job.objects if o.kind != "Job"))
+    without_job = type(without_job)(
+        without_job.pods, without_job.services, tuple(o for o in without_job.objects if o.kind != "Job")
+    )
     later = sync(with_status(job, failed), without_job)
     assert later.idle
 
@@ -184,10 +210,10 @@ def test_ac21_eviction_fails_without_completing():
     evicted = a_pod("pi-worker-3", index=3, phase="Failed", reason="Evicted")
     plan = sync(job, merged(observed, pods=[evicted]))
     assert conditions(plan)[-1] == ("Failed", "True", "MPIJobEvicted")
-    assert plan.status["conditions"][-1]["message"] == "1/4 workers are evicted"
+    assert status_of(plan)["conditions"][-1]["message"] == "1/4 workers are evicted"
     assert ("Running", "False", "MPIJobRunning") in conditions(plan)
-    assert plan.status["replicaStatuses"]["Worker"] == {"active": 3, "failed": 1}
-    assert "completionTime" not in plan.status
+    assert status_of(plan)["replicaStatuses"]["Worker"] == {"active": 3, "failed": 1}
+    assert "completionTime" not in status_of(plan)
     assert [e.reason for e in plan.events] == ["MPIJobEvicted"]
     assert not any(m.name.endswith("failed_total") for m in plan.metrics)
     assert plan.creates == ()
@@ -198,15 +224,18 @@ def test_ac27_retried_launcher_pod_only_counts():
     job = with_status(job, sync(job, observed))
     retried = merged(observed, pods=[launcher_pod("Failed")], objects=[launcher_record(failed=1)])
     plan = sync(job, retried)
-    assert plan.status["replicaStatuses"]["Launcher"] == {"active": 1, "failed": 1}
-    assert all(c["type"] != "Failed" for c in plan.status["conditions"])
-    assert plan.deletes == () and plan.creates == ()
+    assert status_of(plan)["replicaStatuses"]["Launcher"] == {"active": 1, "failed": 1}
+    assert all(c["type"] != "Failed" for c in status_of(plan)["conditions"])
+    assert plan.deletes == ()
+    assert plan.creates == ()
 
 
 def test_ac28_deleted_launcher_job_is_recreated():
     job, observed = running_state()
     job = with_status(job, sync(job, observed))
-    gone = type(observed)(observed.pods, observed.services, tuple(o for o in observed.objects if o.kind != "Job"))
+    gone = type(observed)(
+        observed.pods, observed.services, tuple(o for o in observed.objects if o.kind != "Job")
+    )
     plan = sync(job, gone)
     [launcher] = [c for c in plan.creates if c.kind == "Job"]
-    assert launcher.body == [c for c in sync(a_job()).creates if c.kind == "Job"][0].body
+    assert launcher.body == next(c for c in sync(a_job()).creates if c.kind == "Job").body

@@ -40,8 +40,11 @@ def test_invalid_job_only_warns(job, starts, contains):
     plan = sync(job)
     [event] = plan.events
     assert (event.type, event.reason) == ("Warning", "ValidationError")
-    assert event.message.startswith(starts) and contains in event.message
-    assert plan.idle and plan.error is None and plan.requeue_after is None
+    assert event.message.startswith(starts)
+    assert contains in event.message
+    assert plan.idle
+    assert plan.error is None
+    assert plan.requeue_after is None
 
 
 def test_ac9_four_replica_errors_in_order():
@@ -73,7 +76,8 @@ def test_long_message_is_cut_to_1024_characters():
         launcher={"replicas": 3, "template": {"spec": {"containers": bad}}},
     )
     [event] = sync(job).events
-    assert len(event.message) == 1024 and event.message.endswith("...")
+    assert len(event.message) == 1024
+    assert event.message.endswith("...")
 
 
 def test_webhook_uses_the_same_rules_after_defaulting():

@@ -103,9 +103,9 @@ def ensure_pod_group(job: MPIJob, observed: Snapshot, writes: Writes, *, options
     record = owned(job, _pod_group(job, observed, options), gang.KIND)
     if record is None:
         writes.creates.append(Create(desired))
-    elif dict(record.body.get("spec") or {}) != desired["spec"]:
-        patch = {"spec": _nulled(record.body.get("spec") or {}, desired["spec"])}
-        writes.updates.append(Update(desired["apiVersion"], gang.KIND, job.name, patch))
+    elif dict(have := record.body.get("spec") or {}) != desired["spec"]:
+        changed = {k: v for k, v in _nulled(have, desired["spec"]).items() if have.get(k) != v}
+        writes.updates.append(Update(desired["apiVersion"], gang.KIND, job.name, {"spec": changed}))
 
 
 def _pod_group(job: MPIJob, observed: Snapshot, options: EngineOptions) -> ObjectRecord | None:

@@ -103,13 +103,11 @@ def min_resources(job: MPIJob, min_member: int, *, options: EngineOptions) -> di
         tie = entries[0].priority == entries[1].priority
         reduced = next(e for e in entries if e.replica_type == WORKER) if tie else entries[1]
         reduced.count = min_member - 1
-    sums: dict[str, quantity.Sum] = {}
+    total: dict[str, quantity.Quantity] = {}
     for entry in entries:
         for container in entry.pod.get("containers") or []:
-            for name, amount in _container_resources(container).items():
-                for _ in range(entry.count):
-                    sums.setdefault(name, quantity.Sum()).add(amount)
-    return {name: total.render() for name, total in sums.items()}
+            quantity.add_lists(total, _container_resources(container), times=entry.count)
+    return quantity.render(total)
 
 
 @dataclass(slots=True)

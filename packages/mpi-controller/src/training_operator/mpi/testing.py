@@ -95,6 +95,12 @@ def with_status(job: MPIJob, plan: Plan) -> MPIJob:
     return FRAMEWORK.parse({**job.body(), "status": dict(plan.status)})
 
 
+def status_of(plan: Plan) -> Mapping[str, Any]:
+    """The status a plan writes; fails the test when it writes none."""
+    assert plan.status is not None, "the plan writes no status"
+    return plan.status
+
+
 def a_pod(
     name: str,
     *,
