@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
 from training_operator.core.api.common import RestartPolicy
@@ -68,10 +67,6 @@ class MXNetFramework(ReplicatedFramework):
     def update_status(self, job: JobModel, draft: StatusDraft) -> None:
         """Scheduler-led (or tuner-led) Running/Succeeded; any failed replica fails or restarts the job."""
         status.update_status(_as_mxjob(job), draft)
-
-    def kind_problems(self, job: JobModel, *, old: JobModel | None = None) -> Sequence[FieldProblem]:
-        """None beyond `problems`: upstream checks no replica types, counts or job mode."""
-        return ()
 
 
 def _as_mxjob(job: JobModel) -> MXJob:
