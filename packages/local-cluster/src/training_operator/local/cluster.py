@@ -164,7 +164,8 @@ class LocalCluster:
         if self.options["controllers"]:
             from training_operator.local.controllers import builtin_controllers  # noqa: PLC0415
 
-            parts += builtin_controllers(self.registry, node_name=NODE_NAME)
+            parts += builtin_controllers(self.registry, node_name=NODE_NAME,
+                                         backoff_base=self.options["backoff_base"])
         if self.kubelet is not None:
             parts.append(self.kubelet)
         return parts

@@ -175,3 +175,8 @@ class Storage:
     def listen(self, listener: Callable[[Change], None]) -> None:
         """Call `listener` synchronously on every change (controllers use this to enqueue work)."""
         self._listeners.append(listener)
+
+    def unlisten(self, listener: Callable[[Change], None]) -> None:
+        """Stop calling a listener."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)

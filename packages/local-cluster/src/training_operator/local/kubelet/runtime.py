@@ -1,0 +1,237 @@
+"""One pod's life on the node: sandbox, volumes, init containers, containers, restarts, termination.
+
+A `PodWorker` owns its processes and container records; it decides phases by the restart policy and asks
+the kubelet to publish status. Processes start in their own session so SIGTERM/SIGKILL reach the whole
+process group; when a container's main process exits, stragglers in its group are killed as a cgroup
+teardown would.
+"""
+
+import asyncio
+import contextlib
+import datetime
+import logging
+import os
+import shutil
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from training_operator.local import metadata
+from training_operator.local.kubelet import envvars, hosts, volumes
+from training_operator.local.kubelet.status import ContainerRecord, exit_reason
+
+if TYPE_CHECKING:
+    from training_operator.local.kubelet.kubelet import Kubelet
+
+log = logging.getLogger(__name__)
+RETRY = 1.0
+
+
+class PodWorker:
+    """Runs one pod; `run()` returns when the pod reached a terminal phase or was terminated."""
+
+    def __init__(self, kubelet: "Kubelet", pod: dict[str, Any]) -> None:
+        self.kubelet = kubelet
+        self.pod = pod
+        meta = pod["metadata"]
+        self.uid: str = meta["uid"]
+        self.namespace: str = meta["namespace"]
+        self.name: str = meta["name"]
+        self.sandbox: Path = kubelet.sandbox_dir(pod)
+        self.hostname = hosts.pod_hostname(pod)
+        spec = pod["spec"]
+        self.policy: str = spec.get("restartPolicy", "Always")
+        self.init = [ContainerRecord(c["name"], c.get("image", ""), init=True) for c in spec.get("initContainers") or []]
+        self.main = [ContainerRecord(c["name"], c.get("image", ""), init=False) for c in spec.get("containers") or []]
+        self.phase = "Pending"
+        self.reason = ""
+        self.message = ""
+        self.pod_ip: str | None = None
+        self.start_time: str | None = None
+        self.processes: dict[str, asyncio.subprocess.Process] = {}
+        self.terminating = False
+        self._killed: set[str] = set()
+        self.changed = asyncio.Event()  # log followers wait on this
+
+    def now(self) -> str:
+        """The kubelet's clock as an RFC 3339 string."""
+        return metadata.timestamp(datetime.datetime.now(datetime.UTC))
+
+    def publish(self) -> None:
+        """Ask the kubelet to write status, and wake log followers."""
+        self.kubelet.status_dirty(self)
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    # -- life cycle ---------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Sandbox and network, then init containers in order, then all containers together."""
+        (self.sandbox / "etc").mkdir(parents=True, exist_ok=True)
+        (self.sandbox / "logs").mkdir(exist_ok=True)
+        self.pod_ip = await self.kubelet.network.attach(self.uid)
+        self.start_time = self.now()
+        self.kubelet.write_hosts(self)
+        self.publish()
+        volume_paths = await self._volumes()
+        deadline = self.pod["spec"].get("activeDeadlineSeconds")
+        if deadline:
+            asyncio.get_running_loop().call_later(float(deadline), self._deadline_exceeded)
+        for record, container in zip(self.init, self.pod["spec"].get("initContainers") or [], strict=True):
+            code = await self._run_container(record, container, volume_paths)
+            if code != 0:
+                if not self.terminating:
+                    self._finish("Failed")
+                return
+        if self.terminating:
+            return
+        tasks = [asyncio.create_task(self._run_container(r, c, volume_paths))
+                 for r, c in zip(self.main, self.pod["spec"]["containers"], strict=True)]
+        codes = await asyncio.gather(*tasks)
+        if -1 in codes:
+            return  # a container can never start: the pod stays Pending until deleted
+        if not self.terminating:
+            self._finish("Succeeded" if all(c == 0 for c in codes) else "Failed")
+
+    def _finish(self, phase: str, reason: str = "", message: str = "") -> None:
+        if self.phase in ("Succeeded", "Failed"):
+            return
+        self.phase, self.reason, self.message = phase, reason, message
+        for record in (*self.init, *self.main):
+            record.ready = False
+        self.publish()
+
+    async def _volumes(self) -> dict[str, Path]:
+        while True:
+            try:
+                return volumes.materialise(self.pod, self.sandbox, self.kubelet.raw_lookup(self.namespace))
+            except volumes.VolumeError as exc:
+                for record in self.init or self.main:
+                    record.state = {"waiting": {"reason": "ContainerCreating", "message": f"MountVolume.SetUp failed: {exc}"}}
+                self.publish()
+                await asyncio.sleep(RETRY)
+
+    def _deadline_exceeded(self) -> None:
+        if self.phase not in ("Succeeded", "Failed"):
+            asyncio.get_running_loop().create_task(self.terminate(
+                int(self.pod["spec"].get("terminationGracePeriodSeconds", 30)),
+                phase=("Failed", "DeadlineExceeded", "Pod was active on the node longer than the specified deadline")))
+
+    # -- one container ----------------------------------------------------------------------------------
+    def _restarts(self, record: ContainerRecord, code: int) -> bool:
+        if self.terminating or self.phase in ("Succeeded", "Failed"):
+            return False
+        if record.init:
+            return code != 0 and self.policy != "Never"
+        return self.policy == "Always" or (self.policy == "OnFailure" and code != 0)
+
+    async def _run_container(self, record: ContainerRecord, container: dict[str, Any], volume_paths: dict[str, Path]) -> int:
+        while True:
+            code = await self._start_once(record, container, volume_paths)
+            if code is None:
+                return -1  # cannot start (LocalCommandRequired): the pod waits, like an image that never pulls
+            if not self._restarts(record, code):
+                return code
+            record.restart_count += 1
+            record.last_state = dict(record.state)
+            delay = self.kubelet.backoff(record.restart_count)
+            if delay > 0:
+                record.state = {"waiting": {"reason": "CrashLoopBackOff", "message":
+                                            f"back-off {delay:g}s restarting failed container={record.name} pod={self.name}_{self.namespace}({self.uid})"}}
+                self.publish()
+                await asyncio.sleep(delay)
+            if self.terminating:
+                return code
+
+    async def _start_once(self, record: ContainerRecord, container: dict[str, Any], volume_paths: dict[str, Path]) -> int | None:
+        while True:
+            if self.terminating:
+                return 143
+            try:
+                env = envvars.container_env(self.pod_with_ip(), container, self.kubelet.text_lookup(self.namespace),
+                                            hostname=self.hostname, allocatable=self.kubelet.allocatable)
+                break
+            except envvars.EnvError as exc:
+                record.state = {"waiting": {"reason": "CreateContainerConfigError", "message": str(exc)}}
+                self.publish()
+                await asyncio.sleep(RETRY)
+        command = envvars.command_line(container, env)
+        if command is None:
+            record.state = {"waiting": {"reason": "LocalCommandRequired", "message": (
+                f"the local cluster runs containers as local processes and does not pull images; container "
+                f"{record.name!r} (image {container.get('image')!r}) must set `command` to a program on this machine")}}
+            self.publish()
+            return None
+        record.attempt += 1
+        log_path = self.kubelet.log_path(self.sandbox, record.name, record.attempt)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        started = self.now()
+        if shutil.which(command[0], path=env.get("PATH")) is None and not os.path.isfile(command[0]):
+            message = f'exec: "{command[0]}": executable file not found in $PATH'
+            log_path.write_text(message + "\n")
+            record.state = {"terminated": {"exitCode": 128, "reason": "StartError", "message": message,
+                                           "startedAt": started, "finishedAt": started}}
+            self.publish()
+            return 128
+        mounts = volumes.container_mounts(container, volume_paths)
+        argv, cwd = self.kubelet.network.wrap(self.uid, hostname=self.hostname, hosts=self.sandbox / "etc" / "hosts",
+                                              mounts=mounts, workdir=container.get("workingDir"), command=command)
+        with open(log_path, "ab") as output:
+            process = await asyncio.create_subprocess_exec(
+                *argv, env=env, cwd=cwd or str(self.sandbox), stdin=asyncio.subprocess.DEVNULL, stdout=output,
+                stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+        self.processes[record.name] = process
+        container_id = f"process://{process.pid}"
+        record.state = {"running": {"startedAt": started, "containerID": container_id}}
+        record.started = True
+        record.ready = not record.init
+        if not record.init and self.phase == "Pending" and all(r.started for r in self.main):
+            self.phase = "Running"
+        self.publish()
+        code = await process.wait()
+        self._kill_group(process.pid, signal.SIGKILL)
+        self.processes.pop(record.name, None)
+        code = 128 - code if code < 0 else code  # killed by signal n → 128+n, as container runtimes report
+        record.ready = False
+        record.state = {"terminated": {"exitCode": code, "reason": exit_reason(code, killed_by_us=record.name in self._killed),
+                                       "startedAt": started, "finishedAt": self.now(), "containerID": container_id}}
+        self.publish()
+        return code
+
+    def pod_with_ip(self) -> dict[str, Any]:
+        """The pod as the downward API sees it (status.podIP filled in before the API has it)."""
+        status = {**self.pod.get("status", {}), "podIP": self.pod_ip, "hostIP": self.kubelet.host_ip,
+                  "podIPs": [{"ip": self.pod_ip}], "hostIPs": [{"ip": self.kubelet.host_ip}]}
+        return {**self.pod, "status": status}
+
+    # -- termination ----------------------------------------------------------------------------------
+    @staticmethod
+    def _kill_group(pid: int, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig)
+
+    async def terminate(self, grace: float, *, phase: tuple[str, str, str] | None = None) -> None:
+        """SIGTERM every process group, wait up to `grace` seconds, then SIGKILL; then settle the phase."""
+        if self.terminating:
+            return
+        self.terminating = True
+        processes = dict(self.processes)
+        for process in processes.values():
+            self._kill_group(process.pid, signal.SIGTERM)
+        waits = [asyncio.ensure_future(p.wait()) for p in processes.values()]
+        if waits:
+            _done, pending = await asyncio.wait(waits, timeout=max(grace, 0))
+            for name, process in processes.items():
+                if process.returncode is None:
+                    self._killed.add(name)
+                    self._kill_group(process.pid, signal.SIGKILL)
+            if pending:
+                await asyncio.wait(pending)
+        for _ in range(100):  # let _start_once record the exits
+            if not self.processes:
+                break
+            await asyncio.sleep(0.01)
+        if phase is not None:
+            self._finish(*phase)
+        elif self.phase not in ("Succeeded", "Failed"):
+            codes = [r.state.get("terminated", {}).get("exitCode", 1) for r in self.main]
+            self._finish("Succeeded" if codes and all(c == 0 for c in codes) else "Failed")
