@@ -3,7 +3,8 @@
 TrainingOperatorError
 ├── InvalidJob            a job body breaks the schema or a validation rule (carries FieldProblems)
 ├── UnknownScheme         --enable-scheme names a framework that is not installed
-└── FrameworkLoadError    an installed entry point does not provide a usable Framework
+├── FrameworkLoadError    an installed entry point does not provide a usable Framework
+└── ReconcileError        a job's children cannot be built now (the planner returns Plan.error)
 """
 
 from __future__ import annotations
@@ -44,3 +45,7 @@ class FrameworkLoadError(TrainingOperatorError):
 
 
 _EXTRA = {"tfjob": "tf", "pytorchjob": "pytorch", "mxjob": "mxnet", "xgboostjob": "xgboost", "mpijob": "mpi"}
+
+
+class ReconcileError(TrainingOperatorError):
+    """A reconcile cannot proceed (a hook cannot build a pod): nothing is written, the job is retried."""

@@ -58,7 +58,7 @@ def set_condition(
     if existing is not None and existing.get("status") == status:
         transition = existing.get("lastTransitionTime") or now
     new: Condition = {
-        "type": type_,
+        "type": str(type_),  # plain str on the wire, even when given a ConditionType
         "status": status,
         "reason": reason,
         "message": message,

@@ -1,1 +1,31 @@
-"""Public helpers for every package's tests: builders, a demo kind, plan application."""
+"""Public helpers for every package's tests: builders, a demo kind, a trivial test kind, plan application."""
+
+from training_operator.core.testing.builders import (
+    a_job,
+    a_pod,
+    a_service,
+    a_template,
+    job_uid,
+    pods_of,
+    services_of,
+)
+from training_operator.core.testing.cluster import Applied, FakeCluster, apply_plan, creates_of, record_of
+from training_operator.core.testing.framework import TEST_KIND, ScalableTestFramework, TestFramework
+
+__all__ = [
+    "TEST_KIND",
+    "Applied",
+    "FakeCluster",
+    "ScalableTestFramework",
+    "TestFramework",
+    "a_job",
+    "a_pod",
+    "a_service",
+    "a_template",
+    "apply_plan",
+    "creates_of",
+    "job_uid",
+    "pods_of",
+    "record_of",
+    "services_of",
+]

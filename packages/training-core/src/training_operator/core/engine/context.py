@@ -1,0 +1,90 @@
+"""One reconcile in progress: the defaulted job, what exists, and the writes decided so far.
+
+The rule families append to it; `to_plan` turns it into the frozen `Plan`, writing the status only when it
+differs from the stored one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from training_operator.core.api.job import JobModel
+from training_operator.core.engine.draft import StatusDraft
+from training_operator.core.engine.observed import ObjectRecord, PodRecord, ServiceRecord, Snapshot
+from training_operator.core.engine.plan import Create, Delete, Plan, Update
+from training_operator.core.engine.replicated import ReplicatedFramework
+from training_operator.core.framework import EngineOptions
+
+
+@dataclass(slots=True)
+class Reconcile:
+    """The working state of one `plan()` call."""
+
+    job: JobModel
+    framework: ReplicatedFramework
+    observed: Snapshot
+    options: EngineOptions
+    now: datetime
+    draft: StatusDraft
+    stored_status: dict[str, Any]
+    pods: tuple[PodRecord, ...]
+    services: tuple[ServiceRecord, ...]
+    creates: list[Create] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    deletes: list[Delete] = field(default_factory=list)
+    requeues: list[float] = field(default_factory=list)
+    delete_job: bool = False
+    error: str | None = None
+    #: upstream returns the error before its status write (TTL on a job without completionTime)
+    skip_status: bool = False
+
+    @property
+    def kind(self) -> str:
+        """The job's kind, the prefix of every condition reason."""
+        return self.framework.kind.kind
+
+    def delete_pod(self, pod: PodRecord) -> None:
+        """Delete a pod unless it is already terminating (§6.7) or already planned."""
+        self._delete("v1", "Pod", pod.name, pod.uid, pod.deleting)
+
+    def delete_service(self, service: ServiceRecord) -> None:
+        """Delete a service unless it is already terminating (§7.4) or already planned."""
+        self._delete("v1", "Service", service.name, service.uid, service.deleting)
+
+    def delete_object(self, record: ObjectRecord) -> None:
+        """Delete any other child."""
+        self._delete(record.api_version, record.kind, record.name, record.uid, record.deleting)
+
+    def _delete(self, api_version: str, kind: str, name: str, uid: str, deleting: bool) -> None:
+        if deleting or any(d.kind == kind and d.name == name for d in self.deletes):
+            return
+        self.deletes.append(Delete(api_version, kind, name, uid))
+
+    def delete_pods_with_services(self, pods: list[PodRecord]) -> None:
+        """Delete these pods and the services that share their names (§11.1, §12)."""
+        by_name = {s.name: s for s in self.services}
+        for pod in pods:
+            self.delete_pod(pod)
+            if pod.name in by_name:
+                self.delete_service(by_name[pod.name])
+
+    def requeue_in(self, seconds: float) -> None:
+        """Ask to be reconciled again after this many seconds (never negative)."""
+        self.requeues.append(max(0.0, seconds))
+
+    def to_plan(self) -> Plan:
+        """The frozen plan; `status` is None when nothing in it changed."""
+        status = self.draft.status
+        return Plan(
+            creates=tuple(self.creates),
+            updates=tuple(self.updates),
+            deletes=tuple(self.deletes),
+            status=None if self.skip_status or status == self.stored_status else status,
+            events=tuple(self.draft.events),
+            metrics=tuple(self.draft.metrics),
+            requeue_after=min(self.requeues) if self.requeues else None,
+            delete_job=self.delete_job,
+            error=self.error,
+        )
