@@ -1,0 +1,54 @@
+"""Extra children a framework asks for (PyTorch's HPA and the like).
+
+Covers: a missing child is created, a changed one updated with only the fields the framework states, an
+owned one the framework no longer wants deleted, a child owned by someone else never deleted, and a settled
+child costs no write.
+"""
+
+from datetime import UTC, datetime
+
+from training_operator.core.engine.observed import ObjectRecord, Snapshot
+from training_operator.core.testing import FakeCluster, TestFramework, a_job
+
+NOW = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
+
+
+def hpa(max_replicas):
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "job-a", "namespace": "default"},
+        "spec": {"maxReplicas": max_replicas},
+    }
+
+
+def test_extra_child_is_created_updated_and_deleted():
+    wanted = {"children": [hpa(3)]}
+    cluster = FakeCluster(TestFramework(extras_hook=lambda job, observed: wanted["children"]), a_job())
+    plan = cluster.reconcile(NOW)
+    assert [c.name for c in plan.creates if c.kind == "HorizontalPodAutoscaler"] == ["job-a"]
+    cluster.snapshot = Snapshot(
+        pods=cluster.snapshot.pods,
+        services=cluster.snapshot.services,
+        objects=tuple(
+            ObjectRecord(
+                o.api_version, o.kind, o.name, owner_uid="uid-job-a", body={**o.body, "status": {"x": 1}}
+            )
+            for o in cluster.snapshot.objects
+        ),
+    )
+    assert cluster.reconcile(NOW).idle
+    wanted["children"] = [hpa(5)]
+    plan = cluster.reconcile(NOW)
+    assert [(u.kind, u.patch) for u in plan.updates] == [
+        ("HorizontalPodAutoscaler", {"spec": {"maxReplicas": 5}})
+    ]
+    wanted["children"] = []
+    plan = cluster.reconcile(NOW)
+    assert [(d.kind, d.name) for d in plan.deletes] == [("HorizontalPodAutoscaler", "job-a")]
+
+
+def test_children_owned_by_others_are_never_deleted():
+    foreign = ObjectRecord("v1", "ConfigMap", "job-a-config", owner_uid="someone-else")
+    cluster = FakeCluster(TestFramework(), a_job(), snapshot=Snapshot(objects=(foreign,)))
+    assert cluster.reconcile(NOW).deletes == ()
