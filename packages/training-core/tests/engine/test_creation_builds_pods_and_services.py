@@ -14,14 +14,25 @@ import pytest
 from training_operator.core import labels
 from training_operator.core.engine import naming
 from training_operator.core.engine.observed import Snapshot
+from training_operator.core.engine.plan import Plan
 from training_operator.core.errors import ReconcileError
 from training_operator.core.framework import EngineOptions
-from training_operator.core.testing import FakeCluster, TestFramework, a_job, a_pod, a_template, creates_of
+from training_operator.core.testing import (
+    FakeCluster,
+    TestFramework,
+    a_job,
+    a_pod,
+    a_template,
+    creates_of,
+    written_status,
+)
 
 NOW = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 
 
-def plan_once(job: dict[str, Any], framework: TestFramework | None = None, **kw: Any):
+def plan_once(
+    job: dict[str, Any], framework: TestFramework | None = None, **kw: Any
+) -> tuple[Plan, FakeCluster]:
     cluster = FakeCluster(framework or TestFramework(), job, **kw)
     return cluster.reconcile(NOW), cluster
 
@@ -127,7 +138,7 @@ def test_foreign_pod_is_neither_counted_nor_deleted_and_blocks_its_name():
     plan = cluster.reconcile(NOW)
     assert [c.name for c in creates_of(plan, "Pod")] == ["job-a-worker-0"]
     assert plan.deletes == ()
-    assert plan.status["replicaStatuses"]["Worker"] == {}
+    assert written_status(plan)["replicaStatuses"]["Worker"] == {}
     assert cluster.conflicts == ["job-a-worker-0"]  # a 409: the adapter retries the job
 
 

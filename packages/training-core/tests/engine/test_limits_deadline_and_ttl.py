@@ -7,11 +7,20 @@ the nil-completionTime error; no TTL for suspended jobs (Q7).
 """
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from training_operator.core.engine.observed import Snapshot
-from training_operator.core.testing import FakeCluster, TestFramework, a_job, a_pod, pods_of, services_of
+from training_operator.core.testing import (
+    FakeCluster,
+    TestFramework,
+    a_job,
+    a_pod,
+    pods_of,
+    services_of,
+    written_status,
+)
 
 NOW = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 SHAPE = {"Worker": 4, "PS": 2}
@@ -65,7 +74,7 @@ def test_backoff_zero(restart_count, phase, policy, fails):
     job = a_job(replicas={"Worker": 1}, run_policy={"backoffLimit": 0}, restart_policy=policy)
     pod = a_pod("job-a", "Worker", 0, phase=phase, restart_count=restart_count)
     plan = FakeCluster(TestFramework(), job, snapshot=Snapshot(pods=(pod,))).reconcile(NOW)
-    assert ("Failed" in [c["type"] for c in plan.status["conditions"]]) is fails
+    assert ("Failed" in [c["type"] for c in written_status(plan)["conditions"]]) is fails
 
 
 def test_backoff_zero_new_failed_pod_fails_the_job_by_rule_a():
@@ -110,7 +119,7 @@ def test_deadline_zero_fails_at_once():
 
 
 def finished(*, ttl, completed_ago=None, condition="Succeeded", suspend=False):
-    status = {"conditions": [CREATED, {"type": condition, "status": "True"}]}
+    status: dict[str, Any] = {"conditions": [CREATED, {"type": condition, "status": "True"}]}
     if completed_ago is not None:
         status["completionTime"] = stamp(NOW - timedelta(seconds=completed_ago))
     run_policy = {"suspend": suspend}

@@ -22,6 +22,7 @@ from training_operator.core.testing import (
     creates_of,
     pods_of,
     services_of,
+    written_status,
 )
 
 NOW = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
@@ -154,7 +155,7 @@ def test_stale_replica_status_of_a_removed_type_is_kept():
 def test_scalable_kinds_get_sorted_selectors():
     cluster = FakeCluster(ScalableTestFramework(), a_job(replicas={"Worker": 1}))
     plan = cluster.reconcile(NOW)
-    assert plan.status["replicaStatuses"]["Worker"]["selector"] == (
+    assert written_status(plan)["replicaStatuses"]["Worker"]["selector"] == (
         "training.kubeflow.org/job-name=job-a,training.kubeflow.org/operator-name=testjob-controller,"
         "training.kubeflow.org/replica-type=worker"
     )

@@ -101,6 +101,7 @@ def test_externally_managed_job_gets_an_empty_plan(managed_by):
     plan = cluster.reconcile(T0)
     assert plan.idle
     assert plan.events == ()
+    assert cluster.job is not None
     assert "status" not in cluster.job
 
 

@@ -9,7 +9,14 @@ from training_operator.core.testing.builders import (
     pods_of,
     services_of,
 )
-from training_operator.core.testing.cluster import Applied, FakeCluster, apply_plan, creates_of, record_of
+from training_operator.core.testing.cluster import (
+    Applied,
+    FakeCluster,
+    apply_plan,
+    creates_of,
+    record_of,
+    written_status,
+)
 from training_operator.core.testing.framework import TEST_KIND, ScalableTestFramework, TestFramework
 
 __all__ = [
@@ -28,4 +35,5 @@ __all__ = [
     "pods_of",
     "record_of",
     "services_of",
+    "written_status",
 ]

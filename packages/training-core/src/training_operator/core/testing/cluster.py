@@ -165,6 +165,12 @@ class FakeCluster:
         change(self.job)
 
 
+def written_status(plan: Plan) -> dict[str, Any]:
+    """The status the plan writes; fails the test when the plan writes none."""
+    assert plan.status is not None, "the plan writes no status"
+    return dict(plan.status)
+
+
 def creates_of(plan: Plan, kind: str) -> list[Create]:
     """The plan's creates of one kind."""
     return [c for c in plan.creates if c.kind == kind]
