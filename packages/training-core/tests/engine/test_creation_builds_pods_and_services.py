@@ -100,7 +100,7 @@ def test_service_is_headless_with_default_container_ports_and_no_job_role():
 
 def test_first_status_starts_with_created():
     plan, _ = plan_once(a_job())
-    first = plan.status["conditions"][0]
+    first = written_status(plan)["conditions"][0]
     assert (first["type"], first["status"], first["reason"]) == ("Created", "True", "TestJobCreated")
     assert first["message"] == "TestJob job-a is created."
     assert first["lastTransitionTime"] == "2024-05-01T10:00:00Z"
