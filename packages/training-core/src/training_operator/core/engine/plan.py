@@ -3,6 +3,10 @@
 Order of execution in the adapter: deletes, creates, updates, then the status write (only when `status` is
 not None), then the job deletion (TTL), events and metrics. If any write fails the adapter stops, skips the
 status write and retries the job with back-off: a later reconcile re-plans from what then exists.
+
+`error` set means "retry with back-off": a framework hook's `ReconcileError` gives a plan with nothing else in
+it; the TTL rule's `job completion time is nil, cannot cleanup` keeps the cleanup deletes decided before it
+(carry them out) but never a status, as upstream returns before its status write.
 """
 
 from __future__ import annotations
