@@ -32,7 +32,8 @@ def main() -> None:
         "startTime": "2024-05-01T09:00:00Z",
     }
     job = framework.parse(a_job(replicas=REPLICAS, status=status, run_policy={"backoffLimit": 5}))
-    snapshot = Snapshot(pods=tuple(pods_of("job-a", REPLICAS)), services=tuple(services_of("job-a", REPLICAS)))
+    pods, services = pods_of("job-a", REPLICAS), services_of("job-a", REPLICAS)
+    snapshot = Snapshot(pods=tuple(pods), services=tuple(services))
     options = EngineOptions()
     plan = framework.plan(job, snapshot, now=NOW, options=options)
     writes = plan.writes
