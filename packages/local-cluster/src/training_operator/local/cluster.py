@@ -123,13 +123,13 @@ class LocalCluster:
         self.server = ApiServer(
             self.registry, token=self.token, logs=self.kubelet, bookmark_interval=self.bookmark_interval
         )
-        self._runner = web.AppRunner(self.server.app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.server.app(), access_log=None, handle_signals=False,
+                                     shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(
             self._runner,
             self.host,
             self.requested_port,
-            shutdown_timeout=0.5,
             ssl_context=tls.server_context(self.state_dir),
         )
         await site.start()
@@ -208,6 +208,12 @@ class LocalCluster:
         if self.server is not None:
             self.server.watches.cut_all()
         if self._runner is not None:
+            # Abort client connections first: a graceful TLS shutdown waits for peers that may never answer
+            # (an idle keep-alive socket of a blocked synchronous client in the same process).
+            if self._runner.server is not None:
+                for handler in list(self._runner.server.connections):
+                    if handler.transport is not None:
+                        handler.transport.abort()
             await self._runner.cleanup()
             self._runner = None
         if self.webhooks is not None:

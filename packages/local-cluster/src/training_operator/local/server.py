@@ -45,8 +45,9 @@ class ApiServer:
         app.router.add_get("/version", self._version)
         for path in ("/healthz", "/readyz", "/livez"):
             app.router.add_get(path, self._ok)
-        app.router.add_get("/api", self._api)
-        app.router.add_get("/apis", self._apis)
+        for suffix in ("", "/"):  # the Python client asks for "/api/" and "/apis/"
+            app.router.add_get(f"/api{suffix}", self._api)
+            app.router.add_get(f"/apis{suffix}", self._apis)
         app.router.add_get("/apis/{group}", self._group)
         app.router.add_get("/api/{version}", self._core_resources)
         app.router.add_get("/apis/{group}/{version}", self._group_resources)
