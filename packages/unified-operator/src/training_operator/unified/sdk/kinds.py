@@ -1,0 +1,119 @@
+"""The kind registry: kind name → where it lives in the API and how its pods are labelled.
+
+The SDK must work with only `training-operator` installed (a laptop talking to a remote cluster), so the five
+kinds are built in; when a framework package is installed its `KindInfo` and model replace the built-in entry,
+so a third-party kind (found through the `training_operator.frameworks` entry points) is addressable too.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from training_operator.core import labels
+from training_operator.core.api.job import JobModel
+from training_operator.unified.sdk.errors import UnknownKind
+
+
+@dataclass(frozen=True, slots=True)
+class KindRef:
+    """One job kind as the SDK addresses it."""
+
+    kind: str
+    group: str
+    version: str
+    plural: str
+    #: the container whose log `get_job_logs` reads; None = the pod's only/first container (MPIJob)
+    default_container: str | None
+    #: `job-role` label value of the pods `is_master=True` selects (MPIJob v2beta1 marks its launcher)
+    master_role: str = labels.JOB_ROLE_MASTER
+    aliases: tuple[str, ...] = ()
+    #: the label a `replica_type` filter matches; MPIJob v2beta1 has no replica-type label, only job-role
+    replica_type_label: str = labels.REPLICA_TYPE
+    #: the framework package's model when installed; None means jobs come back as core's generic JobModel
+    model: type[JobModel] | None = None
+    #: the installed Framework plug-in (needed by `render`), None when only the built-in entry is known
+    framework: Any = None
+
+    @property
+    def api_version(self) -> str:
+        """`group/version` as written in a job's `apiVersion`."""
+        return f"{self.group}/{self.version}"
+
+
+_BUILTIN = (
+    KindRef("TFJob", "kubeflow.org", "v1", "tfjobs", "tensorflow", aliases=("tf", "tensorflow")),
+    KindRef("PyTorchJob", "kubeflow.org", "v1", "pytorchjobs", "pytorch", aliases=("pytorch", "pt")),
+    KindRef("MXJob", "kubeflow.org", "v1", "mxjobs", "mxnet", aliases=("mxnet", "mx")),
+    KindRef("XGBoostJob", "kubeflow.org", "v1", "xgboostjobs", "xgboost", aliases=("xgboost", "xgb")),
+    # Kubeflow's SDK calls MPIJob at v1; we serve only v2beta1 (spec sdk-and-ops.md A.9-12)
+    KindRef(
+        "MPIJob",
+        "kubeflow.org",
+        "v2beta1",
+        "mpijobs",
+        None,
+        master_role=labels.JOB_ROLE_LAUNCHER,
+        aliases=("mpi",),
+        replica_type_label=labels.JOB_ROLE,
+    ),
+)
+
+
+@functools.cache
+def registry() -> Mapping[str, KindRef]:
+    """Every known kind by its canonical name: the built-ins, overridden by installed frameworks."""
+    kinds = {ref.kind: ref for ref in _BUILTIN}
+    for framework in _installed_frameworks():
+        info = framework.kind
+        base = kinds.get(info.kind) or KindRef(info.kind, info.group, info.version, info.plural, None)
+        kinds[info.kind] = replace(
+            base,
+            group=info.group,
+            version=info.version,
+            plural=info.plural,
+            default_container=info.default_container or base.default_container,
+            aliases=(*base.aliases, *info.short_names),
+            model=framework.model,
+            framework=framework,
+        )
+    return kinds
+
+
+def _installed_frameworks() -> list[Any]:
+    """Installed plug-ins; none when core's discovery is missing or a plug-in is broken (SDK still works)."""
+    try:
+        from training_operator.core import discovery  # noqa: PLC0415 - optional, written by another team
+
+        return list(discovery.discover().values())
+    except Exception:  # a broken plug-in must not take the client down; built-ins cover the five kinds
+        return []
+
+
+def known_kinds() -> list[str]:
+    """Canonical kind names, sorted, for messages and `get` without a kind."""
+    return sorted(registry())
+
+
+def resolve(name: str) -> KindRef:
+    """The kind for `name`, case-insensitive, also as plural, singular or short form (`tfjobs`, `tf`)."""
+    wanted = name.strip().lower()
+    for ref in registry().values():
+        spellings = {ref.kind.lower(), ref.plural, ref.kind.lower().removesuffix("job"), *ref.aliases}
+        if wanted in {s.lower() for s in spellings}:
+            return ref
+    raise UnknownKind(name, known_kinds())
+
+
+def for_body(body: Mapping[str, Any]) -> KindRef:
+    """The kind a manifest declares; its `apiVersion` must match what we serve (MPIJob v1 is refused)."""
+    kind = body.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise UnknownKind(str(kind), known_kinds())
+    ref = resolve(kind)
+    api_version = body.get("apiVersion")
+    if api_version not in (None, ref.api_version):
+        raise ValueError(f"{ref.kind} apiVersion {api_version!r} is not served; use {ref.api_version!r}")
+    return ref

@@ -1,0 +1,101 @@
+"""What a watch-driven wait decides, shared by the sync and async clients.
+
+A wait reads the job once, then follows a watch on `metadata.name=<name>` from that resourceVersion; each
+version of the job goes through `ConditionWait.observe`, which says whether to stop and remembers the last
+conditions for the timeout message. `Transitions` reports each condition change once (progress lines).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from training_operator.core.api.job import JobModel
+from training_operator.core.api.status import JobCondition
+from training_operator.unified.sdk import errors, jobs
+
+#: how long one watch request may stay open before the server ends it and we re-check the deadline
+MAX_WATCH_SECONDS = 300
+
+
+class Transitions:
+    """Yields each condition change (type, status, transition time) once, in the order it was seen."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str, str | None]] = set()
+
+    def new(self, job: JobModel) -> list[JobCondition]:
+        """Conditions of this job version not reported before."""
+        fresh = []
+        for condition in jobs.conditions(job):
+            key = (condition.type, condition.status, condition.last_transition_time)
+            if key not in self._seen:
+                self._seen.add(key)
+                fresh.append(condition)
+        return fresh
+
+
+class ConditionWait:
+    """The state of one `wait_for_job_conditions` call."""
+
+    def __init__(
+        self,
+        what: str,
+        expected: frozenset[str],
+        callback: Callable[[JobModel], object] | None = None,
+    ) -> None:
+        self.what = what
+        self.expected = expected
+        self.callback = callback
+        self.last: JobModel | None = None
+
+    def observe(self, job: JobModel) -> jobs.Verdict:
+        """Record one version of the job; raise JobFailed when it failed and Failed was not expected."""
+        self.last = job
+        if self.callback is not None:
+            self.callback(job)
+        outcome = jobs.verdict(job, self.expected)
+        if outcome is jobs.Verdict.FAILED:
+            failed = next(c for c in jobs.conditions(job) if c.type == "Failed" and c.status == jobs.TRUE)
+            raise errors.JobFailed(
+                f"{self.what} failed: {failed.reason or ''} {failed.message or ''}".strip(), job=job
+            )
+        return outcome
+
+    def timeout(self, seconds: float) -> errors.Timeout:
+        """The error for a deadline that passed, naming the conditions last seen."""
+        seen = jobs.describe_conditions(self.last)
+        last = ", ".join(seen) if seen else "none"
+        return errors.Timeout(
+            f"timed out after {seconds:g}s waiting for {self.what} to reach {'/'.join(sorted(self.expected))}; "
+            f"last conditions: {last}",
+            last_conditions=seen,
+        )
+
+
+def watch_params(name: str, resource_version: str | None, remaining: float) -> dict[str, Any]:
+    """Query parameters of one watch request on a single job, ended by the server before the deadline."""
+    params: dict[str, Any] = {
+        "watch": "true",
+        "fieldSelector": f"metadata.name={name}",
+        "allowWatchBookmarks": "true",
+        "timeoutSeconds": max(1, min(MAX_WATCH_SECONDS, math.ceil(remaining))),
+    }
+    if resource_version:
+        params["resourceVersion"] = resource_version
+    return params
+
+
+def decode_event(line: bytes | str) -> tuple[str, Mapping[str, Any]] | None:
+    """One watch line as (type, object); None for blank keep-alive lines."""
+    if not line or not line.strip():
+        return None
+    event = json.loads(line)
+    return str(event.get("type")), event.get("object") or {}
+
+
+def gone(event_type: str, obj: Mapping[str, Any]) -> bool:
+    """An ERROR event saying our resourceVersion is too old: re-read and watch again."""
+    return event_type == "ERROR" and obj.get("code") == 410
