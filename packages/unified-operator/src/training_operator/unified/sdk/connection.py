@@ -73,9 +73,8 @@ def ssl_context(configuration: client.Configuration) -> ssl.SSLContext | bool:
 
 def auth_headers(configuration: client.Configuration) -> dict[str, str]:
     """The Authorization header the configuration carries (token, refreshed by exec plug-ins, or basic)."""
-    if configuration.refresh_api_key_hook is not None:
-        configuration.refresh_api_key_hook(configuration)
-    token = configuration.get_api_key_with_prefix("authorization")
+    # kubernetes >= 35 stores the kubeconfig token as "BearerToken", older clients as "authorization"
+    token = configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
     if token:
         return {"Authorization": token}
     if configuration.username or configuration.password:
