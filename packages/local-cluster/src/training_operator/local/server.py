@@ -96,8 +96,14 @@ class ApiServer:
         watch = request.query.get("watch") in ("true", "1")
         verb = routing.verb_of(request.method, target, watch=watch)
         self.faults.record(verb, target.resource_label)
-        self.faults.check(verb, target.resource_label)
         handlers = self.handlers
+        try:
+            self.faults.check(verb, target.resource_label)
+        except errors.ApiError as exc:
+            if verb == "watch" and exc.code == 410:
+                # A real server reports an expired watch as an ERROR event on a 200 stream.
+                return await self.watches.error(request, exc)
+            raise
         if verb == "watch":
             return await handlers.watch(request, target)
         if verb in ("get", "list") and target.sub in ("", "status", "scale", "log"):

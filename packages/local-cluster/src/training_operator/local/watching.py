@@ -93,6 +93,13 @@ class Watches:
             return None
         return [e for e in (translate(c, request) for c in history) if e is not None]
 
+    async def error(self, http: web.Request, error: errors.ApiError) -> web.StreamResponse:
+        """A watch that ends at once with one ERROR event."""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(http)
+        await response.write(_line("ERROR", error.status()))
+        return response
+
     async def serve(self, http: web.Request, request: WatchRequest) -> web.StreamResponse:
         """Stream events until the timeout, a cut, or the client going away."""
         queue: asyncio.Queue[Any] = self.storage.subscribe(request.resource)

@@ -1,0 +1,47 @@
+"""Daemon and CLI: `ensure_running` starts one background cluster per state dir and reuses it, writes a 0600
+kubeconfig the official client can use, `status` reports it and `down`/`stop` end it; the public API is
+sorted and complete."""
+
+import stat
+import subprocess
+import sys
+
+import kubernetes
+
+import training_operator.local as local
+
+
+def test_ensure_running_starts_reuses_and_stops(tmp_path):
+    state = tmp_path / "daemon"
+    kubeconfig = local.ensure_running(state, extra_args=("--network", "loopback"))
+    try:
+        assert kubeconfig == state / "kubeconfig"
+        assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
+        running = local.is_running(state)
+        assert running is not None and running.url.startswith("https://127.0.0.1:")
+        assert local.ensure_running(state) == kubeconfig
+        assert local.is_running(state).pid == running.pid
+        config = kubernetes.client.Configuration()
+        kubernetes.config.load_kube_config(config_file=str(kubeconfig), client_configuration=config)
+        with kubernetes.client.ApiClient(config) as client:
+            names = [n.metadata.name for n in kubernetes.client.CoreV1Api(client).list_namespace().items]
+        assert "default" in names
+        status = subprocess.run([sys.executable, "-m", "training_operator.local", "status", "--state-dir", str(state)],
+                                capture_output=True, text=True, timeout=30, check=False)
+        assert status.returncode == 0 and f"pid {running.pid}" in status.stdout
+    finally:
+        down = subprocess.run([sys.executable, "-m", "training_operator.local", "down", "--state-dir", str(state)],
+                              capture_output=True, text=True, timeout=90, check=False)
+    assert down.returncode == 0, down.stderr
+    assert local.is_running(state) is None
+    assert not local.stop(state)
+
+
+def test_public_api_is_sorted_and_complete():
+    assert local.__all__ == sorted(local.__all__)
+    public = {name for name in dir(local) if not name.startswith("_") or name == "__version__"}
+    modules = {"about", "admission", "catalog", "cli", "cluster", "conditions", "controllers", "daemon", "defaults",
+               "deletion", "discovery", "errors", "faults", "handlers", "jsonpath", "kubeconfig", "kubelet", "metadata",
+               "node", "openapi", "patching", "registry", "resources", "routing", "schema", "selectors", "server",
+               "storage", "tables", "testing", "tls", "validation", "watching"}
+    assert public - modules == set(local.__all__)
