@@ -61,11 +61,13 @@ _BUILTIN = (
     ),
 )
 
+_BUILTIN_BY_KIND = {ref.kind: ref for ref in _BUILTIN}
+
 
 @functools.cache
 def registry() -> Mapping[str, KindRef]:
     """Every known kind by its canonical name: the built-ins, overridden by installed frameworks."""
-    kinds = {ref.kind: ref for ref in _BUILTIN}
+    kinds = dict(_BUILTIN_BY_KIND)
     for framework in _installed_frameworks():
         info = framework.kind
         base = kinds.get(info.kind) or KindRef(info.kind, info.group, info.version, info.plural, None)
