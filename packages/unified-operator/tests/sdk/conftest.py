@@ -11,9 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakeapi import FakeApiServer  # noqa: E402
+from fakeapi import FakeApiServer
 
-from training_operator.unified.sdk import TrainingClient  # noqa: E402
+from training_operator.unified.sdk import TrainingClient
 
 
 @pytest.fixture

@@ -372,7 +372,7 @@ class FakeApiServer:
                             )
                     since = max([since, *(h[0] for h in seen)])
                     async with self._changed:
-                        await self._changed.wait_for(lambda: len(self.state.history) > len(seen))
+                        await self._changed.wait_for(lambda seen=seen: len(self.state.history) > len(seen))
         except TimeoutError:
             pass
         return response
@@ -414,6 +414,6 @@ class FakeApiServer:
                 break
             async with self._changed:
                 await self._changed.wait_for(
-                    lambda: len(lines) > sent or (ns, name) not in self.state.open_logs
+                    lambda sent=sent: len(lines) > sent or (ns, name) not in self.state.open_logs
                 )
         return response

@@ -94,7 +94,10 @@ async def test_a_wait_can_be_cancelled_from_outside(aclient: AsyncTrainingClient
 
 async def test_pods_and_logs(aclient: AsyncTrainingClient, api: FakeApiServer):
     job_pods(api)
-    assert await aclient.get_job_pod_names("mnist", replica_type="WORKER") == ["mnist-worker-0", "mnist-worker-1"]
+    assert await aclient.get_job_pod_names("mnist", replica_type="WORKER") == [
+        "mnist-worker-0",
+        "mnist-worker-1",
+    ]
     assert (await aclient.get_job_pods("mnist", is_master=True))[0].metadata.name == "mnist-master-0"
 
     found, _ = await aclient.get_job_logs("mnist")

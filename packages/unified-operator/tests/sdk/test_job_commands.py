@@ -98,8 +98,9 @@ def test_get_without_kind_lists_every_kind_and_skips_missing_crds(run, capsys, a
     from fakeapi import SERVED
 
     client.create_job(a_pytorch_job("alpha"))
-    client.create_job({"apiVersion": "kubeflow.org/v2beta1", "kind": "MPIJob", "metadata": {"name": "pi"},
-                       "spec": {}})
+    client.create_job(
+        {"apiVersion": "kubeflow.org/v2beta1", "kind": "MPIJob", "metadata": {"name": "pi"}, "spec": {}}
+    )
     served = SERVED[("kubeflow.org", "v1")].pop("mxjobs")
     try:
         assert run("get") == 0

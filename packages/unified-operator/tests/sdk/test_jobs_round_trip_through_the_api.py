@@ -8,6 +8,7 @@ rules (argument, manifest, kubeconfig context), the wire (paths, merge patch), t
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -26,7 +27,9 @@ from training_operator.unified.sdk import (
 )
 
 
-def test_create_from_dict_posts_to_the_kind_and_returns_the_stored_job(client: TrainingClient, api: FakeApiServer):
+def test_create_from_dict_posts_to_the_kind_and_returns_the_stored_job(
+    client: TrainingClient, api: FakeApiServer
+):
     created = client.create_job(a_pytorch_job())
 
     assert isinstance(created, JobModel)
@@ -60,8 +63,18 @@ def test_create_from_our_model_and_a_kubeflow_style_object(client: TrainingClien
     client.create_job(model)
 
     class KubeflowLike:  # what openapi-generator models look like to the kubernetes sanitizer
-        openapi_types = {"api_version": "str", "kind": "str", "metadata": "object", "spec": "object"}
-        attribute_map = {"api_version": "apiVersion", "kind": "kind", "metadata": "metadata", "spec": "spec"}
+        openapi_types: ClassVar = {
+            "api_version": "str",
+            "kind": "str",
+            "metadata": "object",
+            "spec": "object",
+        }
+        attribute_map: ClassVar = {
+            "api_version": "apiVersion",
+            "kind": "kind",
+            "metadata": "metadata",
+            "spec": "spec",
+        }
 
         def __init__(self) -> None:
             body = a_pytorch_job("as-kubeflow")
@@ -86,8 +99,12 @@ def test_get_and_list_return_models_and_empty_lists(client: TrainingClient):
 
 
 def test_mpijob_is_addressed_at_v2beta1(client: TrainingClient, api: FakeApiServer):
-    body = {"apiVersion": "kubeflow.org/v2beta1", "kind": "MPIJob", "metadata": {"name": "pi"},
-            "spec": {"mpiReplicaSpecs": {"Launcher": {"replicas": 1, "template": {}}}}}
+    body = {
+        "apiVersion": "kubeflow.org/v2beta1",
+        "kind": "MPIJob",
+        "metadata": {"name": "pi"},
+        "spec": {"mpiReplicaSpecs": {"Launcher": {"replicas": 1, "template": {}}}},
+    }
     client.create_job(body)
 
     assert client.get_job("pi", job_kind="mpijob").kind == "MPIJob"
@@ -128,12 +145,22 @@ def test_delete_removes_the_job(client: TrainingClient):
     ("action", "error", "message"),
     [
         pytest.param(lambda c: c.get_job("missing"), JobNotFound, "not found", id="job-not-found"),
-        pytest.param(lambda c: c.delete_job("missing", job_kind="TFJob"), JobNotFound, "not found", id="delete-missing"),
+        pytest.param(
+            lambda c: c.delete_job("missing", job_kind="TFJob"), JobNotFound, "not found", id="delete-missing"
+        ),
         pytest.param(lambda c: c.list_jobs(namespace="forbidden"), Forbidden, "cannot get", id="forbidden"),
-        pytest.param(lambda c: c.create_job(a_pytorch_job("x", namespace="nowhere")), JobNotFound,
-                     "namespace 'nowhere' not found", id="missing-namespace"),
-        pytest.param(lambda c: c.get_job("x", job_kind="Paddle"), UnknownKind, "known kinds are MPIJob, MXJob",
-                     id="unknown-kind"),
+        pytest.param(
+            lambda c: c.create_job(a_pytorch_job("x", namespace="nowhere")),
+            JobNotFound,
+            "namespace 'nowhere' not found",
+            id="missing-namespace",
+        ),
+        pytest.param(
+            lambda c: c.get_job("x", job_kind="Paddle"),
+            UnknownKind,
+            "known kinds are MPIJob, MXJob",
+            id="unknown-kind",
+        ),
     ],
 )
 def test_failures_are_typed_and_say_what_went_wrong(client: TrainingClient, action, error, message):
@@ -157,12 +184,14 @@ def test_conflict_on_a_second_create(client: TrainingClient):
         client.create_job(a_pytorch_job("twice"))
 
 
-def test_kind_not_installed_when_the_cluster_serves_no_such_resource(client: TrainingClient, api: FakeApiServer):
+def test_kind_not_installed_when_the_cluster_serves_no_such_resource(
+    client: TrainingClient, api: FakeApiServer
+):
     from fakeapi import SERVED
 
     served = SERVED[("kubeflow.org", "v1")].pop("xgboostjobs")
     try:
-        with pytest.raises(KindNotInstalled, match="XGBoostJob .*kind not installed"):
+        with pytest.raises(KindNotInstalled, match=r"XGBoostJob .*kind not installed"):
             client.list_jobs(job_kind="xgboost")
         with pytest.raises(KindNotInstalled):
             client.get_job("x", job_kind="xgboost")

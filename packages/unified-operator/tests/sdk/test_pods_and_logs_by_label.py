@@ -16,11 +16,21 @@ from training_operator.unified.sdk import TrainingClient
 
 def job_pods(api: FakeApiServer, job: str = "mnist", phase: str = "Running") -> None:
     for replica_type, index, role in (("master", 0, "master"), ("worker", 0, None), ("worker", 1, None)):
-        pod_labels = {labels.JOB_NAME: job, labels.REPLICA_TYPE: replica_type, labels.REPLICA_INDEX: str(index)}
+        pod_labels = {
+            labels.JOB_NAME: job,
+            labels.REPLICA_TYPE: replica_type,
+            labels.REPLICA_INDEX: str(index),
+        }
         if role:
             pod_labels[labels.JOB_ROLE] = role
-        api.add_pod("team", f"{job}-{replica_type}-{index}", pod_labels, containers=("pytorch", "sidecar"),
-                    log=(f"{replica_type} {index} says hi",), phase=phase if index == 1 else "Running")
+        api.add_pod(
+            "team",
+            f"{job}-{replica_type}-{index}",
+            pod_labels,
+            containers=("pytorch", "sidecar"),
+            log=(f"{replica_type} {index} says hi",),
+            phase=phase if index == 1 else "Running",
+        )
 
 
 @pytest.mark.parametrize(
@@ -50,8 +60,12 @@ def test_selector_is_kubeflows(client: TrainingClient, api: FakeApiServer):
 
 
 def test_mpijob_master_means_the_launcher(client: TrainingClient, api: FakeApiServer):
-    api.add_pod("team", "pi-launcher-x", {labels.JOB_NAME: "pi", labels.JOB_ROLE: "launcher"}, containers=("mpi",))
-    api.add_pod("team", "pi-worker-0", {labels.JOB_NAME: "pi", labels.JOB_ROLE: "worker"}, containers=("mpi",))
+    api.add_pod(
+        "team", "pi-launcher-x", {labels.JOB_NAME: "pi", labels.JOB_ROLE: "launcher"}, containers=("mpi",)
+    )
+    api.add_pod(
+        "team", "pi-worker-0", {labels.JOB_NAME: "pi", labels.JOB_ROLE: "worker"}, containers=("mpi",)
+    )
 
     assert client.get_job_pod_names("pi", job_kind="MPIJob", is_master=True) == ["pi-launcher-x"]
     assert client.get_job_pod_names("pi", job_kind="MPIJob", replica_type="Worker") == ["pi-worker-0"]

@@ -46,7 +46,9 @@ def test_failed_ends_the_wait_at_once(client: TrainingClient, api: FakeApiServer
     started = time.monotonic()
 
     with pytest.raises(JobFailed, match="PyTorchJob team/bad failed: JobFailed"):
-        client.wait_for_job_conditions("bad", wait_timeout=30, callback=step_through(api, ("Created", "Failed")))
+        client.wait_for_job_conditions(
+            "bad", wait_timeout=30, callback=step_through(api, ("Created", "Failed"))
+        )
     assert time.monotonic() - started < 10
 
 

@@ -1,6 +1,6 @@
 """The job commands of the `training-operator` CLI: submit, get, describe, logs, wait, delete, render.
 
-`register(subparsers)` adds them to the operator's parser (cli.py); each sets `func=` to a callable(args) -> int.
+`register(subparsers)` adds them to the operator's parser (cli.py); each sets `func=`: (args) -> int.
 Exit codes: 0 success; 1 an error (API failure, not found, invalid job or YAML, unknown kind) or, for `wait`,
 the job Failed; 2 `wait` timed out (argparse also exits 2 on usage errors).
 """
@@ -31,12 +31,18 @@ Command = Callable[[argparse.Namespace], int]
 def register(subparsers: Any) -> None:
     """Add the job commands to the `training-operator` parser's subparsers."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--kubeconfig", default=argparse.SUPPRESS, help="kubeconfig file (default: $KUBECONFIG)")
+    common.add_argument(
+        "--kubeconfig", default=argparse.SUPPRESS, help="kubeconfig file (default: $KUBECONFIG)"
+    )
     common.add_argument("--context", default=argparse.SUPPRESS, help="kubeconfig context")
-    common.add_argument("-n", "--namespace", default=argparse.SUPPRESS, help="namespace (default: the context's)")
+    common.add_argument(
+        "-n", "--namespace", default=argparse.SUPPRESS, help="namespace (default: the context's)"
+    )
 
     def add(name: str, func: Command, text: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = subparsers.add_parser(name, parents=[common], help=text, description=text)
+        parser: argparse.ArgumentParser = subparsers.add_parser(
+            name, parents=[common], help=text, description=text
+        )
         parser.set_defaults(func=_guarded(func))
         return parser
 
@@ -55,7 +61,9 @@ def register(subparsers: Any) -> None:
     logs.add_argument("-c", "--container", help="container (default: the kind's main container)")
     wait = add("wait", _wait, "wait for a job condition; exit 0 reached, 1 failed, 2 timed out")
     _kind_and_name(wait)
-    wait.add_argument("--for", dest="conditions", default="Succeeded", help="condition type(s), comma-separated")
+    wait.add_argument(
+        "--for", dest="conditions", default="Succeeded", help="condition type(s), comma-separated"
+    )
     wait.add_argument("--timeout", default="10m", type=_duration, help="e.g. 60s, 10m, 1h (default 10m)")
     delete = add("delete", _delete, "delete jobs")
     delete.add_argument("kind", metavar="KIND")
@@ -75,7 +83,13 @@ def _guarded(func: Command) -> Command:
     def run(args: argparse.Namespace) -> int:
         try:
             return func(args)
-        except (errors.TrainingError, errors.UnknownKind, manifests.ManifestError, InvalidJob, ValueError) as error:
+        except (
+            errors.TrainingError,
+            errors.UnknownKind,
+            manifests.ManifestError,
+            InvalidJob,
+            ValueError,
+        ) as error:
             print(f"error: {error}", file=sys.stderr)
             return FAILED
 
@@ -84,8 +98,11 @@ def _guarded(func: Command) -> Command:
 
 def _client(args: argparse.Namespace) -> TrainingClient:
     try:
-        return TrainingClient(config_file=getattr(args, "kubeconfig", None), context=getattr(args, "context", None),
-                              namespace=getattr(args, "namespace", None))
+        return TrainingClient(
+            config_file=getattr(args, "kubeconfig", None),
+            context=getattr(args, "context", None),
+            namespace=getattr(args, "namespace", None),
+        )
     except Exception as error:  # the kubernetes config loader raises several unrelated types
         raise errors.TrainingError(f"cannot load the cluster configuration: {error}") from None
 
@@ -146,7 +163,11 @@ def _get(args: argparse.Namespace) -> int:
         return OK
     kind = kinds.resolve(args.kind).kind
     found = [client.get_job(args.name, job_kind=kind)] if args.name else client.list_jobs(job_kind=kind)
-    print(printing.job_table(found, now, with_kind=False) if found else f"No {kind}s found in {client.namespace}.")
+    print(
+        printing.job_table(found, now, with_kind=False)
+        if found
+        else f"No {kind}s found in {client.namespace}."
+    )
     return OK
 
 
@@ -163,8 +184,13 @@ def _logs(args: argparse.Namespace) -> int:
     kind = kinds.resolve(args.kind).kind
     filtered = args.replica_type is not None or args.index is not None or args.all
     found, _ = client.get_job_logs(
-        args.name, job_kind=kind, is_master=not filtered, replica_type=args.replica_type,
-        replica_index=args.index, follow=args.follow, container=args.container,
+        args.name,
+        job_kind=kind,
+        is_master=not filtered,
+        replica_type=args.replica_type,
+        replica_index=args.index,
+        follow=args.follow,
+        container=args.container,
         on_line=lambda pod, line: print(f"[{pod}] {line}", flush=True),
     )
     if not found:
@@ -172,7 +198,9 @@ def _logs(args: argparse.Namespace) -> int:
         return FAILED
     if not args.follow:
         for pod, text in found.items():
-            sys.stdout.write(text if len(found) == 1 else "".join(f"[{pod}] {ln}\n" for ln in text.splitlines()))
+            sys.stdout.write(
+                text if len(found) == 1 else "".join(f"[{pod}] {ln}\n" for ln in text.splitlines())
+            )
     return OK
 
 
@@ -188,8 +216,9 @@ def _wait(args: argparse.Namespace) -> int:
             print(printing.progress(what, condition), flush=True)
 
     try:
-        client.wait_for_job_conditions(args.name, job_kind=kind, expected_conditions=expected,
-                                       wait_timeout=args.timeout, callback=report)
+        client.wait_for_job_conditions(
+            args.name, job_kind=kind, expected_conditions=expected, wait_timeout=args.timeout, callback=report
+        )
     except errors.JobFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return FAILED
@@ -216,7 +245,9 @@ def _render(args: argparse.Namespace) -> int:
         ref = kinds.for_body(document.body)
         if ref.framework is None:
             scheme = ref.kind.lower().removesuffix("job")
-            raise ValueError(f"render needs the {ref.kind} framework: pip install 'training-operator[{scheme}]'")
+            raise ValueError(
+                f"render needs the {ref.kind} framework: pip install 'training-operator[{scheme}]'"
+            )
         framework = ref.framework
         job = framework.parse(document.body)
         if found := framework.problems(job):
@@ -234,14 +265,15 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _placeholders(job: Any) -> Any:
-    """A job as the API server would hand it to the operator: namespaced and with a UID for owner references."""
+    """The job as the API server would hand it over: namespaced, with a UID for owner references."""
     meta = job.metadata.model_copy(
         update={"namespace": job.metadata.namespace or "default", "uid": job.metadata.uid or "<uid>"}
     )
     return job.model_copy(update={"metadata": meta})
 
 
-
 def _plain(body: Any) -> Any:
     """JSON-shaped data YAML can dump (plans may hold tuples and read-only mappings)."""
-    return json.loads(json.dumps(body, default=lambda value: list(value) if isinstance(value, tuple) else dict(value)))
+    return json.loads(
+        json.dumps(body, default=lambda value: list(value) if isinstance(value, tuple) else dict(value))
+    )

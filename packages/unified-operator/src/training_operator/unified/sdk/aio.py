@@ -231,7 +231,7 @@ class AsyncTrainingClient:
         callback: Callable[[JobModel], object] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> JobModel:
-        """Wait on a watch until an expected condition is True; JobFailed on Failed, Timeout at the deadline."""
+        """Wait on a watch until an expected condition is True; JobFailed on Failed, Timeout at the end."""
         del polling_interval  # Kubeflow compatibility: we watch instead of polling
         ref, ns = self._kind(job_kind), namespace or self.namespace
         wait = watching.ConditionWait(

@@ -287,7 +287,7 @@ class TrainingClient:
             _request_timeout=(DEFAULT_TIMEOUT, max(remaining, 0.05)),
         )
         try:
-            for line in iter_resp_lines(response):
+            for line in iter_resp_lines(response):  # type: ignore[no-untyped-call]
                 event = watching.decode_event(line)
                 if event is None or watching.gone(*event) or event[0] == "BOOKMARK":
                     continue
@@ -454,7 +454,7 @@ class TrainingClient:
                 follow=True,
                 stream=True,
             )
-            for line in iter_resp_lines(response):
+            for line in iter_resp_lines(response):  # type: ignore[no-untyped-call]
                 lines.put((pod_name, line))
         except errors.TrainingError as error:
             lines.put((pod_name, f"error: {error}"))

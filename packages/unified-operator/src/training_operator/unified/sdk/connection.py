@@ -36,15 +36,17 @@ def connect(
         return Connection(client_configuration, namespace or _kubeconfig_namespace(config_file, context))
     configuration = client.Configuration()
     if config_file or not SERVICE_ACCOUNT.is_dir():
-        config.load_kube_config(config_file=config_file, context=context, client_configuration=configuration)
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=config_file, context=context, client_configuration=configuration
+        )
         return Connection(configuration, namespace or _kubeconfig_namespace(config_file, context))
-    config.load_incluster_config(client_configuration=configuration)
+    config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
     return Connection(configuration, namespace or _service_account_namespace())
 
 
 def _kubeconfig_namespace(config_file: str | None, context: str | None) -> str:
     try:
-        contexts, active = config.list_kube_config_contexts(config_file)
+        contexts, active = config.list_kube_config_contexts(config_file)  # type: ignore[no-untyped-call]
     except Exception:  # no kubeconfig at all: the client configuration came from elsewhere
         return DEFAULT_NAMESPACE
     chosen = next((c for c in contexts if c.get("name") == context), active) if context else active
@@ -78,5 +80,5 @@ def auth_headers(configuration: client.Configuration) -> dict[str, str]:
     if token:
         return {"Authorization": token}
     if configuration.username or configuration.password:
-        return {"Authorization": configuration.get_basic_auth_token()}
+        return {"Authorization": str(configuration.get_basic_auth_token())}
     return {}

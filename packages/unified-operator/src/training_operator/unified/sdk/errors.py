@@ -1,6 +1,6 @@
 """What the SDK raises, as one tree so callers catch at the level they need.
 
-TrainingError (RuntimeError: Kubeflow's SDK raises RuntimeError for every API failure, so old `except`s still work)
+TrainingError (a RuntimeError: Kubeflow's SDK raises RuntimeError for API failures; old `except`s work)
 ├── JobNotFound        the job (or its namespace) does not exist
 ├── KindNotInstalled   the cluster serves no such resource: its CRD is missing (404 on the collection)
 ├── Forbidden          RBAC denied the request (403)

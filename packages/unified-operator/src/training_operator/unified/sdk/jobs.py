@@ -35,7 +35,7 @@ class Verdict(enum.Enum):
 
 
 class AnyJobSpec(JobSpec):
-    """A spec of a kind whose framework package is not installed: the replica map is found by its key suffix."""
+    """The spec of a kind without its framework package: the replica map is found by its key suffix."""
 
     def replica_specs(self) -> dict[str, ReplicaSpec | None]:
         """The `<x>ReplicaSpecs` map, typed, whatever the kind."""
@@ -46,7 +46,7 @@ class AnyJobSpec(JobSpec):
 
 
 class AnyJob(JobModel):
-    """A job read without its kind's model: metadata, status and replica specs typed, the rest kept verbatim."""
+    """A job read without its kind's model: metadata, status and replica specs typed, the rest verbatim."""
 
     spec: AnyJobSpec = AnyJobSpec()
 
@@ -82,9 +82,9 @@ def job_body(job: Any) -> dict[str, Any]:
             raise ValueError(f"{job}: expected one job, found {len(documents)} documents")
         return documents[0].body
     if hasattr(job, "openapi_types"):  # a kubeflow.training / kubernetes client model object
-        from kubernetes.client import ApiClient  # noqa: PLC0415 - only for Kubeflow SDK objects
+        from kubernetes.client import ApiClient
 
-        body: dict[str, Any] = ApiClient().sanitize_for_serialization(job)
+        body: dict[str, Any] = ApiClient().sanitize_for_serialization(job)  # type: ignore[no-untyped-call]
         return body
     raise TypeError(f"cannot send {type(job).__name__} as a job: pass a model, a dict or a YAML path")
 
@@ -125,7 +125,7 @@ def creation(
     job_kind: str | None,
     builder: Mapping[str, Any],
 ) -> tuple[kinds.KindRef, str, dict[str, Any]]:
-    """Kind, namespace and body of a create_job call (object mode only; Kubeflow's builders are not ported)."""
+    """Kind, namespace and body of a create_job call (object mode only; no Kubeflow builders)."""
     if unsupported := sorted(k for k, v in builder.items() if v is not None):
         raise ValueError(f"create_job: {', '.join(unsupported)} not supported: pass a complete job as job=")
     if job is None:

@@ -23,7 +23,7 @@ class _Raw:
 
 def as_pods(items: Iterable[Mapping[str, Any]]) -> list[Any]:
     """`kubernetes.client.V1Pod` objects, as Kubeflow's `get_job_pods` returns (`pod.metadata.name` works)."""
-    api = ApiClient()
+    api: Any = ApiClient()  # its `deserialize` signature changed in kubernetes 35
     pods = []
     for item in items:
         text = json.dumps(item)

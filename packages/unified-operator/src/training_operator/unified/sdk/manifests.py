@@ -47,6 +47,8 @@ def load_text(text: str, *, source: str = "<string>") -> list[Document]:
     try:
         while loader.check_node():
             node = loader.get_node()
+            if node is None:
+                break
             line = node.start_mark.line + 1
             body = loader.construct_document(node)
             if body is None:
@@ -63,5 +65,5 @@ def load_text(text: str, *, source: str = "<string>") -> list[Document]:
     except yaml.YAMLError as error:
         raise ManifestError(f"{source}: invalid YAML: {error}") from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     return documents

@@ -88,8 +88,10 @@ def _events(events: Sequence[Mapping[str, Any]]) -> str:
     if not events:
         return "<none>"
     rows = [["TIME", "TYPE", "REASON", "MESSAGE"]]
-    rows += [[logs.event_time(e), str(e.get("type", "")), str(e.get("reason", "")), str(e.get("message", ""))]
-             for e in events]
+    rows += [
+        [logs.event_time(e), str(e.get("type", "")), str(e.get("reason", "")), str(e.get("message", ""))]
+        for e in events
+    ]
     return table(rows)
 
 

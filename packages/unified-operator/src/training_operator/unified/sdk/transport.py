@@ -1,6 +1,6 @@
 """The async client's HTTP layer: aiohttp with the kubeconfig's host, TLS and credentials.
 
-aiohttp is already in the operator's dependency tree (kopf), so the async twin adds no dependency; auth and TLS
+aiohttp is already in the operator's dependency tree (kopf), so the async twin adds no dependency; auth, TLS
 come from the same `kubernetes.client.Configuration` the sync client uses.
 """
 
@@ -59,7 +59,7 @@ class AsyncApi:
         body: Any = None,
         content_type: str = "application/json",
         collection: bool = False,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-call deadline, like Kubeflow's timeout=
     ) -> Any:
         """One API call; the decoded JSON answer, or the typed error for a failure."""
         data = None if body is None else json.dumps(body)

@@ -68,8 +68,9 @@ class ConditionWait:
         """The error for a deadline that passed, naming the conditions last seen."""
         seen = jobs.describe_conditions(self.last)
         last = ", ".join(seen) if seen else "none"
+        wanted = "/".join(sorted(self.expected))
         return errors.Timeout(
-            f"timed out after {seconds:g}s waiting for {self.what} to reach {'/'.join(sorted(self.expected))}; "
+            f"timed out after {seconds:g}s waiting for {self.what} to reach {wanted}; "
             f"last conditions: {last}",
             last_conditions=seen,
         )
