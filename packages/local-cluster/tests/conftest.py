@@ -29,11 +29,25 @@ class Api:
         self.ca = str(cluster.ca_path)
         self.session.headers["Authorization"] = f"Bearer {cluster.token}"
 
-    def request(self, method: str, path: str, body: Any = None, *, content_type: str = "application/json",
-                **params: Any) -> tuple[int, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: str = "application/json",
+        **params: Any,
+    ) -> tuple[int, Any]:
         data = None if body is None else (body if isinstance(body, str | bytes) else json.dumps(body))
-        response = self.session.request(method, self.url + path, data=data, params=params,
-                                        headers={"Content-Type": content_type}, timeout=30, verify=self.ca)
+        response = self.session.request(
+            method,
+            self.url + path,
+            data=data,
+            params=params,
+            headers={"Content-Type": content_type},
+            timeout=30,
+            verify=self.ca,
+        )
         try:
             return response.status_code, response.json()
         except ValueError:
@@ -48,18 +62,28 @@ class Api:
     def put(self, path: str, body: Any, **params: Any) -> tuple[int, Any]:
         return self.request("PUT", path, body, **params)
 
-    def patch(self, path: str, body: Any, content_type: str = "application/merge-patch+json", **params: Any) -> tuple[int, Any]:
+    def patch(
+        self, path: str, body: Any, content_type: str = "application/merge-patch+json", **params: Any
+    ) -> tuple[int, Any]:
         return self.request("PATCH", path, body, content_type=content_type, **params)
 
     def delete(self, path: str, body: Any = None, **params: Any) -> tuple[int, Any]:
         return self.request("DELETE", path, body, **params)
 
-    def watch(self, path: str, *, until: Callable[[list[dict[str, Any]]], bool] | None = None, timeout: float = 10,
-              **params: Any) -> list[dict[str, Any]]:
+    def watch(
+        self,
+        path: str,
+        *,
+        until: Callable[[list[dict[str, Any]]], bool] | None = None,
+        timeout: float = 10,
+        **params: Any,
+    ) -> list[dict[str, Any]]:
         """Events of one watch request, stopping when `until(events)` holds or the stream ends."""
         params = {"watch": "true", **params}
         events: list[dict[str, Any]] = []
-        with self.session.get(self.url + path, params=params, stream=True, timeout=timeout, verify=self.ca) as response:
+        with self.session.get(
+            self.url + path, params=params, stream=True, timeout=timeout, verify=self.ca
+        ) as response:
             assert response.status_code == 200, response.text
             for line in response.iter_lines():
                 if line:
@@ -87,8 +111,6 @@ def can_use_namespaces() -> str:
         return "needs root for per-pod network namespaces"
     missing = missing_tools()
     return f"missing {', '.join(missing)}" if missing else ""
-
-
 
 
 @pytest.fixture
@@ -143,8 +165,12 @@ def a_pod(name: str, command: list[str] | None = None, **spec: Any) -> dict[str,
     container: dict[str, Any] = {"name": "main", "image": "local"}
     if command is not None:
         container["command"] = command
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"containers": [container], **spec}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {"containers": [container], **spec},
+    }
 
 
 @pytest.fixture
@@ -163,10 +189,19 @@ def kubectl(cluster: LocalCluster) -> Callable[..., subprocess.CompletedProcess[
     if binary is None:
         pytest.skip("kubectl is not installed (CI installs it from a package)")
 
-    def run(*args: str, check: bool = True, input: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, check: bool = True, input: str | None = None, timeout: float = 30
+    ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig_path)}
-        result = subprocess.run([binary, *args], env=env, input=input, capture_output=True, text=True,
-                                timeout=timeout, check=False)
+        result = subprocess.run(
+            [binary, *args],
+            env=env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
         return result

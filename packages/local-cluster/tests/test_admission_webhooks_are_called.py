@@ -1,10 +1,12 @@
-"""Admission webhooks: a MutatingWebhookConfiguration's JSON patch is applied, a ValidatingWebhookConfiguration
-can deny with its message, rules select by operation and resource, failurePolicy Ignore/Fail."""
+"""Admission webhooks: a MutatingWebhookConfiguration's JSON patch is applied, a
+ValidatingWebhookConfiguration can deny with its message, rules select by operation and resource,
+failurePolicy Ignore/Fail."""
 
 import base64
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -13,7 +15,7 @@ ADMISSION = "/apis/admissionregistration.k8s.io/v1"
 
 
 class Hook(BaseHTTPRequestHandler):
-    seen: list[dict] = []
+    seen: ClassVar[list[dict]] = []
 
     def do_POST(self) -> None:
         review = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -22,10 +24,18 @@ class Hook(BaseHTTPRequestHandler):
         response = {"uid": request["uid"], "allowed": True}
         if self.path == "/mutate":
             patch = [{"op": "add", "path": "/metadata/labels", "value": {"mutated": "yes"}}]
-            response.update(patchType="JSONPatch", patch=base64.b64encode(json.dumps(patch).encode()).decode())
+            response.update(
+                patchType="JSONPatch", patch=base64.b64encode(json.dumps(patch).encode()).decode()
+            )
         elif request["object"]["metadata"]["name"].startswith("forbidden"):
-            response = {"uid": request["uid"], "allowed": False, "status": {"code": 403, "message": "names may not start with forbidden"}}
-        body = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}).encode()
+            response = {
+                "uid": request["uid"],
+                "allowed": False,
+                "status": {"code": 403, "message": "names may not start with forbidden"},
+            }
+        body = json.dumps(
+            {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -48,21 +58,42 @@ def hook_url():
 
 
 def webhook(name: str, url: str, operations: list[str], **extra) -> dict:
-    return {"name": name, "clientConfig": {"url": url}, "admissionReviewVersions": ["v1"], "sideEffects": "None",
-            "rules": [{"operations": operations, "apiGroups": [""], "apiVersions": ["v1"], "resources": ["configmaps"]}],
-            **extra}
+    return {
+        "name": name,
+        "clientConfig": {"url": url},
+        "admissionReviewVersions": ["v1"],
+        "sideEffects": "None",
+        "rules": [
+            {"operations": operations, "apiGroups": [""], "apiVersions": ["v1"], "resources": ["configmaps"]}
+        ],
+        **extra,
+    }
 
 
 def test_mutating_and_validating_webhooks(api, hook_url):
-    api.post(f"{ADMISSION}/mutatingwebhookconfigurations", {"metadata": {"name": "m"}, "webhooks": [
-        webhook("mutate.example.com", f"{hook_url}/mutate", ["CREATE"])]})
-    api.post(f"{ADMISSION}/validatingwebhookconfigurations", {"metadata": {"name": "v"}, "webhooks": [
-        webhook("validate.example.com", f"{hook_url}/validate", ["CREATE", "UPDATE"])]})
+    api.post(
+        f"{ADMISSION}/mutatingwebhookconfigurations",
+        {
+            "metadata": {"name": "m"},
+            "webhooks": [webhook("mutate.example.com", f"{hook_url}/mutate", ["CREATE"])],
+        },
+    )
+    api.post(
+        f"{ADMISSION}/validatingwebhookconfigurations",
+        {
+            "metadata": {"name": "v"},
+            "webhooks": [webhook("validate.example.com", f"{hook_url}/validate", ["CREATE", "UPDATE"])],
+        },
+    )
     status, body = api.post(CMS, {"metadata": {"name": "fine"}})
-    assert status == 201 and body["metadata"]["labels"] == {"mutated": "yes"}
+    assert status == 201
+    assert body["metadata"]["labels"] == {"mutated": "yes"}
     status, body = api.post(CMS, {"metadata": {"name": "forbidden-one"}})
     assert status == 403
-    assert body["message"] == 'admission webhook "validate.example.com" denied the request: names may not start with forbidden'
+    assert (
+        body["message"]
+        == 'admission webhook "validate.example.com" denied the request: names may not start with forbidden'
+    )
     operations = [(r["operation"], r["resource"]["resource"]) for r in Hook.seen]
     assert ("CREATE", "configmaps") in operations
     # Pods are not selected by these rules.
@@ -72,11 +103,21 @@ def test_mutating_and_validating_webhooks(api, hook_url):
 
 
 def test_failure_policy(api):
-    api.post(f"{ADMISSION}/validatingwebhookconfigurations", {"metadata": {"name": "down"}, "webhooks": [
-        webhook("down.example.com", "http://127.0.0.1:1/none", ["CREATE"], failurePolicy="Ignore")]})
+    api.post(
+        f"{ADMISSION}/validatingwebhookconfigurations",
+        {
+            "metadata": {"name": "down"},
+            "webhooks": [
+                webhook("down.example.com", "http://127.0.0.1:1/none", ["CREATE"], failurePolicy="Ignore")
+            ],
+        },
+    )
     assert api.post(CMS, {"metadata": {"name": "ignored"}})[0] == 201
-    api.patch(f"{ADMISSION}/validatingwebhookconfigurations/down",
-              [{"op": "replace", "path": "/webhooks/0/failurePolicy", "value": "Fail"}],
-              content_type="application/json-patch+json")
+    api.patch(
+        f"{ADMISSION}/validatingwebhookconfigurations/down",
+        [{"op": "replace", "path": "/webhooks/0/failurePolicy", "value": "Fail"}],
+        content_type="application/json-patch+json",
+    )
     status, body = api.post(CMS, {"metadata": {"name": "refused"}})
-    assert status == 500 and 'failed calling webhook "down.example.com"' in body["message"]
+    assert status == 500
+    assert 'failed calling webhook "down.example.com"' in body["message"]

@@ -21,32 +21,61 @@ SCHEMA = {
                 "port": {"x-kubernetes-int-or-string": True},
                 "ratio": {"type": "number"},
                 "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                "template": {"type": "object", "x-kubernetes-embedded-resource": True,
-                             "x-kubernetes-preserve-unknown-fields": True},
+                "template": {
+                    "type": "object",
+                    "x-kubernetes-embedded-resource": True,
+                    "x-kubernetes-preserve-unknown-fields": True,
+                },
                 "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2},
-                "nested": {"type": "object", "properties": {"flag": {"type": "boolean", "default": True}},
-                           "default": {}},
+                "nested": {
+                    "type": "object",
+                    "properties": {"flag": {"type": "boolean", "default": True}},
+                    "default": {},
+                },
             },
         },
-        "status": {"type": "object", "properties": {"replicas": {"type": "integer"},
-                                                    "state": {"type": "string"}}},
+        "status": {
+            "type": "object",
+            "properties": {"replicas": {"type": "integer"}, "state": {"type": "string"}},
+        },
     },
 }
 
 
 def trainjob_crd() -> dict:
-    return {"metadata": {"name": "trainjobs.kubeflow.org"}, "spec": {
-        "group": "kubeflow.org", "scope": "Namespaced",
-        "names": {"plural": "trainjobs", "singular": "trainjob", "kind": "TrainJob", "shortNames": ["tj"]},
-        "versions": [{
-            "name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": SCHEMA},
-            "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.replicas",
-                                                     "statusReplicasPath": ".status.replicas"}},
-            "additionalPrinterColumns": [
-                {"name": "State", "type": "string", "jsonPath": ".status.state"},
-                {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
-                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}],
-        }]}}
+    return {
+        "metadata": {"name": "trainjobs.kubeflow.org"},
+        "spec": {
+            "group": "kubeflow.org",
+            "scope": "Namespaced",
+            "names": {
+                "plural": "trainjobs",
+                "singular": "trainjob",
+                "kind": "TrainJob",
+                "shortNames": ["tj"],
+            },
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": SCHEMA},
+                    "subresources": {
+                        "status": {},
+                        "scale": {
+                            "specReplicasPath": ".spec.replicas",
+                            "statusReplicasPath": ".status.replicas",
+                        },
+                    },
+                    "additionalPrinterColumns": [
+                        {"name": "State", "type": "string", "jsonPath": ".status.state"},
+                        {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
+                        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                    ],
+                }
+            ],
+        },
+    }
 
 
 @pytest.fixture
@@ -56,8 +85,12 @@ def crd_api(api):
 
 
 def a_trainjob(name: str = "t", **spec) -> dict:
-    return {"apiVersion": "kubeflow.org/v1", "kind": "TrainJob", "metadata": {"name": name},
-            "spec": {"replicas": 1, **spec}}
+    return {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "TrainJob",
+        "metadata": {"name": name},
+        "spec": {"replicas": 1, **spec},
+    }
 
 
 @pytest.mark.parametrize(
@@ -68,9 +101,13 @@ def a_trainjob(name: str = "t", **spec) -> dict:
         pytest.param({"replicas": -1}, "spec.replicas", "FieldValueInvalid", id="minimum"),
         pytest.param({"replicas": 1, "policy": "Always"}, "spec.policy", "FieldValueNotSupported", id="enum"),
         pytest.param({"replicas": 1, "name": "UPPER"}, "spec.name", "FieldValueInvalid", id="pattern"),
-        pytest.param({"replicas": 1, "name": "abcdefghij"}, "spec.name", "FieldValueTooLong", id="max-length"),
+        pytest.param(
+            {"replicas": 1, "name": "abcdefghij"}, "spec.name", "FieldValueTooLong", id="max-length"
+        ),
         pytest.param({"replicas": 1, "port": 1.5}, "spec.port", "FieldValueTypeInvalid", id="int-or-string"),
-        pytest.param({"replicas": 1, "tags": ["a", "b", "c"]}, "spec.tags", "FieldValueTooMany", id="max-items"),
+        pytest.param(
+            {"replicas": 1, "tags": ["a", "b", "c"]}, "spec.tags", "FieldValueTooMany", id="max-items"
+        ),
         pytest.param({"replicas": 1, "tags": [1]}, "spec.tags[0]", "FieldValueTypeInvalid", id="item-type"),
     ],
 )
@@ -83,21 +120,32 @@ def test_schema_violations_are_invalid(crd_api, spec, field, reason):
 
 def test_required_field(crd_api):
     status, body = crd_api.post(JOBS, {"metadata": {"name": "bad"}, "spec": {}})
-    assert status == 422 and body["details"]["causes"][0] == {
-        "reason": "FieldValueRequired", "message": "Required value", "field": "spec.replicas"}
+    assert status == 422
+    assert body["details"]["causes"][0] == {
+        "reason": "FieldValueRequired",
+        "message": "Required value",
+        "field": "spec.replicas",
+    }
 
 
 def test_pruning_defaulting_and_preserved_fields(crd_api):
-    body = a_trainjob(port="8080", unknown="drop me", free={"anything": {"goes": 1}},
-                      template={"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": {"a": 1}})
+    body = a_trainjob(
+        port="8080",
+        unknown="drop me",
+        free={"anything": {"goes": 1}},
+        template={"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": {"a": 1}},
+    )
     body["extra"] = "dropped too"
     status, stored = crd_api.post(JOBS, body)
     assert status == 201, stored
     spec = stored["spec"]
-    assert "unknown" not in spec and "extra" not in stored
-    assert spec["policy"] == "Never" and spec["nested"] == {"flag": True}
+    assert "unknown" not in spec
+    assert "extra" not in stored
+    assert spec["policy"] == "Never"
+    assert spec["nested"] == {"flag": True}
     assert spec["free"] == {"anything": {"goes": 1}}
-    assert spec["template"]["metadata"] == {"name": "x"} and spec["template"]["kind"] == "Pod"
+    assert spec["template"]["metadata"] == {"name": "x"}
+    assert spec["template"]["kind"] == "Pod"
     assert spec["port"] == "8080"
 
 
@@ -105,10 +153,12 @@ def test_status_subresource_and_generation(crd_api):
     _status, created = crd_api.post(JOBS, a_trainjob(status={"state": "ignored"}))
     assert "status" not in created
     _status, after = crd_api.patch(f"{JOBS}/t/status", {"status": {"state": "Running", "replicas": 1}})
-    assert after["status"]["state"] == "Running" and after["metadata"]["generation"] == 1
+    assert after["status"]["state"] == "Running"
+    assert after["metadata"]["generation"] == 1
     _status, after = crd_api.patch(f"{JOBS}/t", {"spec": {"replicas": 2}, "status": {"state": "Hacked"}})
-    assert after["status"]["state"] == "Running" and after["metadata"]["generation"] == 2
-    status, body = crd_api.patch(f"{JOBS}/t/status", {"status": {"replicas": "many"}})
+    assert after["status"]["state"] == "Running"
+    assert after["metadata"]["generation"] == 2
+    status, _body = crd_api.patch(f"{JOBS}/t/status", {"status": {"replicas": "many"}})
     assert status == 422
 
 
@@ -116,16 +166,21 @@ def test_scale_subresource(crd_api):
     crd_api.post(JOBS, a_trainjob(replicas=3))
     crd_api.patch(f"{JOBS}/t/status", {"status": {"replicas": 2}})
     status, scale = crd_api.get(f"{JOBS}/t/scale")
-    assert status == 200 and scale["kind"] == "Scale"
-    assert scale["spec"]["replicas"] == 3 and scale["status"]["replicas"] == 2
+    assert status == 200
+    assert scale["kind"] == "Scale"
+    assert scale["spec"]["replicas"] == 3
+    assert scale["status"]["replicas"] == 2
     status, scale = crd_api.put(f"{JOBS}/t/scale", {"spec": {"replicas": 5}})
-    assert status == 200 and crd_api.get(f"{JOBS}/t")[1]["spec"]["replicas"] == 5
+    assert status == 200
+    assert crd_api.get(f"{JOBS}/t")[1]["spec"]["replicas"] == 5
 
 
 def test_printer_columns_served_as_table(crd_api):
     crd_api.post(JOBS, a_trainjob())
     crd_api.patch(f"{JOBS}/t/status", {"status": {"state": "Running"}})
-    response = crd_api.session.get(crd_api.url + JOBS, headers={"Accept": TABLE}, verify=crd_api.ca, timeout=10)
+    response = crd_api.session.get(
+        crd_api.url + JOBS, headers={"Accept": TABLE}, verify=crd_api.ca, timeout=10
+    )
     table = response.json()
     assert table["kind"] == "Table"
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "State", "Replicas", "Age"]
@@ -135,7 +190,8 @@ def test_printer_columns_served_as_table(crd_api):
 
 def test_served_version_sets_api_version(crd_api):
     _status, stored = crd_api.post(JOBS, a_trainjob())
-    assert stored["apiVersion"] == "kubeflow.org/v1" and stored["kind"] == "TrainJob"
+    assert stored["apiVersion"] == "kubeflow.org/v1"
+    assert stored["kind"] == "TrainJob"
 
 
 def test_official_client_custom_objects(kube, crd_api):
@@ -145,6 +201,12 @@ def test_official_client_custom_objects(kube, crd_api):
     custom.create_namespaced_custom_object("kubeflow.org", "v1", "default", "trainjobs", a_trainjob("sdk"))
     got = custom.get_namespaced_custom_object("kubeflow.org", "v1", "default", "trainjobs", "sdk")
     assert got["spec"]["policy"] == "Never"
-    custom.patch_namespaced_custom_object_status("kubeflow.org", "v1", "default", "trainjobs", "sdk",
-                                                 {"status": {"state": "Done"}})
-    assert custom.get_namespaced_custom_object_status("kubeflow.org", "v1", "default", "trainjobs", "sdk")["status"]["state"] == "Done"
+    custom.patch_namespaced_custom_object_status(
+        "kubeflow.org", "v1", "default", "trainjobs", "sdk", {"status": {"state": "Done"}}
+    )
+    assert (
+        custom.get_namespaced_custom_object_status("kubeflow.org", "v1", "default", "trainjobs", "sdk")[
+            "status"
+        ]["state"]
+        == "Done"
+    )

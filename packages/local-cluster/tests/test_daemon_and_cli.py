@@ -18,7 +18,8 @@ def test_ensure_running_starts_reuses_and_stops(tmp_path):
         assert kubeconfig == state / "kubeconfig"
         assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
         running = local.is_running(state)
-        assert running is not None and running.url.startswith("https://127.0.0.1:")
+        assert running is not None
+        assert running.url.startswith("https://127.0.0.1:")
         assert local.ensure_running(state) == kubeconfig
         assert local.is_running(state).pid == running.pid
         config = kubernetes.client.Configuration()
@@ -26,12 +27,23 @@ def test_ensure_running_starts_reuses_and_stops(tmp_path):
         with kubernetes.client.ApiClient(config) as client:
             names = [n.metadata.name for n in kubernetes.client.CoreV1Api(client).list_namespace().items]
         assert "default" in names
-        status = subprocess.run([sys.executable, "-m", "training_operator.local", "status", "--state-dir", str(state)],
-                                capture_output=True, text=True, timeout=30, check=False)
-        assert status.returncode == 0 and f"pid {running.pid}" in status.stdout
+        status = subprocess.run(
+            [sys.executable, "-m", "training_operator.local", "status", "--state-dir", str(state)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert status.returncode == 0
+        assert f"pid {running.pid}" in status.stdout
     finally:
-        down = subprocess.run([sys.executable, "-m", "training_operator.local", "down", "--state-dir", str(state)],
-                              capture_output=True, text=True, timeout=90, check=False)
+        down = subprocess.run(
+            [sys.executable, "-m", "training_operator.local", "down", "--state-dir", str(state)],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
     assert down.returncode == 0, down.stderr
     assert local.is_running(state) is None
     assert not local.stop(state)
@@ -40,8 +52,39 @@ def test_ensure_running_starts_reuses_and_stops(tmp_path):
 def test_public_api_is_sorted_and_complete():
     assert local.__all__ == sorted(local.__all__)
     public = {name for name in dir(local) if not name.startswith("_") or name == "__version__"}
-    modules = {"about", "admission", "catalog", "cli", "cluster", "conditions", "controllers", "daemon", "defaults",
-               "deletion", "discovery", "errors", "faults", "handlers", "jsonpath", "kubeconfig", "kubelet", "metadata",
-               "node", "openapi", "patching", "registry", "resources", "routing", "schema", "selectors", "server",
-               "storage", "tables", "testing", "tls", "validation", "watching"}
+    modules = {
+        "about",
+        "admission",
+        "catalog",
+        "cli",
+        "cluster",
+        "conditions",
+        "controllers",
+        "daemon",
+        "defaults",
+        "deletion",
+        "discovery",
+        "errors",
+        "faults",
+        "handlers",
+        "jsonpath",
+        "kubeconfig",
+        "kubelet",
+        "metadata",
+        "node",
+        "openapi",
+        "patching",
+        "registry",
+        "resources",
+        "routing",
+        "schema",
+        "selectors",
+        "server",
+        "storage",
+        "tables",
+        "testing",
+        "tls",
+        "validation",
+        "watching",
+    }
     assert public - modules == set(local.__all__)

@@ -5,8 +5,13 @@ CMS = "/api/v1/namespaces/default/configmaps"
 
 
 def owned(name: str, owner: dict, **meta) -> dict:
-    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": owner["metadata"]["name"], "uid": owner["metadata"]["uid"],
-           "blockOwnerDeletion": True}
+    ref = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "blockOwnerDeletion": True,
+    }
     return {"metadata": {"name": name, "ownerReferences": [ref], **meta}}
 
 
@@ -17,7 +22,8 @@ def exists(api, name: str) -> bool:
 def test_finalizers_hold_deletion_until_removed(api):
     api.post(CMS, {"metadata": {"name": "held", "finalizers": ["example.com/hold"]}})
     status, body = api.delete(f"{CMS}/held")
-    assert status == 200 and body["metadata"]["deletionTimestamp"]
+    assert status == 200
+    assert body["metadata"]["deletionTimestamp"]
     assert exists(api, "held")
     status, body = api.post(CMS, {"metadata": {"name": "held"}})
     assert status == 409
@@ -28,9 +34,13 @@ def test_finalizers_hold_deletion_until_removed(api):
 def test_preconditions(api):
     _status, obj = api.post(CMS, {"metadata": {"name": "pre"}})
     status, body = api.delete(f"{CMS}/pre", {"preconditions": {"uid": "other"}})
-    assert status == 409 and body["reason"] == "Conflict"
-    status, body = api.delete(f"{CMS}/pre", {"preconditions": {"resourceVersion": obj["metadata"]["resourceVersion"]}})
-    assert status == 200 and not exists(api, "pre")
+    assert status == 409
+    assert body["reason"] == "Conflict"
+    status, body = api.delete(
+        f"{CMS}/pre", {"preconditions": {"resourceVersion": obj["metadata"]["resourceVersion"]}}
+    )
+    assert status == 200
+    assert not exists(api, "pre")
 
 
 def test_background_cascade(api, wait):
@@ -54,7 +64,8 @@ def test_foreground_waits_for_dependents(api, wait):
     _status, owner = api.post(CMS, {"metadata": {"name": "fg"}})
     api.post(CMS, owned("fg-child", owner, finalizers=["example.com/slow"]))
     status, body = api.delete(f"{CMS}/fg", propagationPolicy="Foreground")
-    assert status == 200 and "foregroundDeletion" in body["metadata"]["finalizers"]
+    assert status == 200
+    assert "foregroundDeletion" in body["metadata"]["finalizers"]
     wait(lambda: api.get(f"{CMS}/fg-child")[1]["metadata"].get("deletionTimestamp"), message="child deleting")
     assert exists(api, "fg")
     api.patch(f"{CMS}/fg-child", {"metadata": {"finalizers": None}})
@@ -74,18 +85,23 @@ def test_delete_collection_with_selector(api):
     for name, team in (("d1", "a"), ("d2", "a"), ("d3", "b")):
         api.post(CMS, {"metadata": {"name": name, "labels": {"team": team}}})
     status, body = api.delete(CMS, labelSelector="team=a")
-    assert status == 200 and sorted(o["metadata"]["name"] for o in body["items"]) == ["d1", "d2"]
+    assert status == 200
+    assert sorted(o["metadata"]["name"] for o in body["items"]) == ["d1", "d2"]
     assert [o["metadata"]["name"] for o in api.get(CMS, labelSelector="team")[1]["items"]] == ["d3"]
 
 
 def test_namespace_deletion_removes_its_contents(api, wait, make_pod):
     api.post("/api/v1/namespaces", {"metadata": {"name": "doomed"}})
     api.post("/api/v1/namespaces/doomed/configmaps", {"metadata": {"name": "c"}})
-    api.post("/api/v1/namespaces/doomed/pods", make_pod("p", ["sleep", "30"], terminationGracePeriodSeconds=1))
+    api.post(
+        "/api/v1/namespaces/doomed/pods", make_pod("p", ["sleep", "30"], terminationGracePeriodSeconds=1)
+    )
     status, body = api.delete("/api/v1/namespaces/doomed")
-    assert status == 200 and body["status"]["phase"] == "Terminating"
+    assert status == 200
+    assert body["status"]["phase"] == "Terminating"
     status, body = api.post("/api/v1/namespaces/doomed/configmaps", {"metadata": {"name": "late"}})
-    assert status == 403 and body["reason"] == "Forbidden"
+    assert status == 403
+    assert body["reason"] == "Forbidden"
     wait(lambda: api.get("/api/v1/namespaces/doomed")[0] == 404, timeout=30, message="namespace finalized")
     assert api.get("/api/v1/namespaces/doomed/configmaps/c")[0] == 404
 

@@ -6,28 +6,53 @@ import requests
 
 def crd(group: str = "example.com", plural: str = "widgets", kind: str = "Widget") -> dict:
     return {
-        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
         "metadata": {"name": f"{plural}.{group}"},
-        "spec": {"group": group, "scope": "Namespaced",
-                 "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "shortNames": ["wd"],
-                           "categories": ["all"]},
-                 "versions": [{"name": "v1", "served": True, "storage": True,
-                               "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-                               "subresources": {"status": {}}}]},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {
+                "plural": plural,
+                "singular": kind.lower(),
+                "kind": kind,
+                "shortNames": ["wd"],
+                "categories": ["all"],
+            },
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                    },
+                    "subresources": {"status": {}},
+                }
+            ],
+        },
     }
 
 
 def test_version_and_group_lists(api):
     status, version = api.get("/version")
-    assert status == 200 and version["major"] == "1"
+    assert status == 200
+    assert version["major"] == "1"
     status, core = api.get("/api")
     assert core["versions"] == ["v1"]
     status, groups = api.get("/apis")
     names = {g["name"] for g in groups["groups"]}
-    assert {"batch", "coordination.k8s.io", "apiextensions.k8s.io", "rbac.authorization.k8s.io",
-            "events.k8s.io", "autoscaling"} <= names
+    assert {
+        "batch",
+        "coordination.k8s.io",
+        "apiextensions.k8s.io",
+        "rbac.authorization.k8s.io",
+        "events.k8s.io",
+        "autoscaling",
+    } <= names
     status, batch = api.get("/apis/batch")
-    assert status == 200 and batch["preferredVersion"]["groupVersion"] == "batch/v1"
+    assert status == 200
+    assert batch["preferredVersion"]["groupVersion"] == "batch/v1"
 
 
 def test_core_resource_list_has_subresources_and_short_names(api):
@@ -36,7 +61,16 @@ def test_core_resource_list_has_subresources_and_short_names(api):
     assert by_name["pods"]["namespaced"] is True
     assert by_name["pods"]["shortNames"] == ["po"]
     assert "all" in by_name["pods"]["categories"]
-    assert set(by_name["pods"]["verbs"]) >= {"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+    assert set(by_name["pods"]["verbs"]) >= {
+        "get",
+        "list",
+        "watch",
+        "create",
+        "update",
+        "patch",
+        "delete",
+        "deletecollection",
+    }
     assert by_name["pods/log"]["verbs"] == ["get"]
     assert "pods/status" in by_name
     assert by_name["namespaces"]["namespaced"] is False
@@ -48,7 +82,8 @@ def test_crd_resources_appear_and_disappear(api, wait):
     assert status == 201
     _status, body = api.get("/apis/example.com/v1")
     names = {r["name"]: r for r in body["resources"]}
-    assert names["widgets"]["kind"] == "Widget" and names["widgets"]["shortNames"] == ["wd"]
+    assert names["widgets"]["kind"] == "Widget"
+    assert names["widgets"]["shortNames"] == ["wd"]
     assert "widgets/status" in names
     status, stored = api.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com")
     assert {c["type"]: c["status"] for c in stored["status"]["conditions"]}["Established"] == "True"
@@ -62,8 +97,12 @@ def test_requests_without_the_token_are_unauthorized(cluster):
     response = requests.get(cluster.url + "/api/v1/pods", verify=str(cluster.ca_path), timeout=10)
     assert response.status_code == 401
     assert response.json()["reason"] == "Unauthorized"
-    wrong = requests.get(cluster.url + "/api/v1/pods", verify=str(cluster.ca_path), timeout=10,
-                         headers={"Authorization": "Bearer nope"})
+    wrong = requests.get(
+        cluster.url + "/api/v1/pods",
+        verify=str(cluster.ca_path),
+        timeout=10,
+        headers={"Authorization": "Bearer nope"},
+    )
     assert wrong.status_code == 401
 
 

@@ -16,17 +16,21 @@ def test_request_counters(api):
 
 
 def test_nth_write_fails_with_the_chosen_code(api):
-    status, rule = api.post("/debug/faults", {"code": 500, "resource": "configmaps", "nth": 2, "verbs": ["create"]})
+    status, _rule = api.post(
+        "/debug/faults", {"code": 500, "resource": "configmaps", "nth": 2, "verbs": ["create"]}
+    )
     assert status == 201
     assert api.post(CMS, {"metadata": {"name": "one"}})[0] == 201
     status, body = api.post(CMS, {"metadata": {"name": "two"}})
-    assert status == 500 and body["reason"] == "InternalError"
+    assert status == 500
+    assert body["reason"] == "InternalError"
     assert api.get(f"{CMS}/two")[0] == 404
     assert api.post(CMS, {"metadata": {"name": "two"}})[0] == 201
     api.request("DELETE", "/debug/faults")
     api.post("/debug/faults", {"code": 429, "times": 2})
     status, body = api.post(CMS, {"metadata": {"name": "three"}})
-    assert status == 429 and body["reason"] == "TooManyRequests"
+    assert status == 429
+    assert body["reason"] == "TooManyRequests"
     assert api.post(CMS, {"metadata": {"name": "three"}})[0] == 429
     assert api.post(CMS, {"metadata": {"name": "three"}})[0] == 201
     api.post("/debug/faults", {"code": 409, "verbs": ["patch"]})
@@ -36,13 +40,19 @@ def test_nth_write_fails_with_the_chosen_code(api):
 def test_expired_and_cut_watches(api, wait):
     api.post("/debug/faults", {"expireWatches": 1})
     events = api.watch(CMS, until=lambda e: len(e) >= 1)
-    assert events[0]["type"] == "ERROR" and events[0]["object"]["code"] == 410
+    assert events[0]["type"] == "ERROR"
+    assert events[0]["object"]["code"] == 410
     result: list = []
-    thread = threading.Thread(target=lambda: result.append(api.watch(CMS, resourceVersion=api.get(CMS)[1]["metadata"]["resourceVersion"], timeoutSeconds=30)))
+    thread = threading.Thread(
+        target=lambda: result.append(
+            api.watch(CMS, resourceVersion=api.get(CMS)[1]["metadata"]["resourceVersion"], timeoutSeconds=30)
+        )
+    )
     thread.start()
     wait(lambda: api.get("/debug/requests")[1]["openWatches"] >= 1, message="watch open")
     status, body = api.post("/debug/watches/cut", {})
-    assert status == 200 and body["cut"] >= 1
+    assert status == 200
+    assert body["cut"] >= 1
     thread.join(timeout=10)
     assert result == [[]]
 

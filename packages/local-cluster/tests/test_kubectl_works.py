@@ -53,12 +53,22 @@ def test_get_namespaces_and_nodes(kubectl):
 
 def test_create_apply_get_columns_and_delete_custom_resources(kubectl, wait):
     kubectl("apply", "-f", "-", input=CRD)
-    kubectl("apply", "-f", "-", input="apiVersion: example.org/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 3}\n")
+    kubectl(
+        "apply",
+        "-f",
+        "-",
+        input="apiVersion: example.org/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 3}\n",
+    )
     out = kubectl("get", "gadgets").stdout.splitlines()
     assert out[0].split() == ["NAME", "SIZE", "PHASE"]
     assert out[1].split()[:2] == ["g1", "3"]
     assert "g1" in kubectl("get", "gd").stdout
-    applied = kubectl("apply", "-f", "-", input="apiVersion: example.org/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 5}\n")
+    applied = kubectl(
+        "apply",
+        "-f",
+        "-",
+        input="apiVersion: example.org/v1\nkind: Gadget\nmetadata: {name: g1}\nspec: {size: 5}\n",
+    )
     assert "configured" in applied.stdout
     assert json.loads(kubectl("get", "gadget", "g1", "-o", "json").stdout)["spec"]["size"] == 5
     kubectl("delete", "gadget", "g1")
@@ -70,11 +80,18 @@ def test_pod_apply_describe_logs_follow_delete(kubectl, wait):
     assert "configured" in kubectl("apply", "-f", "-", input=POD.replace('value: "1"', 'value: "2"')).stdout
     env = json.loads(kubectl("get", "pod", "talker", "-o", "jsonpath={.spec.containers[0].env}").stdout)
     assert env == [{"name": "A", "value": "2"}]
-    wait(lambda: kubectl("get", "pod", "talker", "-o", "jsonpath={.status.phase}").stdout in ("Running", "Succeeded"),
-         message="started")
+    wait(
+        lambda: (
+            kubectl("get", "pod", "talker", "-o", "jsonpath={.status.phase}").stdout
+            in ("Running", "Succeeded")
+        ),
+        message="started",
+    )
     assert kubectl("logs", "-f", "talker").stdout == "one\ntwo\n"
     described = kubectl("describe", "pod", "talker").stdout
-    assert "Name:" in described and "talker" in described and "local-node" in described
+    assert "Name:" in described
+    assert "talker" in described
+    assert "local-node" in described
     table = kubectl("get", "pods").stdout.splitlines()
     assert table[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     kubectl("delete", "pod", "talker", "--wait=true")
@@ -83,4 +100,5 @@ def test_pod_apply_describe_logs_follow_delete(kubectl, wait):
 
 def test_create_invalid_object_shows_server_error(kubectl):
     result = kubectl("create", "configmap", "Bad_Name", check=False)
-    assert result.returncode != 0 and "Invalid value" in result.stderr
+    assert result.returncode != 0
+    assert "Invalid value" in result.stderr

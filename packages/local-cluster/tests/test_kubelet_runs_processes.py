@@ -1,6 +1,6 @@
-"""Process kubelet: env (literal, valueFrom, envFrom, $(VAR) expansion), volumes with modes, init containers in
-order, exit codes and reasons, restart back-off with restartCount/lastState, logs (tail, previous, follow),
-LocalCommandRequired, graceful termination of a whole process group, pod conditions."""
+"""Process kubelet: env (literal, valueFrom, envFrom, $(VAR) expansion), volumes with modes, init containers
+in order, exit codes and reasons, restart back-off with restartCount/lastState, logs (tail, previous,
+follow), LocalCommandRequired, graceful termination of a whole process group, pod conditions."""
 
 import base64
 import json
@@ -25,51 +25,83 @@ def log(api, name: str, **params) -> str:
 
 
 def test_env_value_from_and_expansion(api, wait, make_pod):
-    api.post("/api/v1/namespaces/default/configmaps", {"metadata": {"name": "cfg"}, "data": {"color": "blue", "X": "fromcm"}})
-    api.post("/api/v1/namespaces/default/secrets", {"metadata": {"name": "sec"}, "stringData": {"token": "s3cret"}})
-    script = "import os,json; print(json.dumps({k: os.environ.get(k) for k in ['A','B','NAME','NS','IP','NODE','LBL','COLOR','TOKEN','CPU','X','P_X']}))"
+    api.post(
+        "/api/v1/namespaces/default/configmaps",
+        {"metadata": {"name": "cfg"}, "data": {"color": "blue", "X": "fromcm"}},
+    )
+    api.post(
+        "/api/v1/namespaces/default/secrets", {"metadata": {"name": "sec"}, "stringData": {"token": "s3cret"}}
+    )
+    keys = ["A", "B", "NAME", "NS", "IP", "NODE", "LBL", "COLOR", "TOKEN", "CPU", "X", "P_X"]
+    script = f"import os,json; print(json.dumps({{k: os.environ.get(k) for k in {keys!r}}}))"
     pod = make_pod("env", [PY, "-c", script], restartPolicy="Never")
     pod["metadata"]["labels"] = {"app": "demo"}
     pod["spec"]["containers"][0].update(
         resources={"limits": {"cpu": "1500m"}},
         envFrom=[{"configMapRef": {"name": "cfg"}}, {"prefix": "P_", "configMapRef": {"name": "cfg"}}],
-        env=[{"name": "A", "value": "a"}, {"name": "B", "value": "$(A)-b-$(MISSING)-$$(A)"},
-             {"name": "NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-             {"name": "NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
-             {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-             {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
-             {"name": "LBL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
-             {"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "color"}}},
-             {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "sec", "key": "token"}}},
-             {"name": "CPU", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}}])
+        env=[
+            {"name": "A", "value": "a"},
+            {"name": "B", "value": "$(A)-b-$(MISSING)-$$(A)"},
+            {"name": "NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            {"name": "NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+            {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+            {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+            {"name": "LBL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
+            {"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "color"}}},
+            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "sec", "key": "token"}}},
+            {"name": "CPU", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}},
+        ],
+    )
     api.post(PODS, pod)
     wait(phase_is(api, "env", "Succeeded", "Failed"), message="pod done")
     env = json.loads(log(api, "env"))
-    assert env["A"] == "a" and env["B"] == "a-b-$(MISSING)-$(A)"
-    assert env["NAME"] == "env" and env["NS"] == "default" and env["NODE"] == "local-node"
-    assert env["IP"] == pod_status(api, "env")["podIP"] and env["LBL"] == "demo"
-    assert env["COLOR"] == "blue" and env["TOKEN"] == "s3cret" and env["CPU"] == "2"
-    assert env["X"] == "fromcm" and env["P_X"] == "fromcm"
+    assert env["A"] == "a"
+    assert env["B"] == "a-b-$(MISSING)-$(A)"
+    assert env["NAME"] == "env"
+    assert env["NS"] == "default"
+    assert env["NODE"] == "local-node"
+    assert env["IP"] == pod_status(api, "env")["podIP"]
+    assert env["LBL"] == "demo"
+    assert env["COLOR"] == "blue"
+    assert env["TOKEN"] == "s3cret"
+    assert env["CPU"] == "2"
+    assert env["X"] == "fromcm"
+    assert env["P_X"] == "fromcm"
 
 
 def test_command_args_expansion(api, wait, make_pod):
     pod = make_pod("args", ["sh", "-c"], restartPolicy="Never")
-    pod["spec"]["containers"][0].update(args=["echo $(GREETING) world"], env=[{"name": "GREETING", "value": "hello"}])
+    pod["spec"]["containers"][0].update(
+        args=["echo $(GREETING) world"], env=[{"name": "GREETING", "value": "hello"}]
+    )
     api.post(PODS, pod)
     wait(phase_is(api, "args", "Succeeded"), message="Succeeded")
     assert log(api, "args") == "hello world\n"
 
 
 def test_volumes_are_materialised_with_modes(api, wait, make_pod, cluster):
-    api.post("/api/v1/namespaces/default/configmaps", {"metadata": {"name": "vol"}, "data": {"a.txt": "A", "b.txt": "B"}})
-    api.post("/api/v1/namespaces/default/secrets", {"metadata": {"name": "vs"}, "data": {"key": base64.b64encode(b"K").decode()}})
+    api.post(
+        "/api/v1/namespaces/default/configmaps",
+        {"metadata": {"name": "vol"}, "data": {"a.txt": "A", "b.txt": "B"}},
+    )
+    api.post(
+        "/api/v1/namespaces/default/secrets",
+        {"metadata": {"name": "vs"}, "data": {"key": base64.b64encode(b"K").decode()}},
+    )
     pod = make_pod("vols", ["sleep", "30"], terminationGracePeriodSeconds=1)
     pod["metadata"]["labels"] = {"team": "x"}
     pod["spec"]["volumes"] = [
-        {"name": "cm", "configMap": {"name": "vol", "items": [{"key": "a.txt", "path": "sub/a", "mode": 0o600}]}},
+        {
+            "name": "cm",
+            "configMap": {"name": "vol", "items": [{"key": "a.txt", "path": "sub/a", "mode": 0o600}]},
+        },
         {"name": "sec", "secret": {"secretName": "vs", "defaultMode": 0o400}},
         {"name": "scratch", "emptyDir": {}},
-        {"name": "meta", "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}}]
+        {
+            "name": "meta",
+            "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]},
+        },
+    ]
     api.post(PODS, pod)
     wait(phase_is(api, "vols", "Running"), message="Running")
     _status, stored = api.get(f"{PODS}/vols")
@@ -90,12 +122,16 @@ def test_init_containers_run_in_order_first(api, wait, make_pod, cluster):
     pod["spec"]["containers"][0]["env"] = [{"name": "MARK", "value": marker}]
     pod["spec"]["initContainers"] = [
         {"name": "first", "image": "local", "command": ["sh", "-c", f"echo one > {marker}"]},
-        {"name": "second", "image": "local", "command": ["sh", "-c", f"echo two >> {marker}"]}]
+        {"name": "second", "image": "local", "command": ["sh", "-c", f"echo two >> {marker}"]},
+    ]
     api.post(PODS, pod)
     wait(phase_is(api, "init", "Succeeded"), message="Succeeded")
     assert log(api, "init") == "one\ntwo\n"
     status = pod_status(api, "init")
-    assert [s["state"]["terminated"]["reason"] for s in status["initContainerStatuses"]] == ["Completed", "Completed"]
+    assert [s["state"]["terminated"]["reason"] for s in status["initContainerStatuses"]] == [
+        "Completed",
+        "Completed",
+    ]
     assert {c["type"]: c["status"] for c in status["conditions"]}["Initialized"] == "True"
 
 
@@ -113,27 +149,49 @@ def test_exit_codes_and_phase(api, wait, make_pod):
     api.post(PODS, make_pod("fails", ["sh", "-c", "echo oops; exit 7"], restartPolicy="Never"))
     wait(phase_is(api, "fails", "Failed"), message="Failed")
     terminated = pod_status(api, "fails")["containerStatuses"][0]["state"]["terminated"]
-    assert terminated["exitCode"] == 7 and terminated["reason"] == "Error"
+    assert terminated["exitCode"] == 7
+    assert terminated["reason"] == "Error"
     conditions = {c["type"]: c for c in pod_status(api, "fails")["conditions"]}
-    assert conditions["Ready"]["status"] == "False" and conditions["Ready"]["reason"] == "PodCompleted"
+    assert conditions["Ready"]["status"] == "False"
+    assert conditions["Ready"]["reason"] == "PodCompleted"
 
 
 def test_restart_back_off_counts_and_previous_logs(api, wait, make_pod):
     api.post(PODS, make_pod("crash", ["sh", "-c", "echo run; exit 1"], restartPolicy="OnFailure"))
-    status = wait(lambda: (s := pod_status(api, "crash")).get("containerStatuses")
-                  and s["containerStatuses"][0]["restartCount"] >= 2 and s, message="two restarts")
+    status = wait(
+        lambda: (
+            (s := pod_status(api, "crash")).get("containerStatuses")
+            and s["containerStatuses"][0]["restartCount"] >= 2
+            and s
+        ),
+        message="two restarts",
+    )
     container = status["containerStatuses"][0]
     assert container["lastState"]["terminated"]["exitCode"] == 1
     assert status["phase"] in ("Running", "Pending")
-    wait(lambda: pod_status(api, "crash")["containerStatuses"][0]["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff",
-         message="CrashLoopBackOff")
+    wait(
+        lambda: (
+            pod_status(api, "crash")["containerStatuses"][0]["state"].get("waiting", {}).get("reason")
+            == "CrashLoopBackOff"
+        ),
+        message="CrashLoopBackOff",
+    )
     assert log(api, "crash", previous="true") == "run\n"
 
 
 def test_container_without_command_needs_one(api, wait, make_pod):
     api.post(PODS, make_pod("noimage"))
-    waiting = wait(lambda: (pod_status(api, "noimage").get("containerStatuses") or [{}])[0].get("state", {}).get("waiting", {})
-                   .get("reason") == "LocalCommandRequired" and pod_status(api, "noimage"), message="LocalCommandRequired")
+    waiting = wait(
+        lambda: (
+            (pod_status(api, "noimage").get("containerStatuses") or [{}])[0]
+            .get("state", {})
+            .get("waiting", {})
+            .get("reason")
+            == "LocalCommandRequired"
+            and pod_status(api, "noimage")
+        ),
+        message="LocalCommandRequired",
+    )
     assert waiting["phase"] == "Pending"
     assert "command" in waiting["containerStatuses"][0]["state"]["waiting"]["message"]
 
@@ -142,36 +200,51 @@ def test_missing_executable_is_a_start_error(api, wait, make_pod):
     api.post(PODS, make_pod("nobin", ["/definitely/not/here"], restartPolicy="Never"))
     wait(phase_is(api, "nobin", "Failed"), message="Failed")
     terminated = pod_status(api, "nobin")["containerStatuses"][0]["state"]["terminated"]
-    assert terminated["reason"] == "StartError" and terminated["exitCode"] == 128
+    assert terminated["reason"] == "StartError"
+    assert terminated["exitCode"] == 128
 
 
 def test_ready_conditions_while_running(api, wait, make_pod):
     api.post(PODS, make_pod("ready", ["sleep", "30"], terminationGracePeriodSeconds=1))
-    wait(lambda: {c["type"]: c["status"] for c in pod_status(api, "ready").get("conditions") or []}.get("Ready") == "True",
-         message="Ready")
+    wait(
+        lambda: (
+            {c["type"]: c["status"] for c in pod_status(api, "ready").get("conditions") or []}.get("Ready")
+            == "True"
+        ),
+        message="Ready",
+    )
     conditions = {c["type"]: c["status"] for c in pod_status(api, "ready")["conditions"]}
-    assert conditions == {"PodScheduled": "True", "Initialized": "True", "ContainersReady": "True", "Ready": "True",
-                          "PodReadyToStartContainers": "True"}
+    assert conditions == {
+        "PodScheduled": "True",
+        "Initialized": "True",
+        "ContainersReady": "True",
+        "Ready": "True",
+        "PodReadyToStartContainers": "True",
+    }
     assert pod_status(api, "ready")["containerStatuses"][0]["ready"] is True
 
 
 def test_logs_tail_and_container_choice(api, wait, make_pod):
     pod = make_pod("logs", ["sh", "-c", "for i in 1 2 3 4; do echo line$i; done"], restartPolicy="Never")
-    pod["spec"]["containers"].append({"name": "other", "image": "local", "command": ["sh", "-c", "echo other"]})
+    pod["spec"]["containers"].append(
+        {"name": "other", "image": "local", "command": ["sh", "-c", "echo other"]}
+    )
     api.post(PODS, pod)
     wait(phase_is(api, "logs", "Succeeded"), message="Succeeded")
     assert log(api, "logs", container="main", tailLines=2) == "line3\nline4\n"
     assert log(api, "logs", container="other") == "other\n"
     status, body = api.get(f"{PODS}/logs/log")
-    assert status == 400 and "a container name must be specified" in body["message"]
+    assert status == 400
+    assert "a container name must be specified" in body["message"]
 
 
 def test_follow_streams_until_exit(api, wait, make_pod):
     api.post(PODS, make_pod("follow", ["sh", "-c", "echo start; sleep 1; echo end"], restartPolicy="Never"))
     wait(phase_is(api, "follow", "Running", "Succeeded"), message="started")
     wait(lambda: api.get(f"{PODS}/follow/log")[0] == 200, message="log exists")
-    response = api.session.get(api.url + f"{PODS}/follow/log", params={"follow": "true"}, stream=True,
-                               verify=api.ca, timeout=20)
+    response = api.session.get(
+        api.url + f"{PODS}/follow/log", params={"follow": "true"}, stream=True, verify=api.ca, timeout=20
+    )
     text = b"".join(response.iter_content(chunk_size=None)).decode()
     assert text == "start\nend\n"
 
@@ -183,21 +256,30 @@ def test_deletion_terminates_the_process_group(api, wait, make_pod, cluster):
     api.post(PODS, make_pod("grace", ["sh", "-c", script], terminationGracePeriodSeconds=5))
     wait(phase_is(api, "grace", "Running"), message="Running")
     status, body = api.delete(f"{PODS}/grace")
-    assert status == 200 and body["metadata"]["deletionTimestamp"]
+    assert status == 200
+    assert body["metadata"]["deletionTimestamp"]
     wait(lambda: api.get(f"{PODS}/grace")[0] == 404, message="pod removed after termination")
     assert marker.read_text().strip() == "term"
 
 
 def test_force_delete_after_grace_kills(api, wait, make_pod):
-    api.post(PODS, make_pod("stubborn", ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"],
-                            terminationGracePeriodSeconds=1))
+    api.post(
+        PODS,
+        make_pod(
+            "stubborn",
+            ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"],
+            terminationGracePeriodSeconds=1,
+        ),
+    )
     wait(phase_is(api, "stubborn", "Running"), message="Running")
     api.delete(f"{PODS}/stubborn")
     wait(lambda: api.get(f"{PODS}/stubborn")[0] == 404, timeout=15, message="killed after grace")
 
 
 def test_pod_active_deadline(api, wait, make_pod):
-    api.post(PODS, make_pod("deadline", ["sleep", "30"], activeDeadlineSeconds=1, terminationGracePeriodSeconds=1))
+    api.post(
+        PODS, make_pod("deadline", ["sleep", "30"], activeDeadlineSeconds=1, terminationGracePeriodSeconds=1)
+    )
     wait(phase_is(api, "deadline", "Failed"), message="Failed")
     assert pod_status(api, "deadline")["reason"] == "DeadlineExceeded"
 
@@ -205,6 +287,11 @@ def test_pod_active_deadline(api, wait, make_pod):
 def test_every_pod_gets_its_own_ip(api, wait, make_pod):
     for name in ("ip1", "ip2"):
         api.post(PODS, make_pod(name, ["sleep", "30"], terminationGracePeriodSeconds=1))
-    ips = wait(lambda: all(pod_status(api, n).get("podIP") for n in ("ip1", "ip2"))
-               and {pod_status(api, n)["podIP"] for n in ("ip1", "ip2")}, message="IPs")
+    ips = wait(
+        lambda: (
+            all(pod_status(api, n).get("podIP") for n in ("ip1", "ip2"))
+            and {pod_status(api, n)["podIP"] for n in ("ip1", "ip2")}
+        ),
+        message="IPs",
+    )
     assert len(ips) == 2

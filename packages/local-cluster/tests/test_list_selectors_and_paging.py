@@ -8,8 +8,12 @@ CMS = "/api/v1/namespaces/default/configmaps"
 
 @pytest.fixture
 def labelled(api):
-    for name, labels in [("a", {"app": "x", "tier": "web"}), ("b", {"app": "y", "tier": "db"}),
-                         ("c", {"app": "x"}), ("d", {})]:
+    for name, labels in [
+        ("a", {"app": "x", "tier": "web"}),
+        ("b", {"app": "y", "tier": "db"}),
+        ("c", {"app": "x"}),
+        ("d", {}),
+    ]:
         assert api.post(CMS, {"metadata": {"name": name, "labels": labels}})[0] == 201
     return api
 
@@ -38,7 +42,7 @@ def test_label_selectors(labelled, selector, expected):
 
 
 def test_malformed_label_selector_is_bad_request(api):
-    status, body = api.get(CMS, labelSelector="app=(x")
+    status, _body = api.get(CMS, labelSelector="app=(x")
     assert status == 400
 
 
@@ -47,15 +51,16 @@ def test_field_selectors(labelled):
     assert names(labelled, fieldSelector="metadata.name!=b") == ["a", "c", "d"]
     assert names(labelled, fieldSelector="metadata.namespace=default", labelSelector="app=y") == ["b"]
     status, body = labelled.get(CMS, fieldSelector="data.a=1")
-    assert status == 400 and "field label not supported" in body["message"]
+    assert status == 400
+    assert "field label not supported" in body["message"]
 
 
 def test_pod_field_selectors(api, make_pod, wait):
     api.post("/api/v1/namespaces/default/pods", make_pod("waits"))
     wait(lambda: api.get("/api/v1/namespaces/default/pods/waits")[1]["spec"].get("nodeName"))
-    status, body = api.get("/api/v1/pods", fieldSelector="spec.nodeName=local-node,status.phase=Pending")
+    _status, body = api.get("/api/v1/pods", fieldSelector="spec.nodeName=local-node,status.phase=Pending")
     assert [p["metadata"]["name"] for p in body["items"]] == ["waits"]
-    status, body = api.get("/api/v1/pods", fieldSelector="status.phase=Running")
+    _status, body = api.get("/api/v1/pods", fieldSelector="status.phase=Running")
     assert body["items"] == []
 
 

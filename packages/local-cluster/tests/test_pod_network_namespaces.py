@@ -34,29 +34,68 @@ CLIENT = textwrap.dedent("""
 
 
 def server_pod(name: str) -> dict:
-    return {"metadata": {"name": name, "labels": {"job": "demo", "replica": name}}, "spec": {
-        "hostname": name, "subdomain": "demo", "terminationGracePeriodSeconds": 1,
-        "containers": [{"name": "main", "image": "local", "command": [PY, "-c", SERVER],
-                        "ports": [{"containerPort": 7000}]}]}}
+    return {
+        "metadata": {"name": name, "labels": {"job": "demo", "replica": name}},
+        "spec": {
+            "hostname": name,
+            "subdomain": "demo",
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "local",
+                    "command": [PY, "-c", SERVER],
+                    "ports": [{"containerPort": 7000}],
+                }
+            ],
+        },
+    }
 
 
 def test_same_port_and_name_resolution(ns_cluster, api_for, wait):
     api = api_for(ns_cluster)
-    api.post("/api/v1/namespaces/default/services", {"metadata": {"name": "demo"}, "spec": {
-        "clusterIP": "None", "selector": {"job": "demo"}, "ports": [{"port": 7000}]}})
-    api.post("/api/v1/namespaces/default/services", {"metadata": {"name": "demo-worker-0"}, "spec": {
-        "clusterIP": "None", "selector": {"replica": "demo-worker-0"}, "ports": [{"port": 7000}]}})
+    api.post(
+        "/api/v1/namespaces/default/services",
+        {
+            "metadata": {"name": "demo"},
+            "spec": {"clusterIP": "None", "selector": {"job": "demo"}, "ports": [{"port": 7000}]},
+        },
+    )
+    api.post(
+        "/api/v1/namespaces/default/services",
+        {
+            "metadata": {"name": "demo-worker-0"},
+            "spec": {
+                "clusterIP": "None",
+                "selector": {"replica": "demo-worker-0"},
+                "ports": [{"port": 7000}],
+            },
+        },
+    )
     for name in ("demo-master-0", "demo-worker-0"):
         assert api.post(PODS, server_pod(name))[0] == 201
     for name in ("demo-master-0", "demo-worker-0"):
         wait(lambda n=name: api.get(f"{PODS}/{n}/log")[1] == "listening\n", message=f"{name} listening")
-    targets = ["demo-worker-0", "demo-worker-0.default.svc", "demo-worker-0.default.svc.cluster.local",
-               "demo-master-0.demo", "demo-worker-0.demo.default.svc"]
-    client = {"metadata": {"name": "client"}, "spec": {"restartPolicy": "Never", "containers": [
-        {"name": "main", "image": "local", "command": [PY, "-c", CLIENT, *targets]}]}}
+    targets = [
+        "demo-worker-0",
+        "demo-worker-0.default.svc",
+        "demo-worker-0.default.svc.cluster.local",
+        "demo-master-0.demo",
+        "demo-worker-0.demo.default.svc",
+    ]
+    client = {
+        "metadata": {"name": "client"},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": "main", "image": "local", "command": [PY, "-c", CLIENT, *targets]}],
+        },
+    }
     api.post(PODS, client)
-    wait(lambda: api.get(f"{PODS}/client")[1]["status"].get("phase") in ("Succeeded", "Failed"), timeout=30,
-         message="client done")
+    wait(
+        lambda: api.get(f"{PODS}/client")[1]["status"].get("phase") in ("Succeeded", "Failed"),
+        timeout=30,
+        message="client done",
+    )
     output = api.get(f"{PODS}/client/log")[1]
     ips = {n: api.get(f"{PODS}/{n}")[1]["status"]["podIP"] for n in ("demo-master-0", "demo-worker-0")}
     lines = dict(line.split(" -> ") for line in output.strip().splitlines())
@@ -69,14 +108,32 @@ def test_same_port_and_name_resolution(ns_cluster, api_for, wait):
 
 def test_own_hostname_resolves_to_pod_ip_and_volumes_at_mount_path(ns_cluster, api_for, wait):
     api = api_for(ns_cluster)
-    api.post("/api/v1/namespaces/default/configmaps", {"metadata": {"name": "hostfile"},
-                                                       "data": {"hostfile": "w-0 slots=1\n"}})
-    script = ("import socket; print(socket.gethostname(), socket.gethostbyname(socket.gethostname()));"
-              "print(open('/etc/training-operator-test/hostfile').read(), end='')")
-    pod = {"metadata": {"name": "me"}, "spec": {"restartPolicy": "Never", "containers": [{
-        "name": "main", "image": "local", "command": [PY, "-c", script], "workingDir": "/tmp",
-        "volumeMounts": [{"name": "h", "mountPath": "/etc/training-operator-test", "readOnly": True}]}],
-        "volumes": [{"name": "h", "configMap": {"name": "hostfile"}}]}}
+    api.post(
+        "/api/v1/namespaces/default/configmaps",
+        {"metadata": {"name": "hostfile"}, "data": {"hostfile": "w-0 slots=1\n"}},
+    )
+    script = (
+        "import socket; print(socket.gethostname(), socket.gethostbyname(socket.gethostname()));"
+        "print(open('/etc/training-operator-test/hostfile').read(), end='')"
+    )
+    pod = {
+        "metadata": {"name": "me"},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "local",
+                    "command": [PY, "-c", script],
+                    "workingDir": "/tmp",
+                    "volumeMounts": [
+                        {"name": "h", "mountPath": "/etc/training-operator-test", "readOnly": True}
+                    ],
+                }
+            ],
+            "volumes": [{"name": "h", "configMap": {"name": "hostfile"}}],
+        },
+    }
     api.post(PODS, pod)
     wait(lambda: api.get(f"{PODS}/me")[1]["status"].get("phase") in ("Succeeded", "Failed"), message="done")
     ip = api.get(f"{PODS}/me")[1]["status"]["podIP"]

@@ -6,7 +6,9 @@ PODS = "/api/v1/namespaces/default/pods"
 
 def scheduled(api, name: str) -> dict | None:
     pod = api.get(f"{PODS}/{name}")[1]
-    return next((c for c in pod.get("status", {}).get("conditions") or [] if c["type"] == "PodScheduled"), None)
+    return next(
+        (c for c in pod.get("status", {}).get("conditions") or [] if c["type"] == "PodScheduled"), None
+    )
 
 
 def test_pod_is_bound_to_the_node(api, wait, make_pod):
@@ -26,7 +28,9 @@ def test_gpu_pod_is_unschedulable_without_gpus(api, wait, make_pod):
     pod["spec"]["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": "1"}}
     api.post(PODS, pod)
     condition = wait(lambda: scheduled(api, "gpu"), message="PodScheduled")
-    assert condition["status"] == "False" and condition["reason"] == "Unschedulable"
+    assert condition["status"] == "False"
+    assert condition["reason"] == "Unschedulable"
     assert "Insufficient nvidia.com/gpu" in condition["message"]
     got = api.get(f"{PODS}/gpu")[1]
-    assert got["status"]["phase"] == "Pending" and not got["spec"].get("nodeName")
+    assert got["status"]["phase"] == "Pending"
+    assert not got["spec"].get("nodeName")

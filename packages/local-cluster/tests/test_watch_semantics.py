@@ -13,15 +13,20 @@ def test_initial_state_then_changes(api):
     api.delete(f"{CMS}/one")
     events = api.watch(CMS, resourceVersion=rv, until=lambda e: len(e) >= 3)
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
-        ("ADDED", "two"), ("MODIFIED", "two"), ("DELETED", "one")]
+        ("ADDED", "two"),
+        ("MODIFIED", "two"),
+        ("DELETED", "one"),
+    ]
     versions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
-    assert versions == sorted(versions) and int(rv) < versions[0]
+    assert versions == sorted(versions)
+    assert int(rv) < versions[0]
 
 
 def test_watch_without_version_replays_current_objects(api):
     api.post(CMS, {"metadata": {"name": "here"}})
     events = api.watch(CMS, until=lambda e: len(e) >= 1, timeoutSeconds=5)
-    assert events[0]["type"] == "ADDED" and events[0]["object"]["metadata"]["name"] == "here"
+    assert events[0]["type"] == "ADDED"
+    assert events[0]["object"]["metadata"]["name"] == "here"
 
 
 def test_label_selector_transitions(api):
@@ -39,18 +44,28 @@ def test_field_selector_on_name(api):
     _status, created = api.post(CMS, {"metadata": {"name": "x1"}})
     api.post(CMS, {"metadata": {"name": "x2"}})
     api.patch(f"{CMS}/x1", {"data": {"a": "b"}})
-    events = api.watch(CMS, resourceVersion=created["metadata"]["resourceVersion"],
-                       fieldSelector="metadata.name=x1", until=lambda e: len(e) >= 1)
+    events = api.watch(
+        CMS,
+        resourceVersion=created["metadata"]["resourceVersion"],
+        fieldSelector="metadata.name=x1",
+        until=lambda e: len(e) >= 1,
+    )
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("MODIFIED", "x1")]
 
 
 def test_bookmarks_carry_the_current_version(api):
     _status, listed = api.get(CMS)
-    events = api.watch(CMS, resourceVersion=listed["metadata"]["resourceVersion"], allowWatchBookmarks="true",
-                       until=lambda e: any(x["type"] == "BOOKMARK" for x in e))
+    events = api.watch(
+        CMS,
+        resourceVersion=listed["metadata"]["resourceVersion"],
+        allowWatchBookmarks="true",
+        until=lambda e: any(x["type"] == "BOOKMARK" for x in e),
+    )
     bookmark = next(e for e in events if e["type"] == "BOOKMARK")
     assert bookmark["object"]["kind"] == "ConfigMap"
-    assert int(bookmark["object"]["metadata"]["resourceVersion"]) >= int(listed["metadata"]["resourceVersion"])
+    assert int(bookmark["object"]["metadata"]["resourceVersion"]) >= int(
+        listed["metadata"]["resourceVersion"]
+    )
 
 
 def test_timeout_seconds_ends_the_stream(api):
@@ -67,9 +82,12 @@ def test_too_old_version_answers_expired(tmp_path, api_for):
         _status, first = api.post(CMS, {"metadata": {"name": "old"}})
         for index in range(5):
             api.patch(f"{CMS}/old", {"data": {"n": str(index)}})
-        events = api.watch(CMS, resourceVersion=first["metadata"]["resourceVersion"], until=lambda e: len(e) >= 1)
+        events = api.watch(
+            CMS, resourceVersion=first["metadata"]["resourceVersion"], until=lambda e: len(e) >= 1
+        )
         assert events[0]["type"] == "ERROR"
-        assert events[0]["object"]["code"] == 410 and events[0]["object"]["reason"] == "Expired"
+        assert events[0]["object"]["code"] == 410
+        assert events[0]["object"]["reason"] == "Expired"
         # A recent version still resumes.
         _status, listed = api.get(CMS)
         assert api.watch(CMS, resourceVersion=listed["metadata"]["resourceVersion"], timeoutSeconds=1) == []

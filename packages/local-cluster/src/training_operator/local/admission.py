@@ -34,8 +34,7 @@ def _rule_matches(rule: dict[str, Any], rtype: ResourceType, operation: str, sub
         or "*/*" in resources
         or (not sub and "*" in resources)
         or (bool(sub) and f"*/{sub}" in resources)
-        or f"{rtype.plural}/*" in resources
-        and bool(sub)
+        or (f"{rtype.plural}/*" in resources and bool(sub))
     )
     scope = rule.get("scope", "*")
     scope_ok = scope == "*" or (scope == "Namespaced") == rtype.namespaced

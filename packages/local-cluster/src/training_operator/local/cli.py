@@ -56,7 +56,8 @@ async def _up(state_dir: Path, port: int, network: str) -> None:
     port_file.write_text(str(cluster.port))
     daemon.write_pid_file(state_dir, cluster.url)
     print(
-        f"local cluster at {cluster.url}\n  export KUBECONFIG={cluster.kubeconfig_path}\n  kubectl get pods -A",
+        f"local cluster at {cluster.url}\n  export KUBECONFIG={cluster.kubeconfig_path}\n  kubectl "
+        f"get pods -A",
         flush=True,
     )
     stopped = asyncio.Event()

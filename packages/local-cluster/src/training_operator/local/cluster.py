@@ -45,7 +45,7 @@ def default_state_dir() -> Path:
 
 
 class LocalCluster:
-    """Start with `async with LocalCluster(state_dir=..., port=0) as cluster:`; see `url`, `token`, `kubeconfig_path`."""
+    """`async with LocalCluster(state_dir=..., port=0) as cluster:` then `url`, `token`, `kubeconfig_path`."""
 
     def __init__(
         self,
@@ -123,8 +123,9 @@ class LocalCluster:
         self.server = ApiServer(
             self.registry, token=self.token, logs=self.kubelet, bookmark_interval=self.bookmark_interval
         )
-        self._runner = web.AppRunner(self.server.app(), access_log=None, handle_signals=False,
-                                     shutdown_timeout=0.5)
+        self._runner = web.AppRunner(
+            self.server.app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
         await self._runner.setup()
         site = web.TCPSite(
             self._runner,
@@ -146,7 +147,7 @@ class LocalCluster:
     def _make_kubelet(self) -> Any:
         if not self.options["kubelet"]:
             return None
-        from training_operator.local.kubelet import Kubelet  # noqa: PLC0415 - optional part
+        from training_operator.local.kubelet import Kubelet
 
         assert self.registry is not None
         return Kubelet(
@@ -162,16 +163,17 @@ class LocalCluster:
         assert self.registry is not None
         parts: list[Part] = []
         if self.options["controllers"]:
-            from training_operator.local.controllers import builtin_controllers  # noqa: PLC0415
+            from training_operator.local.controllers import builtin_controllers
 
-            parts += builtin_controllers(self.registry, node_name=NODE_NAME,
-                                         backoff_base=self.options["backoff_base"])
+            parts += builtin_controllers(
+                self.registry, node_name=NODE_NAME, backoff_base=self.options["backoff_base"]
+            )
         if self.kubelet is not None:
             parts.append(self.kubelet)
         return parts
 
     async def _supervise(self, part: Part) -> None:
-        """Keep a part running: a crash is logged and the part restarted, as a real controller manager does."""
+        """Keep a part running: a crash is logged and the part restarted, as a controller manager does."""
         while True:
             try:
                 await part.run()
@@ -186,12 +188,13 @@ class LocalCluster:
         assert self.registry is not None
         namespaces = self.registry.catalog.lookup("", "v1", "namespaces")
         nodes = self.registry.catalog.lookup("", "v1", "nodes")
-        assert namespaces is not None and nodes is not None
+        assert namespaces is not None
+        assert nodes is not None
         for name in SYSTEM_NAMESPACES:
             if self.registry.find(namespaces, "", name) is None:
                 await self.registry.create(namespaces, "", {"metadata": {"name": name}})
         if self.registry.find(nodes, "", NODE_NAME) is None:
-            from training_operator.local.node import node_object  # noqa: PLC0415
+            from training_operator.local.node import node_object
 
             await self.registry.create(nodes, "", node_object(NODE_NAME, datetime.datetime.now(datetime.UTC)))
 

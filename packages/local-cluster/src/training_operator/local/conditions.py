@@ -8,8 +8,16 @@ import copy
 from typing import Any
 
 
-def set_condition(conditions: list[dict[str, Any]] | None, type_: str, status: str, *, now: str,
-                  reason: str = "", message: str = "", probe_time: bool = False) -> list[dict[str, Any]]:
+def set_condition(
+    conditions: list[dict[str, Any]] | None,
+    type_: str,
+    status: str,
+    *,
+    now: str,
+    reason: str = "",
+    message: str = "",
+    probe_time: bool = False,
+) -> list[dict[str, Any]]:
     """A new list with the condition of `type_` set (lastTransitionTime kept when status is unchanged)."""
     result = [copy.deepcopy(c) for c in conditions or []]
     for condition in result:
@@ -38,7 +46,7 @@ def _set_text(condition: dict[str, Any], reason: str, message: str) -> None:
 
 
 def condition_status(conditions: list[dict[str, Any]] | None, type_: str) -> str | None:
-    """"True"/"False"/"Unknown" for a condition type, or None when absent."""
+    """ "True"/"False"/"Unknown" for a condition type, or None when absent."""
     for condition in conditions or []:
         if condition.get("type") == type_:
             return str(condition.get("status"))

@@ -29,8 +29,10 @@ def _check_preconditions(rtype: ResourceType, obj: Obj, preconditions: dict[str,
                 rtype.group,
                 rtype.plural,
                 meta["name"],
-                f"Precondition failed: {key.capitalize() if key == 'uid' else 'ResourceVersion'} in precondition: "
-                f"{wanted}, {key.capitalize() if key == 'uid' else 'ResourceVersion'} in object meta: {meta.get(key)}",
+                f"Precondition failed: {key.capitalize() if key == 'uid' else 'ResourceVersion'} in "
+                f"precondition: "
+                f"{wanted}, {key.capitalize() if key == 'uid' else 'ResourceVersion'} in object "
+                f"meta: {meta.get(key)}",
             )
 
 
@@ -46,7 +48,8 @@ def _propagation(rtype: ResourceType, options: dict[str, Any]) -> str:
                     errors.cause(
                         "propagationPolicy",
                         "FieldValueNotSupported",
-                        f'Unsupported value: "{policy}": supported values: "Foreground", "Background", "Orphan", "nil"',
+                        f'Unsupported value: "{policy}": supported values: "Foreground", '
+                        f'"Background", "Orphan", "nil"',
                     )
                 ],
             )
@@ -72,6 +75,18 @@ def _grace_seconds(rtype: ResourceType, obj: Obj, options: dict[str, Any]) -> in
     return max(int(grace), 0)
 
 
+def _finalizers(meta: dict[str, Any], policy: str, *, has_dependents: bool) -> list[str]:
+    """The GC finalizers the policy asks for (only when there is something for the collector to do)."""
+    finalizers = list(meta.get("finalizers") or [])
+    if policy == "Foreground" and has_dependents and FOREGROUND not in finalizers:
+        finalizers.append(FOREGROUND)
+    if policy == "Orphan" and has_dependents and ORPHAN not in finalizers:
+        finalizers.append(ORPHAN)
+    if policy != "Orphan" and ORPHAN in finalizers and not meta.get("deletionTimestamp"):
+        finalizers.remove(ORPHAN)
+    return finalizers
+
+
 async def delete(
     registry: Registry,
     rtype: ResourceType,
@@ -93,14 +108,7 @@ async def delete(
     grace = _grace_seconds(rtype, obj, options)
     new = copy.deepcopy(obj)
     meta = new["metadata"]
-    finalizers = list(meta.get("finalizers") or [])
-    has_dependents = bool(registry.storage.dependents(meta["uid"]))
-    if policy == "Foreground" and has_dependents and FOREGROUND not in finalizers:
-        finalizers.append(FOREGROUND)
-    if policy == "Orphan" and has_dependents and ORPHAN not in finalizers:
-        finalizers.append(ORPHAN)
-    if policy != "Orphan" and ORPHAN in finalizers and not meta.get("deletionTimestamp"):
-        finalizers.remove(ORPHAN)
+    finalizers = _finalizers(meta, policy, has_dependents=bool(registry.storage.dependents(meta["uid"])))
     is_namespace = rtype.key == "/namespaces"
     if not finalizers and grace == 0 and not is_namespace:
         return registry.remove(rtype, obj)

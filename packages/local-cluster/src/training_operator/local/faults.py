@@ -2,8 +2,8 @@
 
 Every API request passes `Faults.check` after authentication and before the verb runs, and is counted by
 (verb, resource). Rules fail the Nth matching request (and the following `times - 1`) with 409, 429, 500 or
-410; the next watches can be answered with 410 (open ones are cut through `Watches.cut_all`). Rules are set through this Python API or `/debug/faults`.
-"""
+410; the next watches can be answered with 410 (open ones are cut through `Watches.cut_all`). Rules are set
+through this Python API or `/debug/faults`."""
 
 import collections
 from dataclasses import dataclass, field

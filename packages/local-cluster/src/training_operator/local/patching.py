@@ -161,6 +161,13 @@ def _merge_list(field: str, original: list[Any], patch: list[Any], directives: d
     return result
 
 
+def _set_or_drop(result: dict[str, Any], key: str, value: JSON) -> None:
+    if value is None:  # `$patch: delete` on a nested map
+        result.pop(key, None)
+    else:
+        result[key] = value
+
+
 def strategic_merge_patch(target: JSON, patch: JSON) -> JSON:
     """Kubernetes' strategic merge patch for built-in types, with the `$patch` and list directives."""
     if not isinstance(patch, dict):
@@ -181,11 +188,7 @@ def strategic_merge_patch(target: JSON, patch: JSON) -> JSON:
             current = result.get(key)
             result[key] = _merge_list(key, current if isinstance(current, list) else [], value, directives)
         elif isinstance(value, dict):
-            merged = strategic_merge_patch(result.get(key), value)
-            if merged is None:
-                result.pop(key, None)
-            else:
-                result[key] = merged
+            _set_or_drop(result, key, strategic_merge_patch(result.get(key), value))
         else:
             result[key] = value
     for key in directives:

@@ -197,7 +197,7 @@ class Registry:
             if patch_type == APPLY_PATCH:
                 return await self.create(rtype, namespace, patch, version=version, dry_run=dry_run)
             raise errors.not_found(rtype.group, rtype.plural, name)
-        if patch_type == MERGE_PATCH or patch_type == APPLY_PATCH:
+        if patch_type in (MERGE_PATCH, APPLY_PATCH):
             new = patching.merge_patch(old, patch)
         elif patch_type == JSON_PATCH:
             new = patching.json_patch(old, patch)

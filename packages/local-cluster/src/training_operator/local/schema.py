@@ -79,10 +79,8 @@ def _type_ok(value: Any, schema: Schema) -> bool:
     if wanted is None:
         return True
     if wanted == "integer":
-        return (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            or (isinstance(value, float) and value.is_integer())
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer()
         )
     if wanted == "number":
         return isinstance(value, int | float) and not isinstance(value, bool)
@@ -138,11 +136,11 @@ def _check_scalar(value: Any, schema: Schema, path: str, causes: list[dict[str, 
 
 def _check_children(value: Any, schema: Schema, path: str, causes: list[dict[str, str]]) -> None:
     if isinstance(value, dict):
-        for key in schema.get("required") or ():
-            if key not in value:
-                causes.append(
-                    errors.cause(f"{path}.{key}" if path else key, "FieldValueRequired", "Required value")
-                )
+        causes.extend(
+            errors.cause(f"{path}.{key}" if path else key, "FieldValueRequired", "Required value")
+            for key in schema.get("required") or ()
+            if key not in value
+        )
         for key, child_value in value.items():
             child = _properties_schema(schema, key)
             if child is not None:
@@ -192,7 +190,8 @@ def _validate(value: Any, schema: Schema, path: str, causes: list[dict[str, str]
                 errors.cause(
                     path,
                     "FieldValueTypeInvalid",
-                    f'Invalid value: "null": {path} in body must be of type {schema.get("type", "object")}: "null"',
+                    f'Invalid value: "null": {path} in body must be of type '
+                    f'{schema.get("type", "object")}: "null"',
                 )
             )
         return

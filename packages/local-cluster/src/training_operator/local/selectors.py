@@ -85,8 +85,10 @@ def selector_from_match(selector: dict[str, Any] | None) -> tuple[Requirement, .
         return ()
     reqs = [Requirement(k, "=", frozenset({str(v)})) for k, v in (selector.get("matchLabels") or {}).items()]
     ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!exists"}
-    for expr in selector.get("matchExpressions") or ():
-        reqs.append(Requirement(expr["key"], ops[expr["operator"]], frozenset(expr.get("values") or ())))
+    reqs.extend(
+        Requirement(expr["key"], ops[expr["operator"]], frozenset(expr.get("values") or ()))
+        for expr in selector.get("matchExpressions") or ()
+    )
     return tuple(reqs)
 
 

@@ -73,6 +73,11 @@ def _service_ports(obj: Obj, _now: datetime.datetime) -> str:
     return ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in ports) or "<none>"
 
 
+def _involved(event: Obj) -> str:
+    involved = event.get("involvedObject") or {}
+    return f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}"
+
+
 def _get(*path: str, default: Any = "") -> Callable[[Obj, datetime.datetime], Any]:
     def read(obj: Obj, _now: datetime.datetime) -> Any:
         value: Any = obj
@@ -138,9 +143,7 @@ BUILTIN_COLUMNS: dict[str, list[Column]] = {
         (
             "Object",
             "string",
-            lambda o, _n: (
-                f"{o.get('involvedObject', {}).get('kind', '').lower()}/{o.get('involvedObject', {}).get('name', '')}"
-            ),
+            lambda o, _n: _involved(o),
         ),
         ("Message", "string", _get("message")),
     ],

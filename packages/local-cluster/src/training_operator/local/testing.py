@@ -30,8 +30,9 @@ class BackgroundCluster:
         self.call(self.cluster.start)
         return self.cluster
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             self.call(self.cluster.stop, timeout=60)
             self.call(self._drain)
@@ -53,6 +54,7 @@ class BackgroundCluster:
 
     def call(self, function: Callable[[], Awaitable[T]], *, timeout: float = 30) -> T:
         """Run a coroutine function on the cluster's loop and wait for its result."""
+
         async def wrapper() -> T:
             return await function()
 

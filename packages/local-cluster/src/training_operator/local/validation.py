@@ -32,7 +32,8 @@ def dns1123_label(value: str, field: str) -> Causes:
             errors.cause(
                 field,
                 "FieldValueInvalid",
-                f"Invalid value: \"{value}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+                f'Invalid value: "{value}": a lowercase RFC 1123 label must consist of lower case '
+                f"alphanumeric characters or '-', and must start and end with an alphanumeric character",
             )
         )
     return causes
@@ -52,7 +53,9 @@ def dns1123_subdomain(value: str, field: str) -> Causes:
             errors.cause(
                 field,
                 "FieldValueInvalid",
-                f"Invalid value: \"{value}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+                f'Invalid value: "{value}": a lowercase RFC 1123 subdomain must consist of lower '
+                f"case alphanumeric characters, '-' or '.', and must start and end with an "
+                f"alphanumeric character",
             )
         )
     return causes
@@ -72,7 +75,9 @@ def dns1035_label(value: str, field: str) -> Causes:
             errors.cause(
                 field,
                 "FieldValueInvalid",
-                f"Invalid value: \"{value}\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+                f'Invalid value: "{value}": a DNS-1035 label must consist of lower case '
+                f"alphanumeric characters or '-', start with an alphabetic character, and end with "
+                f"an alphanumeric character",
             )
         )
     return causes
@@ -101,7 +106,8 @@ def validate_labels(meta: dict[str, Any]) -> Causes:
                 errors.cause(
                     "metadata.labels",
                     "FieldValueInvalid",
-                    f"Invalid value: \"{key}\": name part must consist of alphanumeric characters, '-', '_' or '.'",
+                    f'Invalid value: "{key}": name part must consist of alphanumeric characters, '
+                    f"'-', '_' or '.'",
                 )
             )
         if not isinstance(value, str) or len(value) > 63 or (value and not _QUALIFIED_NAME.match(value)):
@@ -109,7 +115,8 @@ def validate_labels(meta: dict[str, Any]) -> Causes:
                 errors.cause(
                     "metadata.labels",
                     "FieldValueInvalid",
-                    f"Invalid value: \"{value}\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'",
+                    f'Invalid value: "{value}": a valid label must be an empty string or consist '
+                    f"of alphanumeric characters, '-', '_' or '.'",
                 )
             )
     return causes
@@ -206,7 +213,8 @@ def validate_builtin(resource: str, obj: dict[str, Any]) -> Causes:
                         errors.cause(
                             f"{section}[{key}]",
                             "FieldValueInvalid",
-                            f"Invalid value: \"{key}\": a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                            f'Invalid value: "{key}": a valid config key must consist of '
+                            f"alphanumeric characters, '-', '_' or '.'",
                         )
                     )
         return causes

@@ -154,17 +154,22 @@ class Watches:
                     )
                 )
                 continue
-            chunks = []
-            while True:
-                event = translate(item, request)
-                if event is not None:
-                    chunks.append(_line(event[0], request.render(event[1])))
-                if queue.empty():
-                    break
-                item = queue.get_nowait()
-                if item is CUT:
-                    if chunks:
-                        await response.write(b"".join(chunks))
-                    return
+            chunks, cut = self._batch(item, queue, request)
             if chunks:
                 await response.write(b"".join(chunks))
+            if cut:
+                return
+
+    @staticmethod
+    def _batch(item: Any, queue: asyncio.Queue[Any], request: WatchRequest) -> tuple[list[bytes], bool]:
+        """This change and every one already queued, rendered; True when a cut was among them."""
+        chunks = []
+        while True:
+            event = translate(item, request)
+            if event is not None:
+                chunks.append(_line(event[0], request.render(event[1])))
+            if queue.empty():
+                return chunks, False
+            item = queue.get_nowait()
+            if item is CUT:
+                return chunks, True

@@ -8,8 +8,9 @@ from training_operator.local.controllers.scheduler import Scheduler
 from training_operator.local.registry import Registry
 
 
-def builtin_controllers(registry: Registry, *, node_name: str, backoff_base: float = 10.0,
-                        backoff_cap: float = 360.0) -> list[Controller]:
+def builtin_controllers(
+    registry: Registry, *, node_name: str, backoff_base: float = 10.0, backoff_cap: float = 360.0
+) -> list[Controller]:
     """Scheduler, garbage collector, Job controller and namespace finalizer, ready to `run()`."""
     return [
         Scheduler(registry, node_name=node_name),

@@ -7,7 +7,7 @@ one deleted with `Orphan` has its uid removed from its dependents' ownerReferenc
 
 import copy
 from collections.abc import Hashable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from training_operator.local import deletion, errors
 from training_operator.local.controllers.base import Controller
@@ -26,7 +26,9 @@ class GarbageCollector(Controller):
         if meta.get("ownerReferences"):
             yield key
         finalizers = meta.get("finalizers") or []
-        if meta.get("deletionTimestamp") and (deletion.FOREGROUND in finalizers or deletion.ORPHAN in finalizers):
+        if meta.get("deletionTimestamp") and (
+            deletion.FOREGROUND in finalizers or deletion.ORPHAN in finalizers
+        ):
             yield key
         for ref in meta.get("ownerReferences") or []:
             owner = self.registry.storage.by_uid(ref.get("uid", ""))
@@ -46,7 +48,7 @@ class GarbageCollector(Controller):
         return key is not None and key[2] == ref.get("name")
 
     async def reconcile(self, key: Hashable) -> float | None:
-        resource, namespace, name = key  # type: ignore[misc]
+        resource, namespace, name = cast(tuple[str, str, str], key)
         rtype = self.registry.catalog.by_key(resource)
         obj = self.registry.storage.get(resource, namespace, name)
         if rtype is None or obj is None:
@@ -65,9 +67,15 @@ class GarbageCollector(Controller):
         for ref in refs:
             owner_key = self.registry.storage.by_uid(ref.get("uid", ""))
             owner = self.registry.storage.get(*owner_key) if owner_key else None
-            if owner is not None and deletion.FOREGROUND in (owner["metadata"].get("finalizers") or []) \
-                    and owner["metadata"].get("deletionTimestamp") and not meta.get("deletionTimestamp"):
-                await deletion.delete(self.registry, rtype, namespace, name, {"propagationPolicy": "Foreground"})
+            if (
+                owner is not None
+                and deletion.FOREGROUND in (owner["metadata"].get("finalizers") or [])
+                and owner["metadata"].get("deletionTimestamp")
+                and not meta.get("deletionTimestamp")
+            ):
+                await deletion.delete(
+                    self.registry, rtype, namespace, name, {"propagationPolicy": "Foreground"}
+                )
         return None
 
     async def _orphan(self, owner: dict[str, Any]) -> None:
@@ -78,8 +86,9 @@ class GarbageCollector(Controller):
             if dep_type is None or dependent is None:
                 continue
             new = copy.deepcopy(dependent)
-            new["metadata"]["ownerReferences"] = [r for r in new["metadata"].get("ownerReferences") or []
-                                                  if r.get("uid") != uid]
+            new["metadata"]["ownerReferences"] = [
+                r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != uid
+            ]
             if not new["metadata"]["ownerReferences"]:
                 del new["metadata"]["ownerReferences"]
             await self.registry.write(dep_type, dependent, new)
@@ -93,14 +102,17 @@ class GarbageCollector(Controller):
             if dep_type is None or dependent is None or dependent["metadata"].get("deletionTimestamp"):
                 continue
             try:
-                await deletion.delete(self.registry, dep_type, dep_key[1], dep_key[2],
-                                      {"propagationPolicy": "Foreground"})
+                await deletion.delete(
+                    self.registry, dep_type, dep_key[1], dep_key[2], {"propagationPolicy": "Foreground"}
+                )
             except errors.ApiError as exc:
                 if exc.code != 404:
                     raise
         if self.registry.storage.dependents(owner["metadata"]["uid"]):
             return 1.0  # dependents still terminating; their changes requeue us sooner
-        current = self.registry.storage.get(*self.registry.storage.by_uid(owner["metadata"]["uid"]) or ("", "", ""))
+        current = self.registry.storage.get(
+            *self.registry.storage.by_uid(owner["metadata"]["uid"]) or ("", "", "")
+        )
         if current is not None:
             await self._drop_finalizer(current, deletion.FOREGROUND)
         return None

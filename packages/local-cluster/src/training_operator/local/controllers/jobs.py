@@ -10,7 +10,7 @@ implemented.
 import copy
 import datetime
 from collections.abc import Hashable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from training_operator.local import conditions, deletion, errors, metadata, selectors
 from training_operator.local.controllers.base import Controller
@@ -21,12 +21,16 @@ Obj = dict[str, Any]
 
 
 def _finished(job: Obj) -> bool:
-    return any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
-               for c in job.get("status", {}).get("conditions") or [])
+    return any(
+        c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
+        for c in job.get("status", {}).get("conditions") or []
+    )
 
 
 def _owned_by(pod: Obj, uid: str) -> bool:
-    return any(r.get("uid") == uid and r.get("controller") for r in pod["metadata"].get("ownerReferences") or [])
+    return any(
+        r.get("uid") == uid and r.get("controller") for r in pod["metadata"].get("ownerReferences") or []
+    )
 
 
 class JobController(Controller):
@@ -39,7 +43,8 @@ class JobController(Controller):
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         jobs, pods = registry.catalog.by_key("batch/jobs"), registry.catalog.by_key("/pods")
-        assert jobs is not None and pods is not None
+        assert jobs is not None
+        assert pods is not None
         self.jobs, self.pods = jobs, pods
 
     def keys_for(self, change: Change) -> Iterable[Hashable]:
@@ -59,21 +64,29 @@ class JobController(Controller):
     def _pods(self, job: Obj) -> list[Obj]:
         wanted = selectors.selector_from_match(job["spec"].get("selector"))
         uid = job["metadata"]["uid"]
-        return [p for p in self.registry.storage.items("/pods", job["metadata"]["namespace"])
-                if selectors.labels_match(wanted, p) and _owned_by(p, uid)]
+        return [
+            p
+            for p in self.registry.storage.items("/pods", job["metadata"]["namespace"])
+            if selectors.labels_match(wanted, p) and _owned_by(p, uid)
+        ]
 
     async def _delete_pods(self, pods: list[Obj]) -> None:
         for pod in pods:
-            if pod["metadata"].get("deletionTimestamp") or pod["status"].get("phase") in ("Succeeded", "Failed"):
+            if pod["metadata"].get("deletionTimestamp") or pod["status"].get("phase") in (
+                "Succeeded",
+                "Failed",
+            ):
                 continue
             try:
-                await deletion.delete(self.registry, self.pods, pod["metadata"]["namespace"], pod["metadata"]["name"], {})
+                await deletion.delete(
+                    self.registry, self.pods, pod["metadata"]["namespace"], pod["metadata"]["name"], {}
+                )
             except errors.ApiError as exc:
                 if exc.code != 404:
                     raise
 
     async def reconcile(self, key: Hashable) -> float | None:
-        namespace, name = key  # type: ignore[misc]
+        namespace, name = cast(tuple[str, str], key)
         job = self.registry.find(self.jobs, namespace, name)
         if job is None or job["metadata"].get("deletionTimestamp"):
             return None
@@ -81,52 +94,80 @@ class JobController(Controller):
         stamp = metadata.timestamp(now)
         spec = job["spec"]
         pods = self._pods(job)
-        active = [p for p in pods if p["status"].get("phase") not in ("Succeeded", "Failed")
-                  and not p["metadata"].get("deletionTimestamp")]
+        active = [
+            p
+            for p in pods
+            if p["status"].get("phase") not in ("Succeeded", "Failed")
+            and not p["metadata"].get("deletionTimestamp")
+        ]
         succeeded = sum(1 for p in pods if p["status"].get("phase") == "Succeeded")
         failed_pods = [p for p in pods if p["status"].get("phase") == "Failed"]
         status = copy.deepcopy(job.get("status") or {})
         status["succeeded"] = max(status.get("succeeded", 0), succeeded)
         status["failed"] = max(status.get("failed", 0), len(failed_pods))
-        restarts = sum(c.get("restartCount", 0) for p in active for c in p["status"].get("containerStatuses") or [])
+        restarts = sum(
+            c.get("restartCount", 0) for p in active for c in p["status"].get("containerStatuses") or []
+        )
         if _finished(job):
             await self._delete_pods(active)
             return None
         requeue: float | None = None
         if spec.get("suspend"):
             await self._delete_pods(active)
-            status["conditions"] = conditions.set_condition(status.get("conditions"), "Suspended", "True", now=stamp,
-                                                            reason="JobSuspended", message="Job suspended")
+            status["conditions"] = conditions.set_condition(
+                status.get("conditions"),
+                "Suspended",
+                "True",
+                now=stamp,
+                reason="JobSuspended",
+                message="Job suspended",
+            )
             status.pop("startTime", None)
             active = []
         else:
             if conditions.condition_status(status.get("conditions"), "Suspended") == "True":
-                status["conditions"] = conditions.set_condition(status.get("conditions"), "Suspended", "False",
-                                                                now=stamp, reason="JobResumed", message="Job resumed")
+                status["conditions"] = conditions.set_condition(
+                    status.get("conditions"),
+                    "Suspended",
+                    "False",
+                    now=stamp,
+                    reason="JobResumed",
+                    message="Job resumed",
+                )
             status.setdefault("startTime", stamp)
             failure = self._failure(spec, status, restarts, now)
             if failure is not None:
                 await self._delete_pods(active)
                 active = []
                 reason, message = failure
-                status["conditions"] = conditions.set_condition(status.get("conditions"), "Failed", "True", now=stamp,
-                                                                reason=reason, message=message)
+                status["conditions"] = conditions.set_condition(
+                    status.get("conditions"), "Failed", "True", now=stamp, reason=reason, message=message
+                )
             elif self._complete(spec, status):
                 await self._delete_pods(active)
                 active = []
                 status["completionTime"] = stamp
-                status["conditions"] = conditions.set_condition(status.get("conditions"), "Complete", "True",
-                                                                now=stamp, reason="CompletionsReached",
-                                                                message="Reached expected number of succeeded pods")
+                status["conditions"] = conditions.set_condition(
+                    status.get("conditions"),
+                    "Complete",
+                    "True",
+                    now=stamp,
+                    reason="CompletionsReached",
+                    message="Reached expected number of succeeded pods",
+                )
             else:
                 requeue = await self._scale(job, status, active, len(failed_pods), now)
-                active = [p for p in self._pods(job) if p["status"].get("phase") not in ("Succeeded", "Failed")]
+                active = [
+                    p for p in self._pods(job) if p["status"].get("phase") not in ("Succeeded", "Failed")
+                ]
                 if spec.get("activeDeadlineSeconds"):
                     started = metadata.parse_timestamp(status["startTime"])
                     left = spec["activeDeadlineSeconds"] - (now - started).total_seconds()
                     requeue = min(requeue or left, left) + 0.01
         status["active"] = len([p for p in active if not p["metadata"].get("deletionTimestamp")])
-        status["ready"] = sum(1 for p in active if conditions.condition_status(p["status"].get("conditions"), "Ready") == "True")
+        status["ready"] = sum(
+            1 for p in active if conditions.condition_status(p["status"].get("conditions"), "Ready") == "True"
+        )
         status["terminating"] = sum(1 for p in pods if p["metadata"].get("deletionTimestamp"))
         for counter in ("active", "succeeded", "failed", "terminating"):
             if not status.get(counter):
@@ -137,10 +178,16 @@ class JobController(Controller):
                 await self.registry.write(self.jobs, current, {**current, "status": status}, sub="status")
         return requeue
 
-    def _failure(self, spec: Obj, status: Obj, restarts: int, now: datetime.datetime) -> tuple[str, str] | None:
+    def _failure(
+        self, spec: Obj, status: Obj, restarts: int, now: datetime.datetime
+    ) -> tuple[str, str] | None:
         limit = spec.get("backoffLimit", 6)
         on_failure = spec["template"]["spec"].get("restartPolicy") == "OnFailure"
-        if status.get("failed", 0) > limit or (on_failure and limit and restarts >= limit) or (on_failure and limit == 0 and restarts > 0):
+        if (
+            status.get("failed", 0) > limit
+            or (on_failure and limit and restarts >= limit)
+            or (on_failure and limit == 0 and restarts > 0)
+        ):
             return "BackoffLimitExceeded", "Job has reached the specified backoff limit"
         deadline = spec.get("activeDeadlineSeconds")
         if deadline and (now - metadata.parse_timestamp(status["startTime"])).total_seconds() >= deadline:
@@ -151,11 +198,12 @@ class JobController(Controller):
     def _complete(spec: Obj, status: Obj) -> bool:
         completions = spec.get("completions")
         if completions is None:
-            return status.get("succeeded", 0) > 0
+            return bool(status.get("succeeded", 0) > 0)
         return bool(status.get("succeeded", 0) >= completions)
 
-    async def _scale(self, job: Obj, status: Obj, active: list[Obj], failures: int,
-                     now: datetime.datetime) -> float | None:
+    async def _scale(
+        self, job: Obj, status: Obj, active: list[Obj], failures: int, now: datetime.datetime
+    ) -> float | None:
         spec = job["spec"]
         completions = spec.get("completions")
         wanted = spec.get("parallelism", 1)
@@ -167,12 +215,21 @@ class JobController(Controller):
         if failures:
             # Upstream delays replacements of failed pods: base * 2^(failures-1), capped.
             delay = min(self.backoff_base * 2 ** (failures - 1), self.backoff_cap)
-            last = max((p["status"].get("containerStatuses") or [{}])[0].get("state", {}).get("terminated", {}).get("finishedAt", "")
-                       for p in self._pods(job) if p["status"].get("phase") == "Failed") or ""
+            last = (
+                max(
+                    (p["status"].get("containerStatuses") or [{}])[0]
+                    .get("state", {})
+                    .get("terminated", {})
+                    .get("finishedAt", "")
+                    for p in self._pods(job)
+                    if p["status"].get("phase") == "Failed"
+                )
+                or ""
+            )
             if last:
                 waited = (now - metadata.parse_timestamp(last)).total_seconds()
                 if waited < delay:
-                    return delay - waited
+                    return float(delay - waited)
         for _ in range(missing):
             await self.registry.create(self.pods, job["metadata"]["namespace"], self._pod_for(job))
         return None
@@ -184,9 +241,19 @@ class JobController(Controller):
         name = job["metadata"]["name"]
         return {
             "metadata": {
-                "generateName": f"{name}-", "labels": meta.get("labels") or {}, "annotations": meta.get("annotations") or {},
-                "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": name,
-                                     "uid": job["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}],
+                "generateName": f"{name}-",
+                "labels": meta.get("labels") or {},
+                "annotations": meta.get("annotations") or {},
+                "ownerReferences": [
+                    {
+                        "apiVersion": "batch/v1",
+                        "kind": "Job",
+                        "name": name,
+                        "uid": job["metadata"]["uid"],
+                        "controller": True,
+                        "blockOwnerDeletion": True,
+                    }
+                ],
             },
             "spec": template.get("spec") or {},
         }

@@ -48,8 +48,13 @@ class NamespaceFinalizer(Controller):
                 if obj["metadata"].get("deletionTimestamp"):
                     continue
                 try:
-                    await deletion.delete(self.registry, rtype, name, obj["metadata"]["name"],
-                                          {"propagationPolicy": "Background"})
+                    await deletion.delete(
+                        self.registry,
+                        rtype,
+                        name,
+                        obj["metadata"]["name"],
+                        {"propagationPolicy": "Background"},
+                    )
                 except errors.ApiError as exc:
                     if exc.code != 404:
                         raise

@@ -7,7 +7,7 @@ fit stays Pending with PodScheduled=False/Unschedulable and the upstream-style m
 
 import copy
 from collections.abc import Hashable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from training_operator.local import conditions, metadata, selectors
 from training_operator.local.controllers.base import Controller
@@ -72,13 +72,16 @@ class Scheduler(Controller):
     def _used(self) -> dict[str, int]:
         used: dict[str, int] = {}
         for pod in self.registry.storage.items("/pods"):
-            if pod["spec"].get("nodeName") == self.node_name and pod.get("status", {}).get("phase") not in ("Succeeded", "Failed"):
+            if pod["spec"].get("nodeName") == self.node_name and pod.get("status", {}).get("phase") not in (
+                "Succeeded",
+                "Failed",
+            ):
                 for name, amount in extended_requests(pod).items():
                     used[name] = used.get(name, 0) + amount
         return used
 
     async def reconcile(self, key: Hashable) -> float | None:
-        namespace, name = key  # type: ignore[misc]
+        namespace, name = cast(tuple[str, str], key)
         pod = self.registry.find(self.pods, namespace, name)
         if pod is None or pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
             return None
@@ -89,12 +92,20 @@ class Scheduler(Controller):
         now = metadata.timestamp(self.registry.clock())
         reasons = unfit_reasons(pod, node, self._used())
         if reasons:
-            message = f"0/1 nodes are available: {', '.join(f'1 {r}' for r in reasons)}. " \
-                      "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+            message = (
+                f"0/1 nodes are available: {', '.join(f'1 {r}' for r in reasons)}. "
+                "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+            )
             status = copy.deepcopy(pod.get("status") or {})
-            status["conditions"] = conditions.set_condition(status.get("conditions"), "PodScheduled", "False",
-                                                            now=now, reason="Unschedulable", message=message,
-                                                            probe_time=True)
+            status["conditions"] = conditions.set_condition(
+                status.get("conditions"),
+                "PodScheduled",
+                "False",
+                now=now,
+                reason="Unschedulable",
+                message=message,
+                probe_time=True,
+            )
             if status != pod.get("status"):
                 await self.registry.write(self.pods, pod, {**pod, "status": status}, sub="status")
             return RETRY_UNSCHEDULABLE
@@ -102,6 +113,8 @@ class Scheduler(Controller):
         bound["spec"]["nodeName"] = self.node_name
         pod = await self.registry.write(self.pods, pod, bound)
         status = copy.deepcopy(pod.get("status") or {})
-        status["conditions"] = conditions.set_condition(status.get("conditions"), "PodScheduled", "True", now=now)
+        status["conditions"] = conditions.set_condition(
+            status.get("conditions"), "PodScheduled", "True", now=now
+        )
         await self.registry.write(self.pods, pod, {**pod, "status": status}, sub="status")
         return None

@@ -12,12 +12,25 @@ from typing import Any
 Lookup = Callable[[str, str], dict[str, str] | None]  # (kind "ConfigMap"|"Secret", name) → data or None
 
 # What a process on this machine needs that an image would otherwise provide (PATH, locale, home, venv).
-PASSED_FROM_HOST = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "VIRTUAL_ENV",
-                    "PYTHONPATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH")
+PASSED_FROM_HOST = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "LD_LIBRARY_PATH",
+)
 
 
 class EnvError(Exception):
-    """A required ConfigMap/Secret (or key) is missing: the container cannot start (CreateContainerConfigError)."""
+    """A required ConfigMap/Secret (or key) is missing: CreateContainerConfigError, the container waits."""
 
 
 def expand(text: str, env: dict[str, str]) -> str:
@@ -29,12 +42,12 @@ def expand(text: str, env: dict[str, str]) -> str:
             i += 2
         elif text.startswith("$(", i):
             end = text.find(")", i + 2)
-            name = text[i + 2: end] if end != -1 else ""
+            name = text[i + 2 : end] if end != -1 else ""
             if end != -1 and name in env:
                 out.append(env[name])
                 i = end + 1
             elif end != -1:
-                out.append(text[i: end + 1])
+                out.append(text[i : end + 1])
                 i = end + 1
             else:
                 out.append(text[i:])
@@ -52,9 +65,13 @@ def field_ref(pod: dict[str, Any], path: str) -> str:
         section, _, key = path.partition("['")
         return str((meta.get(section.split(".")[1]) or {}).get(key.rstrip("']"), ""))
     simple = {
-        "metadata.name": meta.get("name"), "metadata.namespace": meta.get("namespace"), "metadata.uid": meta.get("uid"),
-        "spec.nodeName": spec.get("nodeName"), "spec.serviceAccountName": spec.get("serviceAccountName", "default"),
-        "status.podIP": status.get("podIP"), "status.hostIP": status.get("hostIP"),
+        "metadata.name": meta.get("name"),
+        "metadata.namespace": meta.get("namespace"),
+        "metadata.uid": meta.get("uid"),
+        "spec.nodeName": spec.get("nodeName"),
+        "spec.serviceAccountName": spec.get("serviceAccountName", "default"),
+        "status.podIP": status.get("podIP"),
+        "status.hostIP": status.get("hostIP"),
         "status.podIPs": ",".join(i.get("ip", "") for i in status.get("podIPs") or []),
         "status.hostIPs": ",".join(i.get("ip", "") for i in status.get("hostIPs") or []),
     }
@@ -65,9 +82,17 @@ def field_ref(pod: dict[str, Any], path: str) -> str:
 
 
 def _quantity(text: str) -> Decimal:
-    suffixes = {"m": Decimal("0.001"), "k": Decimal(1000), "M": Decimal(1000) ** 2, "G": Decimal(1000) ** 3,
-                "T": Decimal(1000) ** 4, "Ki": Decimal(1024), "Mi": Decimal(1024) ** 2, "Gi": Decimal(1024) ** 3,
-                "Ti": Decimal(1024) ** 4}
+    suffixes = {
+        "m": Decimal("0.001"),
+        "k": Decimal(1000),
+        "M": Decimal(1000) ** 2,
+        "G": Decimal(1000) ** 3,
+        "T": Decimal(1000) ** 4,
+        "Ki": Decimal(1024),
+        "Mi": Decimal(1024) ** 2,
+        "Gi": Decimal(1024) ** 3,
+        "Ti": Decimal(1024) ** 4,
+    }
     for suffix in sorted(suffixes, key=len, reverse=True):
         if text.endswith(suffix):
             return Decimal(text[: -len(suffix)]) * suffixes[suffix]
@@ -85,8 +110,13 @@ def resource_ref(container: dict[str, Any], ref: dict[str, Any], node_allocatabl
     return str(int(amount.to_integral_value(rounding=ROUND_UP)))
 
 
-def _value_from(pod: dict[str, Any], container: dict[str, Any], source: dict[str, Any], lookup: Lookup,
-                allocatable: dict[str, str]) -> str | None:
+def _value_from(
+    pod: dict[str, Any],
+    container: dict[str, Any],
+    source: dict[str, Any],
+    lookup: Lookup,
+    allocatable: dict[str, str],
+) -> str | None:
     if "fieldRef" in source:
         return field_ref(pod, source["fieldRef"]["fieldPath"])
     if "resourceFieldRef" in source:
@@ -98,15 +128,26 @@ def _value_from(pod: dict[str, Any], container: dict[str, Any], source: dict[str
             if data is None or ref.get("key") not in data:
                 if ref.get("optional"):
                     return None
-                what = f'{kind.lower()} "{ref.get("name")}" not found' if data is None else \
-                    f'couldn\'t find key {ref.get("key")} in {kind} {pod["metadata"]["namespace"]}/{ref.get("name")}'
+                what = (
+                    f'{kind.lower()} "{ref.get("name")}" not found'
+                    if data is None
+                    else f"couldn't find key {ref.get('key')} in {kind} "
+                    f"{pod['metadata']['namespace']}/{ref.get('name')}"
+                )
                 raise EnvError(what)
             return data[ref["key"]]
     return None
 
 
-def container_env(pod: dict[str, Any], container: dict[str, Any], lookup: Lookup, *, hostname: str,
-                  allocatable: dict[str, str], host_env: dict[str, str] | None = None) -> dict[str, str]:
+def container_env(
+    pod: dict[str, Any],
+    container: dict[str, Any],
+    lookup: Lookup,
+    *,
+    hostname: str,
+    allocatable: dict[str, str],
+    host_env: dict[str, str] | None = None,
+) -> dict[str, str]:
     """The full environment of one container process."""
     host = os.environ if host_env is None else host_env
     env: dict[str, str] = {k: host[k] for k in PASSED_FROM_HOST if k in host}

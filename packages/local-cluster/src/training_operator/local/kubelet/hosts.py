@@ -33,12 +33,18 @@ def _selected(service: dict[str, Any], pods: list[dict[str, Any]]) -> list[dict[
 
 def _ip(pod: dict[str, Any]) -> str | None:
     ip = pod.get("status", {}).get("podIP")
-    if not ip or pod["metadata"].get("deletionTimestamp") or pod["status"].get("phase") in ("Succeeded", "Failed"):
+    if (
+        not ip
+        or pod["metadata"].get("deletionTimestamp")
+        or pod["status"].get("phase") in ("Succeeded", "Failed")
+    ):
         return None
     return str(ip)
 
 
-def hosts_file(pod: dict[str, Any], own_ip: str, pods: list[dict[str, Any]], services: list[dict[str, Any]]) -> str:
+def hosts_file(
+    pod: dict[str, Any], own_ip: str, pods: list[dict[str, Any]], services: list[dict[str, Any]]
+) -> str:
     """The full file for `pod`, given its namespace's pods and services."""
     namespace = pod["metadata"]["namespace"]
     hostname = pod_hostname(pod)
@@ -53,7 +59,12 @@ def hosts_file(pod: dict[str, Any], own_ip: str, pods: list[dict[str, Any]], ser
         if ip and other_sub:
             name = pod_hostname(other)
             full = f"{name}.{other_sub}"
-            for alias in (full, f"{full}.{namespace}", f"{full}.{namespace}.svc", f"{full}.{namespace}.svc.{DOMAIN}"):
+            for alias in (
+                full,
+                f"{full}.{namespace}",
+                f"{full}.{namespace}.svc",
+                f"{full}.{namespace}.svc.{DOMAIN}",
+            ):
                 entries.setdefault(ip, []).append(alias)
     for service in services:
         ips = []

@@ -30,8 +30,16 @@ log = logging.getLogger(__name__)
 class Kubelet:
     """Implements the API server's `LogSource` too."""
 
-    def __init__(self, registry: Registry, root: Path, *, node_name: str, network: str = "auto",
-                 backoff_base: float = 10.0, backoff_cap: float = 300.0) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        root: Path,
+        *,
+        node_name: str,
+        network: str = "auto",
+        backoff_base: float = 10.0,
+        backoff_cap: float = 300.0,
+    ) -> None:
         self.registry = registry
         self.root = root
         self.node_name = node_name
@@ -71,15 +79,20 @@ class Kubelet:
 
     def text_lookup(self, namespace: str) -> Callable[[str, str], dict[str, str] | None]:
         """ConfigMap/Secret data as text, for env vars."""
+
         def lookup(kind: str, name: str) -> dict[str, str] | None:
             raw = self.raw_lookup(namespace)(kind, name)
             return None if raw is None else {k: v.decode(errors="replace") for k, v in raw.items()}
+
         return lookup
 
     def raw_lookup(self, namespace: str) -> Callable[[str, str], dict[str, bytes] | None]:
         """ConfigMap/Secret data as bytes, for volumes."""
+
         def lookup(kind: str, name: str) -> dict[str, bytes] | None:
-            obj = self.registry.storage.get("/configmaps" if kind == "ConfigMap" else "/secrets", namespace, name)
+            obj = self.registry.storage.get(
+                "/configmaps" if kind == "ConfigMap" else "/secrets", namespace, name
+            )
             if obj is None:
                 return None
             if kind == "Secret":
@@ -87,6 +100,7 @@ class Kubelet:
             data = {k: str(v).encode() for k, v in (obj.get("data") or {}).items()}
             data.update({k: base64.b64decode(v) for k, v in (obj.get("binaryData") or {}).items()})
             return data
+
         return lookup
 
     def write_hosts(self, worker: PodWorker) -> None:
@@ -188,8 +202,13 @@ class Kubelet:
         if current is None or current["metadata"]["uid"] != meta["uid"]:
             return
         with contextlib.suppress(errors.ApiError):
-            await deletion.delete(self.registry, self.pods, meta["namespace"], meta["name"],
-                                  {"gracePeriodSeconds": 0, "preconditions": {"uid": meta["uid"]}})
+            await deletion.delete(
+                self.registry,
+                self.pods,
+                meta["namespace"],
+                meta["name"],
+                {"gracePeriodSeconds": 0, "preconditions": {"uid": meta["uid"]}},
+            )
 
     async def _flush(self) -> None:
         for namespace in list(self._hosts_dirty):
@@ -199,19 +218,26 @@ class Kubelet:
                     self.write_hosts(worker)
         for uid in list(self._dirty):
             self._dirty.discard(uid)
-            worker = self.workers.get(uid)
-            if worker is not None:
-                await self._write_status(worker)
+            dirty = self.workers.get(uid)
+            if dirty is not None:
+                await self._write_status(dirty)
 
     async def _write_status(self, worker: PodWorker) -> None:
         pod = self.registry.find(self.pods, worker.namespace, worker.name)
         if pod is None or pod["metadata"]["uid"] != worker.uid:
             return
         new_status = status.render(
-            phase=worker.phase, init=worker.init, main=worker.main, existing=pod.get("status") or {},
-            pod_ip=worker.pod_ip, host_ip=self.host_ip, start_time=worker.start_time,
-            now=metadata.timestamp(datetime.datetime.now(datetime.UTC)), reason=worker.reason,
-            message=worker.message)
+            phase=worker.phase,
+            init=worker.init,
+            main=worker.main,
+            existing=pod.get("status") or {},
+            pod_ip=worker.pod_ip,
+            host_ip=self.host_ip,
+            start_time=worker.start_time,
+            now=metadata.timestamp(datetime.datetime.now(datetime.UTC)),
+            reason=worker.reason,
+            message=worker.message,
+        )
         if new_status != pod.get("status"):
             try:
                 await self.registry.write(self.pods, pod, {**pod, "status": new_status}, sub="status")
@@ -233,16 +259,23 @@ class Kubelet:
             if pod["metadata"].get("deletionTimestamp"):
                 await self._finalize_delete(pod)
                 continue
-            if pod.get("status", {}).get("phase") not in ("Pending", "Running") or not pod["status"].get("startTime"):
+            if pod.get("status", {}).get("phase") not in ("Pending", "Running") or not pod["status"].get(
+                "startTime"
+            ):
                 continue
             new = copy.deepcopy(pod)
             st = new["status"]
-            st.update(phase="Failed", reason="NodeLost",
-                      message="The local cluster restarted; this pod's processes did not survive (node lost).")
+            st.update(
+                phase="Failed",
+                reason="NodeLost",
+                message="The local cluster restarted; this pod's processes did not survive (node lost).",
+            )
             for key in ("initContainerStatuses", "containerStatuses"):
                 for container in st.get(key) or []:
                     if "terminated" not in container.get("state", {}):
-                        container["state"] = {"terminated": {"exitCode": 137, "reason": "NodeLost", "finishedAt": now}}
+                        container["state"] = {
+                            "terminated": {"exitCode": 137, "reason": "NodeLost", "finishedAt": now}
+                        }
                     container["ready"] = False
             for condition in st.get("conditions") or []:
                 if condition["type"] in ("Ready", "ContainersReady"):
@@ -253,18 +286,37 @@ class Kubelet:
         """Stop every pod's processes (short grace) and remove the pod network."""
         for worker in list(self.workers.values()):
             with contextlib.suppress(Exception):
-                await self._stop_worker(worker, min(2.0, float(worker.pod["spec"].get("terminationGracePeriodSeconds", 30))))
+                await self._stop_worker(
+                    worker, min(2.0, float(worker.pod["spec"].get("terminationGracePeriodSeconds", 30)))
+                )
         self.workers.clear()
         with contextlib.suppress(Exception):
             await self.network.teardown()
 
     # -- LogSource --------------------------------------------------------------------------------------
-    def stream(self, namespace: str, name: str, *, container: str | None, follow: bool, tail_lines: int | None,
-               previous: bool, limit_bytes: int | None) -> AsyncIterator[bytes]:
+    def stream(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        container: str | None,
+        follow: bool,
+        tail_lines: int | None,
+        previous: bool,
+        limit_bytes: int | None,
+    ) -> AsyncIterator[bytes]:
         """pods/log: the current (or previous) attempt's file, optionally followed."""
         pod = self.registry.find(self.pods, namespace, name)
         if pod is None:
             raise errors.not_found("", "pods", name)
         worker = self.workers.get(pod["metadata"]["uid"])
-        return logs.stream(pod, self.sandbox_dir(pod), worker, container=container, follow=follow,
-                           tail_lines=tail_lines, previous=previous, limit_bytes=limit_bytes)
+        return logs.stream(
+            pod,
+            self.sandbox_dir(pod),
+            worker,
+            container=container,
+            follow=follow,
+            tail_lines=tail_lines,
+            previous=previous,
+            limit_bytes=limit_bytes,
+        )

@@ -24,7 +24,7 @@ def _container(pod: dict[str, Any], container: str | None) -> str:
     init = [c["name"] for c in pod["spec"].get("initContainers") or []]
     if container is None:
         if len(main) == 1:
-            return main[0]
+            return str(main[0])
         message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(main)}]"
         if init:
             message += f" or one of the init containers: [{' '.join(init)}]"
@@ -58,8 +58,17 @@ def _waiting_reason(pod: dict[str, Any], container: str) -> str:
     return "ContainerCreating"
 
 
-async def stream(pod: dict[str, Any], sandbox: Path, worker: "PodWorker | None", *, container: str | None,
-                 follow: bool, tail_lines: int | None, previous: bool, limit_bytes: int | None) -> AsyncIterator[bytes]:
+async def stream(
+    pod: dict[str, Any],
+    sandbox: Path,
+    worker: "PodWorker | None",
+    *,
+    container: str | None,
+    follow: bool,
+    tail_lines: int | None,
+    previous: bool,
+    limit_bytes: int | None,
+) -> AsyncIterator[bytes]:
     """Yield the log; the first item is yielded only after every error check passed."""
     name = _container(pod, container)
     directory = sandbox / "logs" / name
@@ -70,7 +79,9 @@ async def stream(pod: dict[str, Any], sandbox: Path, worker: "PodWorker | None",
             raise errors.bad_request(f'previous terminated container "{name}" in pod "{pod_name}" not found')
         attempt = attempts[-2]
     elif not attempts:
-        raise errors.bad_request(f'container "{name}" in pod "{pod_name}" is waiting to start: {_waiting_reason(pod, name)}')
+        raise errors.bad_request(
+            f'container "{name}" in pod "{pod_name}" is waiting to start: {_waiting_reason(pod, name)}'
+        )
     else:
         attempt = attempts[-1]
     path = directory / f"{attempt}.log"
@@ -83,8 +94,12 @@ async def stream(pod: dict[str, Any], sandbox: Path, worker: "PodWorker | None",
     offset = path.stat().st_size
     while True:
         record = next((r for r in (*worker.init, *worker.main) if r.name == name), None)
-        running = record is not None and record.attempt == attempt and "terminated" not in record.state \
+        running = (
+            record is not None
+            and record.attempt == attempt
+            and "terminated" not in record.state
             and not worker.terminating
+        )
         with path.open("rb") as handle:
             handle.seek(offset)
             chunk = handle.read()

@@ -30,9 +30,10 @@ _TOOLS = ("ip", "nsenter", "unshare", "mount")
 
 
 async def _run(*args: str) -> None:
-    process = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.PIPE)
-    out, err = await process.communicate()
+    process = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    _out, err = await process.communicate()
     if process.returncode != 0:
         raise OSError(f"{' '.join(args)} failed ({process.returncode}): {err.decode().strip()}")
 
@@ -42,9 +43,19 @@ def missing_tools() -> list[str]:
     return [tool for tool in _TOOLS if shutil.which(tool) is None]
 
 
+def _named_namespaces(prefix: str) -> list[str]:
+    """Network namespaces `ip netns` knows whose name starts with our prefix."""
+    root = Path("/run/netns")
+    return sorted(p.name for p in root.glob(f"{prefix}-*")) if root.exists() else []
+
+
 def _setup_script(hostname: str, hosts: Path, mounts: list[Mount], workdir: str | None) -> str:
     q = shlex.quote
-    lines = ["set -e", f"echo {q(hostname)} > /proc/sys/kernel/hostname", f"mount --bind {q(str(hosts))} /etc/hosts"]
+    lines = [
+        "set -e",
+        f"echo {q(hostname)} > /proc/sys/kernel/hostname",
+        f"mount --bind {q(str(hosts))} /etc/hosts",
+    ]
     for mount in mounts:
         target = q(mount.target)
         if mount.source.is_dir():
@@ -79,8 +90,16 @@ class LoopbackNetwork:
             self._next += 1
         return self._ips[uid]
 
-    def wrap(self, uid: str, *, hostname: str, hosts: Path, mounts: list[Mount], workdir: str | None,
-             command: list[str]) -> tuple[list[str], str | None]:
+    def wrap(
+        self,
+        uid: str,
+        *,
+        hostname: str,
+        hosts: Path,
+        mounts: list[Mount],
+        workdir: str | None,
+        command: list[str],
+    ) -> tuple[list[str], str | None]:
         """The command unchanged; it runs in workingDir when that exists."""
         return command, workdir if workdir and os.path.isdir(workdir) else None
 
@@ -121,8 +140,21 @@ class NamespaceNetwork:
         self._counter += 1
         netns, veth, ip = f"{self.prefix}-p{self._counter}", f"v{self._counter}", str(next(self._hosts))
         await _run("ip", "netns", "add", netns)
-        await _run("ip", "-n", self.node_ns, "link", "add", veth, "type", "veth", "peer", "name", "eth0",
-                   "netns", netns)
+        await _run(
+            "ip",
+            "-n",
+            self.node_ns,
+            "link",
+            "add",
+            veth,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "eth0",
+            "netns",
+            netns,
+        )
         await _run("ip", "-n", self.node_ns, "link", "set", veth, "master", "br0", "up")
         await _run("ip", "-n", netns, "addr", "add", f"{ip}/{POD_CIDR.prefixlen}", "dev", "eth0")
         await _run("ip", "-n", netns, "link", "set", "eth0", "up")
@@ -131,13 +163,35 @@ class NamespaceNetwork:
         self._pods[uid] = (netns, veth, ip)
         return ip
 
-    def wrap(self, uid: str, *, hostname: str, hosts: Path, mounts: list[Mount], workdir: str | None,
-             command: list[str]) -> tuple[list[str], str | None]:
+    def wrap(
+        self,
+        uid: str,
+        *,
+        hostname: str,
+        hosts: Path,
+        mounts: list[Mount],
+        workdir: str | None,
+        command: list[str],
+    ) -> tuple[list[str], str | None]:
         """nsenter into the pod's network, new UTS+mount namespaces, set up, exec the command."""
         netns = self._pods[uid][0]
         script = _setup_script(hostname, hosts, mounts, workdir)
-        return ["nsenter", f"--net=/run/netns/{netns}", "--", "unshare", "--uts", "--mount",
-                "--propagation", "private", "--", "/bin/sh", "-c", script, "pod-init", *command], None
+        return [
+            "nsenter",
+            f"--net=/run/netns/{netns}",
+            "--",
+            "unshare",
+            "--uts",
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "/bin/sh",
+            "-c",
+            script,
+            "pod-init",
+            *command,
+        ], None
 
     async def detach(self, uid: str) -> None:
         """Delete the pod's namespace (its veth goes with it)."""
@@ -150,7 +204,7 @@ class NamespaceNetwork:
 
     async def teardown(self) -> None:
         """Delete every namespace of this cluster (the node's last)."""
-        names = sorted(p.name for p in Path("/run/netns").glob(f"{self.prefix}-*")) if Path("/run/netns").exists() else []
+        names = _named_namespaces(self.prefix)
         for name in sorted(names, key=lambda n: n == self.node_ns):
             try:
                 await _run("ip", "netns", "del", name)
@@ -162,18 +216,22 @@ class NamespaceNetwork:
 PodNetwork = LoopbackNetwork | NamespaceNetwork
 
 
+def cluster_id(state_dir: Path) -> str:
+    """Six hex digits naming this state dir's namespaces, so two clusters on one machine never clash."""
+    return hashlib.sha256(os.path.abspath(state_dir).encode()).hexdigest()[:6]
+
+
 async def choose(mode: str, state_dir: Path) -> PodNetwork:
     """`auto`: namespaces when root with the tools and a probe succeeds, else loopback (logged)."""
     if mode == "loopback":
         return LoopbackNetwork()
-    cluster_id = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:6]
     reason = ""
     if os.geteuid() != 0:
         reason = "not running as root"
     elif missing_tools():
         reason = f"missing tools: {', '.join(missing_tools())} (Debian packages iproute2, util-linux, mount)"
     if not reason:
-        network = NamespaceNetwork(cluster_id)
+        network = NamespaceNetwork(cluster_id(state_dir))
         try:
             await network.setup()
             return network

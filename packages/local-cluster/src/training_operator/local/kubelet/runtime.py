@@ -14,7 +14,7 @@ import os
 import shutil
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from training_operator.local import metadata
 from training_operator.local.kubelet import envvars, hosts, volumes
@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RETRY = 1.0
+
+
+def _executable(program: str, path: str | None) -> bool:
+    """Can `program` be exec'd (found on PATH or given as a file)?"""
+    return shutil.which(program, path=path) is not None or os.path.isfile(program)
+
+
+def _append(path: Path) -> BinaryIO:
+    """The log file, opened for the child process to append to."""
+    return path.open("ab")
 
 
 class PodWorker:
@@ -41,8 +51,13 @@ class PodWorker:
         self.hostname = hosts.pod_hostname(pod)
         spec = pod["spec"]
         self.policy: str = spec.get("restartPolicy", "Always")
-        self.init = [ContainerRecord(c["name"], c.get("image", ""), init=True) for c in spec.get("initContainers") or []]
-        self.main = [ContainerRecord(c["name"], c.get("image", ""), init=False) for c in spec.get("containers") or []]
+        self.init = [
+            ContainerRecord(c["name"], c.get("image", ""), init=True)
+            for c in spec.get("initContainers") or []
+        ]
+        self.main = [
+            ContainerRecord(c["name"], c.get("image", ""), init=False) for c in spec.get("containers") or []
+        ]
         self.phase = "Pending"
         self.reason = ""
         self.message = ""
@@ -84,8 +99,10 @@ class PodWorker:
                 return
         if self.terminating:
             return
-        tasks = [asyncio.create_task(self._run_container(r, c, volume_paths))
-                 for r, c in zip(self.main, self.pod["spec"]["containers"], strict=True)]
+        tasks = [
+            asyncio.create_task(self._run_container(r, c, volume_paths))
+            for r, c in zip(self.main, self.pod["spec"]["containers"], strict=True)
+        ]
         codes = await asyncio.gather(*tasks)
         if -1 in codes:
             return  # a container can never start: the pod stays Pending until deleted
@@ -106,15 +123,27 @@ class PodWorker:
                 return volumes.materialise(self.pod, self.sandbox, self.kubelet.raw_lookup(self.namespace))
             except volumes.VolumeError as exc:
                 for record in self.init or self.main:
-                    record.state = {"waiting": {"reason": "ContainerCreating", "message": f"MountVolume.SetUp failed: {exc}"}}
+                    record.state = {
+                        "waiting": {
+                            "reason": "ContainerCreating",
+                            "message": f"MountVolume.SetUp failed: {exc}",
+                        }
+                    }
                 self.publish()
                 await asyncio.sleep(RETRY)
 
     def _deadline_exceeded(self) -> None:
         if self.phase not in ("Succeeded", "Failed"):
-            asyncio.get_running_loop().create_task(self.terminate(
-                int(self.pod["spec"].get("terminationGracePeriodSeconds", 30)),
-                phase=("Failed", "DeadlineExceeded", "Pod was active on the node longer than the specified deadline")))
+            asyncio.get_running_loop().create_task(
+                self.terminate(
+                    int(self.pod["spec"].get("terminationGracePeriodSeconds", 30)),
+                    phase=(
+                        "Failed",
+                        "DeadlineExceeded",
+                        "Pod was active on the node longer than the specified deadline",
+                    ),
+                )
+            )
 
     # -- one container ----------------------------------------------------------------------------------
     def _restarts(self, record: ContainerRecord, code: int) -> bool:
@@ -124,31 +153,47 @@ class PodWorker:
             return code != 0 and self.policy != "Never"
         return self.policy == "Always" or (self.policy == "OnFailure" and code != 0)
 
-    async def _run_container(self, record: ContainerRecord, container: dict[str, Any], volume_paths: dict[str, Path]) -> int:
+    async def _run_container(
+        self, record: ContainerRecord, container: dict[str, Any], volume_paths: dict[str, Path]
+    ) -> int:
         while True:
             code = await self._start_once(record, container, volume_paths)
             if code is None:
-                return -1  # cannot start (LocalCommandRequired): the pod waits, like an image that never pulls
+                return (
+                    -1
+                )  # cannot start (LocalCommandRequired): the pod waits, like an image that never pulls
             if not self._restarts(record, code):
                 return code
             record.restart_count += 1
             record.last_state = dict(record.state)
             delay = self.kubelet.backoff(record.restart_count)
             if delay > 0:
-                record.state = {"waiting": {"reason": "CrashLoopBackOff", "message":
-                                            f"back-off {delay:g}s restarting failed container={record.name} pod={self.name}_{self.namespace}({self.uid})"}}
+                record.state = {
+                    "waiting": {
+                        "reason": "CrashLoopBackOff",
+                        "message": f"back-off {delay:g}s restarting failed container={record.name} "
+                        f"pod={self.name}_{self.namespace}({self.uid})",
+                    }
+                }
                 self.publish()
                 await asyncio.sleep(delay)
             if self.terminating:
                 return code
 
-    async def _start_once(self, record: ContainerRecord, container: dict[str, Any], volume_paths: dict[str, Path]) -> int | None:
+    async def _start_once(
+        self, record: ContainerRecord, container: dict[str, Any], volume_paths: dict[str, Path]
+    ) -> int | None:
         while True:
             if self.terminating:
                 return 143
             try:
-                env = envvars.container_env(self.pod_with_ip(), container, self.kubelet.text_lookup(self.namespace),
-                                            hostname=self.hostname, allocatable=self.kubelet.allocatable)
+                env = envvars.container_env(
+                    self.pod_with_ip(),
+                    container,
+                    self.kubelet.text_lookup(self.namespace),
+                    hostname=self.hostname,
+                    allocatable=self.kubelet.allocatable,
+                )
                 break
             except envvars.EnvError as exc:
                 record.state = {"waiting": {"reason": "CreateContainerConfigError", "message": str(exc)}}
@@ -156,29 +201,56 @@ class PodWorker:
                 await asyncio.sleep(RETRY)
         command = envvars.command_line(container, env)
         if command is None:
-            record.state = {"waiting": {"reason": "LocalCommandRequired", "message": (
-                f"the local cluster runs containers as local processes and does not pull images; container "
-                f"{record.name!r} (image {container.get('image')!r}) must set `command` to a program on this machine")}}
+            record.state = {
+                "waiting": {
+                    "reason": "LocalCommandRequired",
+                    "message": (
+                        f"the local cluster runs containers as local processes and does not pull "
+                        f"images; container "
+                        f"{record.name!r} (image {container.get('image')!r}) must set `command` to "
+                        f"a program on this machine"
+                    ),
+                }
+            }
             self.publish()
             return None
         record.attempt += 1
         log_path = self.kubelet.log_path(self.sandbox, record.name, record.attempt)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         started = self.now()
-        if shutil.which(command[0], path=env.get("PATH")) is None and not os.path.isfile(command[0]):
+        if not _executable(command[0], env.get("PATH")):
             message = f'exec: "{command[0]}": executable file not found in $PATH'
             log_path.write_text(message + "\n")
-            record.state = {"terminated": {"exitCode": 128, "reason": "StartError", "message": message,
-                                           "startedAt": started, "finishedAt": started}}
+            record.state = {
+                "terminated": {
+                    "exitCode": 128,
+                    "reason": "StartError",
+                    "message": message,
+                    "startedAt": started,
+                    "finishedAt": started,
+                }
+            }
             self.publish()
             return 128
         mounts = volumes.container_mounts(container, volume_paths)
-        argv, cwd = self.kubelet.network.wrap(self.uid, hostname=self.hostname, hosts=self.sandbox / "etc" / "hosts",
-                                              mounts=mounts, workdir=container.get("workingDir"), command=command)
-        with open(log_path, "ab") as output:
+        argv, cwd = self.kubelet.network.wrap(
+            self.uid,
+            hostname=self.hostname,
+            hosts=self.sandbox / "etc" / "hosts",
+            mounts=mounts,
+            workdir=container.get("workingDir"),
+            command=command,
+        )
+        with _append(log_path) as output:
             process = await asyncio.create_subprocess_exec(
-                *argv, env=env, cwd=cwd or str(self.sandbox), stdin=asyncio.subprocess.DEVNULL, stdout=output,
-                stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+                *argv,
+                env=env,
+                cwd=cwd or str(self.sandbox),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=output,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes[record.name] = process
         container_id = f"process://{process.pid}"
         record.state = {"running": {"startedAt": started, "containerID": container_id}}
@@ -192,15 +264,27 @@ class PodWorker:
         self.processes.pop(record.name, None)
         code = 128 - code if code < 0 else code  # killed by signal n → 128+n, as container runtimes report
         record.ready = False
-        record.state = {"terminated": {"exitCode": code, "reason": exit_reason(code, killed_by_us=record.name in self._killed),
-                                       "startedAt": started, "finishedAt": self.now(), "containerID": container_id}}
+        record.state = {
+            "terminated": {
+                "exitCode": code,
+                "reason": exit_reason(code, killed_by_us=record.name in self._killed),
+                "startedAt": started,
+                "finishedAt": self.now(),
+                "containerID": container_id,
+            }
+        }
         self.publish()
         return code
 
     def pod_with_ip(self) -> dict[str, Any]:
         """The pod as the downward API sees it (status.podIP filled in before the API has it)."""
-        status = {**self.pod.get("status", {}), "podIP": self.pod_ip, "hostIP": self.kubelet.host_ip,
-                  "podIPs": [{"ip": self.pod_ip}], "hostIPs": [{"ip": self.kubelet.host_ip}]}
+        status = {
+            **self.pod.get("status", {}),
+            "podIP": self.pod_ip,
+            "hostIP": self.kubelet.host_ip,
+            "podIPs": [{"ip": self.pod_ip}],
+            "hostIPs": [{"ip": self.kubelet.host_ip}],
+        }
         return {**self.pod, "status": status}
 
     # -- termination ----------------------------------------------------------------------------------

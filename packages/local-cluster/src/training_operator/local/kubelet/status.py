@@ -28,8 +28,13 @@ class ContainerRecord:
     def wire(self) -> dict[str, Any]:
         """One entry of status.containerStatuses."""
         status: dict[str, Any] = {
-            "name": self.name, "image": self.image, "imageID": "", "ready": self.ready,
-            "restartCount": self.restart_count, "started": self.started, "state": self.state,
+            "name": self.name,
+            "image": self.image,
+            "imageID": "",
+            "ready": self.ready,
+            "restartCount": self.restart_count,
+            "started": self.started,
+            "state": self.state,
             "lastState": self.last_state,
         }
         running = self.state.get("running") or self.state.get("terminated")
@@ -44,9 +49,19 @@ class ContainerRecord:
         return terminated is not None and (not self.init or terminated.get("exitCode") == 0)
 
 
-def render(*, phase: str, init: list[ContainerRecord], main: list[ContainerRecord], existing: dict[str, Any],
-           pod_ip: str | None, host_ip: str, start_time: str | None, now: str, reason: str = "",
-           message: str = "") -> dict[str, Any]:
+def render(
+    *,
+    phase: str,
+    init: list[ContainerRecord],
+    main: list[ContainerRecord],
+    existing: dict[str, Any],
+    pod_ip: str | None,
+    host_ip: str,
+    start_time: str | None,
+    now: str,
+    reason: str = "",
+    message: str = "",
+) -> dict[str, Any]:
     """The full pod status, keeping conditions others own (PodScheduled)."""
     status: dict[str, Any] = {key: existing[key] for key in ("qosClass",) if key in existing}
     status["phase"] = phase
@@ -66,22 +81,42 @@ def render(*, phase: str, init: list[ContainerRecord], main: list[ContainerRecor
     status["containerStatuses"] = [r.wire() for r in main]
     conds = existing.get("conditions")
     terminal = phase in ("Succeeded", "Failed")
-    conds = conditions.set_condition(conds, "PodReadyToStartContainers", "False" if terminal else "True", now=now)
+    conds = conditions.set_condition(
+        conds, "PodReadyToStartContainers", "False" if terminal else "True", now=now
+    )
     pending_init = [r.name for r in init if not r.done]
     conds = conditions.set_condition(
-        conds, "Initialized", "False" if pending_init and not terminal else "True", now=now,
+        conds,
+        "Initialized",
+        "False" if pending_init and not terminal else "True",
+        now=now,
         reason="ContainersNotInitialized" if pending_init and not terminal else "",
-        message=f"containers with incomplete status: [{' '.join(pending_init)}]" if pending_init and not terminal else "")
+        message=f"containers with incomplete status: [{' '.join(pending_init)}]"
+        if pending_init and not terminal
+        else "",
+    )
     unready = [r.name for r in main if not r.ready]
     for kind in ("ContainersReady", "Ready"):
         if terminal:
             conds = conditions.set_condition(conds, kind, "False", now=now, reason="PodCompleted")
         elif unready:
-            conds = conditions.set_condition(conds, kind, "False", now=now, reason="ContainersNotReady",
-                                             message=f"containers with unready status: [{' '.join(unready)}]")
+            conds = conditions.set_condition(
+                conds,
+                kind,
+                "False",
+                now=now,
+                reason="ContainersNotReady",
+                message=f"containers with unready status: [{' '.join(unready)}]",
+            )
         else:
             conds = conditions.set_condition(conds, kind, "True", now=now)
-    order = {"PodReadyToStartContainers": 0, "Initialized": 1, "Ready": 2, "ContainersReady": 3, "PodScheduled": 4}
+    order = {
+        "PodReadyToStartContainers": 0,
+        "Initialized": 1,
+        "Ready": 2,
+        "ContainersReady": 3,
+        "PodScheduled": 4,
+    }
     status["conditions"] = sorted(conds, key=lambda c: order.get(c.get("type", ""), 9))
     return status
 

@@ -41,8 +41,9 @@ def _write_file(path: Path, data: bytes, mode: int) -> None:
     os.replace(tmp, path)
 
 
-def _project(target: Path, data: dict[str, bytes], items: list[dict[str, Any]] | None, default_mode: int,
-             what: str) -> None:
+def _project(
+    target: Path, data: dict[str, bytes], items: list[dict[str, Any]] | None, default_mode: int, what: str
+) -> None:
     if items:
         for item in items:
             if item["key"] not in data:
@@ -53,7 +54,9 @@ def _project(target: Path, data: dict[str, bytes], items: list[dict[str, Any]] |
             _write_file(target / key, value, default_mode)
 
 
-def _source(volume: dict[str, Any], target: Path, pod: dict[str, Any], lookup: Lookup, default_mode: int) -> None:
+def _source(
+    volume: dict[str, Any], target: Path, pod: dict[str, Any], lookup: Lookup, default_mode: int
+) -> None:
     namespace = pod["metadata"]["namespace"]
     for key, kind, name_key in (("configMap", "ConfigMap", "name"), ("secret", "Secret", "secretName")):
         if key in volume:
@@ -64,8 +67,13 @@ def _source(volume: dict[str, Any], target: Path, pod: dict[str, Any], lookup: L
                 if source.get("optional"):
                     return
                 raise VolumeError(f'{kind.lower()} "{name}" not found in namespace {namespace}')
-            _project(target, data, source.get("items"), int(source.get("defaultMode", default_mode)),
-                     f"{kind} {namespace}/{name}")
+            _project(
+                target,
+                data,
+                source.get("items"),
+                int(source.get("defaultMode", default_mode)),
+                f"{kind} {namespace}/{name}",
+            )
             return
     if "downwardAPI" in volume:
         source = volume["downwardAPI"]
