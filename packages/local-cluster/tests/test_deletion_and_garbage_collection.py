@@ -92,7 +92,10 @@ def test_delete_collection_with_selector(api):
 
 def test_namespace_deletion_removes_its_contents(api, wait, make_pod):
     api.post("/api/v1/namespaces", {"metadata": {"name": "doomed"}})
-    api.post("/api/v1/namespaces/doomed/configmaps", {"metadata": {"name": "c"}})
+    api.post(
+        "/api/v1/namespaces/doomed/configmaps",
+        {"metadata": {"name": "c", "finalizers": ["example.com/hold"]}},
+    )
     api.post(
         "/api/v1/namespaces/doomed/pods", make_pod("p", ["sleep", "30"], terminationGracePeriodSeconds=1)
     )
@@ -102,6 +105,9 @@ def test_namespace_deletion_removes_its_contents(api, wait, make_pod):
     status, body = api.post("/api/v1/namespaces/doomed/configmaps", {"metadata": {"name": "late"}})
     assert status == 403
     assert body["reason"] == "Forbidden"
+    wait(lambda: api.get("/api/v1/namespaces/doomed/pods/p")[0] == 404, message="pod gone")
+    wait(lambda: api.get("/api/v1/namespaces/doomed/configmaps/c")[1]["metadata"].get("deletionTimestamp"))
+    api.patch("/api/v1/namespaces/doomed/configmaps/c", {"metadata": {"finalizers": None}})
     wait(lambda: api.get("/api/v1/namespaces/doomed")[0] == 404, timeout=30, message="namespace finalized")
     assert api.get("/api/v1/namespaces/doomed/configmaps/c")[0] == 404
 
