@@ -210,3 +210,13 @@ def test_official_client_custom_objects(kube, crd_api):
         ]["state"]
         == "Done"
     )
+
+
+def test_strict_field_validation_rejects_unknown_fields(crd_api):
+    status, body = crd_api.request("POST", JOBS, a_trainjob(unknown=1), fieldValidation="Strict")
+    assert status == 400
+    assert body["reason"] == "BadRequest"
+    assert 'strict decoding error: unknown field "spec.unknown"' in body["message"]
+    status, stored = crd_api.request("POST", JOBS, a_trainjob(unknown=1), fieldValidation="Ignore")
+    assert status == 201
+    assert "unknown" not in stored["spec"]

@@ -102,3 +102,16 @@ def test_create_invalid_object_shows_server_error(kubectl):
     result = kubectl("create", "configmap", "Bad_Name", check=False)
     assert result.returncode != 0
     assert "Invalid value" in result.stderr
+
+
+def test_apply_with_unknown_field_is_refused_like_a_real_server(kubectl):
+    kubectl("apply", "-f", "-", input=CRD)
+    result = kubectl(
+        "apply",
+        "-f",
+        "-",
+        check=False,
+        input="apiVersion: example.org/v1\nkind: Gadget\nmetadata: {name: g2}\nspec: {size: 3, hue: red}\n",
+    )
+    assert result.returncode != 0
+    assert 'unknown field "spec.hue"' in result.stderr

@@ -13,7 +13,7 @@ import yaml
 from aiohttp import web
 
 from training_operator.local import deletion, errors, jsonpath, patching, selectors, tables, watching
-from training_operator.local.registry import APPLY_PATCH, Obj, Registry
+from training_operator.local.registry import APPLY_PATCH, STRICT_FIELDS, Obj, Registry
 from training_operator.local.routing import Target
 
 
@@ -191,6 +191,7 @@ class ResourceHandlers:
 
     async def create(self, request: web.Request, target: Target) -> web.StreamResponse:
         """POST; pods/binding binds a pod to the node."""
+        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
         body = await _body(request)
         dry_run = "dryRun" in request.query
         if target.sub == "binding" and target.name:
@@ -204,6 +205,7 @@ class ResourceHandlers:
 
     async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PUT, to the object or its status/scale/finalize subresource."""
+        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
         assert target.name is not None
         body = await _body(request)
         if target.sub == "scale":
@@ -221,6 +223,7 @@ class ResourceHandlers:
 
     async def patch(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PATCH in any of the accepted media types."""
+        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
         assert target.name is not None
         patch_type = request.headers.get("Content-Type", "").split(";")[0].strip()
         body = await _body(request)

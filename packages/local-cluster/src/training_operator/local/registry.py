@@ -7,6 +7,7 @@ admission webhooks await, and a write whose base changed meanwhile answers 409 C
 """
 
 import base64
+import contextvars
 import copy
 import datetime
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,8 @@ MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
+# Set per request by the HTTP layer for `?fieldValidation=Strict`; task-local, so requests never mix.
+STRICT_FIELDS: contextvars.ContextVar[bool] = contextvars.ContextVar("strict_fields", default=False)
 # Types whose creator legitimately writes status (the node registers itself; CRD status is ours).
 _STATUS_KEPT_ON_CREATE = frozenset({"apiextensions.k8s.io/customresourcedefinitions", "/nodes"})
 
@@ -140,9 +143,17 @@ class Registry:
         meta = obj["metadata"]
         causes = validation.validate_name(rtype.key, meta["name"]) + validation.validate_labels(meta)
         if rtype.schemas is not None:
+            removed: list[str] = []
             causes += schema.admit_custom(
-                obj, rtype.schemas.get(version) or rtype.schemas[rtype.preferred_version]
+                obj, rtype.schemas.get(version) or rtype.schemas[rtype.preferred_version], removed=removed
             )
+            if removed and STRICT_FIELDS.get():
+                # fieldValidation=Strict (kubectl's default): unknown fields are an error, not pruned.
+                unknown = ", ".join(f'unknown field "{p}"' for p in removed)
+                raise errors.bad_request(
+                    f'{rtype.kind} in version "{version}" cannot be handled as a {rtype.kind}: '
+                    f"strict decoding error: {unknown}"
+                )
         else:
             causes += validation.validate_builtin(rtype.key, obj)
         if causes:

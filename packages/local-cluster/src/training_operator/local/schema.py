@@ -33,8 +33,10 @@ def _properties_schema(schema: Schema, key: str) -> Schema | None:
     return None
 
 
-def prune(value: Any, schema: Schema, *, root: bool = False) -> Any:
-    """Drop fields the schema does not declare, in place and returned."""
+def prune(
+    value: Any, schema: Schema, *, root: bool = False, path: str = "", removed: list[str] | None = None
+) -> Any:
+    """Drop fields the schema does not declare, in place and returned; their paths go to `removed`."""
     if isinstance(value, dict):
         preserve = schema.get("x-kubernetes-preserve-unknown-fields") is True
         keep_meta = root or schema.get("x-kubernetes-embedded-resource") is True
@@ -42,14 +44,17 @@ def prune(value: Any, schema: Schema, *, root: bool = False) -> Any:
             if keep_meta and key in ("apiVersion", "kind", "metadata"):
                 continue
             child = _properties_schema(schema, key)
+            child_path = f"{path}.{key}" if path else key
             if child is None:
                 if not preserve:
                     del value[key]
+                    if removed is not None:
+                        removed.append(child_path)
             else:
-                prune(value[key], child)
+                prune(value[key], child, path=child_path, removed=removed)
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for item in value:
-            prune(item, schema["items"])
+        for index, item in enumerate(value):
+            prune(item, schema["items"], path=f"{path}[{index}]", removed=removed)
     return value
 
 
@@ -233,9 +238,11 @@ def validate(value: Any, schema: Schema, path: str = "") -> list[dict[str, str]]
     return causes
 
 
-def admit_custom(obj: dict[str, Any], schema: Schema) -> list[dict[str, str]]:
+def admit_custom(
+    obj: dict[str, Any], schema: Schema, *, removed: list[str] | None = None
+) -> list[dict[str, str]]:
     """Prune, default and validate a whole custom object in place; the causes of a 422 if any."""
-    prune(obj, schema, root=True)
+    prune(obj, schema, root=True, removed=removed)
     apply_defaults(obj, schema)
     body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}
     sub_schema = {
