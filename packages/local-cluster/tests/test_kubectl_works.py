@@ -92,6 +92,8 @@ def test_pod_apply_describe_logs_follow_delete(kubectl, wait):
     assert "Name:" in described
     assert "talker" in described
     assert "local-node" in described
+    assert "Scheduled" in described  # events recorded by the scheduler and the kubelet
+    assert "Started" in described
     table = kubectl("get", "pods").stdout.splitlines()
     assert table[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     kubectl("delete", "pod", "talker", "--wait=true")

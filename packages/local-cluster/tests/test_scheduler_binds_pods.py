@@ -34,3 +34,15 @@ def test_gpu_pod_is_unschedulable_without_gpus(api, wait, make_pod):
     got = api.get(f"{PODS}/gpu")[1]
     assert got["status"]["phase"] == "Pending"
     assert not got["spec"].get("nodeName")
+
+
+def test_scheduling_is_recorded_as_an_event(api, wait, make_pod):
+    api.post(PODS, make_pod("evented", ["true"], restartPolicy="Never"))
+    found = wait(
+        lambda: api.get(
+            "/api/v1/namespaces/default/events", fieldSelector="involvedObject.name=evented,reason=Scheduled"
+        )[1]["items"],
+        message="Scheduled event",
+    )
+    assert found[0]["message"] == "Successfully assigned default/evented to local-node"
+    assert found[0]["source"]["component"] == "default-scheduler"

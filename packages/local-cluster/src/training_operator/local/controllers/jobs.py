@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Hashable, Iterable
 from typing import Any, cast
 
-from training_operator.local import conditions, deletion, errors, metadata, selectors
+from training_operator.local import conditions, deletion, errors, events, metadata, selectors
 from training_operator.local.controllers.base import Controller
 from training_operator.local.registry import Registry
 from training_operator.local.storage import Change
@@ -231,7 +231,14 @@ class JobController(Controller):
                 if waited < delay:
                     return float(delay - waited)
         for _ in range(missing):
-            await self.registry.create(self.pods, job["metadata"]["namespace"], self._pod_for(job))
+            pod = await self.registry.create(self.pods, job["metadata"]["namespace"], self._pod_for(job))
+            await events.record(
+                self.registry,
+                job,
+                reason="SuccessfulCreate",
+                component="job-controller",
+                message=f"Created pod: {pod['metadata']['name']}",
+            )
         return None
 
     @staticmethod

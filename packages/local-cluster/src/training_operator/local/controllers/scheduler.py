@@ -9,7 +9,7 @@ import copy
 from collections.abc import Hashable, Iterable
 from typing import Any, cast
 
-from training_operator.local import conditions, metadata, selectors
+from training_operator.local import conditions, events, metadata, selectors
 from training_operator.local.controllers.base import Controller
 from training_operator.local.registry import Registry
 from training_operator.local.resources import ResourceType
@@ -108,6 +108,14 @@ class Scheduler(Controller):
             )
             if status != pod.get("status"):
                 await self.registry.write(self.pods, pod, {**pod, "status": status}, sub="status")
+                await events.record(
+                    self.registry,
+                    pod,
+                    reason="FailedScheduling",
+                    message=message,
+                    component="default-scheduler",
+                    type_="Warning",
+                )
             return RETRY_UNSCHEDULABLE
         bound = copy.deepcopy(pod)
         bound["spec"]["nodeName"] = self.node_name
@@ -117,4 +125,11 @@ class Scheduler(Controller):
             status.get("conditions"), "PodScheduled", "True", now=now
         )
         await self.registry.write(self.pods, pod, {**pod, "status": status}, sub="status")
+        await events.record(
+            self.registry,
+            pod,
+            reason="Scheduled",
+            component="default-scheduler",
+            message=f"Successfully assigned {namespace}/{name} to {self.node_name}",
+        )
         return None

@@ -16,7 +16,7 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from training_operator.local import metadata
+from training_operator.local import events, metadata
 from training_operator.local.kubelet import envvars, hosts, volumes
 from training_operator.local.kubelet.status import ContainerRecord, exit_reason
 
@@ -168,6 +168,14 @@ class PodWorker:
             record.last_state = dict(record.state)
             delay = self.kubelet.backoff(record.restart_count)
             if delay > 0:
+                events.record_soon(
+                    self.kubelet.registry,
+                    self.pod,
+                    reason="BackOff",
+                    component="kubelet",
+                    type_="Warning",
+                    message=f"Back-off restarting failed container {record.name}",
+                )
                 record.state = {
                     "waiting": {
                         "reason": "CrashLoopBackOff",
@@ -252,6 +260,13 @@ class PodWorker:
                 start_new_session=True,
             )
         self.processes[record.name] = process
+        events.record_soon(
+            self.kubelet.registry,
+            self.pod,
+            reason="Started",
+            component="kubelet",
+            message=f"Started container {record.name}",
+        )
         container_id = f"process://{process.pid}"
         record.state = {"running": {"startedAt": started, "containerID": container_id}}
         record.started = True
@@ -299,6 +314,14 @@ class PodWorker:
             return
         self.terminating = True
         processes = dict(self.processes)
+        for name in processes:
+            events.record_soon(
+                self.kubelet.registry,
+                self.pod,
+                reason="Killing",
+                component="kubelet",
+                message=f"Stopping container {name}",
+            )
         for process in processes.values():
             self._kill_group(process.pid, signal.SIGTERM)
         waits = [asyncio.ensure_future(p.wait()) for p in processes.values()]
