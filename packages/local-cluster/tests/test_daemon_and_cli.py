@@ -3,9 +3,9 @@ kubeconfig the official client can use, `status` reports it and `down`/`stop` en
 sorted and complete."""
 
 import stat
-import types
 import subprocess
 import sys
+import types
 
 import kubernetes
 
