@@ -1,0 +1,135 @@
+"""A small asyncio client for the Kubernetes REST API: raw JSON in, raw JSON out.
+
+No typed client models on the hot path (they cost more to build than the reconcile itself), a client-side
+token-bucket rate limit and a bound on concurrent requests (`--kube-api-qps`, `--kube-api-burst`), and errors
+that carry the API server's Status reason so callers can tell AlreadyExists from Conflict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import aiohttp
+
+from training_operator.core.kube.config import ClusterAccess
+
+JSON = dict[str, Any]
+MERGE_PATCH = "application/merge-patch+json"
+
+
+class ApiError(Exception):
+    """A non-2xx answer, with the Status object's reason (`AlreadyExists`, `Conflict`, `NotFound`, ...)."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+    @property
+    def not_found(self) -> bool:
+        """404: the object (or its kind) does not exist."""
+        return self.status == 404
+
+    @property
+    def already_exists(self) -> bool:
+        """409 AlreadyExists on create (a 409 Conflict on update is something else)."""
+        return self.status == 409 and self.reason == "AlreadyExists"
+
+    @property
+    def gone(self) -> bool:
+        """410: the resourceVersion is older than the server's history."""
+        return self.status == 410
+
+
+class TokenBucket:
+    """`qps` requests per second on average, bursts of up to `burst`, on the event loop's clock."""
+
+    def __init__(self, qps: float, burst: int) -> None:
+        self.qps = qps
+        self.capacity = float(max(burst, 1))
+        self.tokens = self.capacity
+        self.stamp: float | None = None
+
+    async def take(self) -> None:
+        """Wait until a request may be sent."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if self.stamp is not None:
+                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.qps)
+            self.stamp = now
+            if self.tokens >= 1 or self.qps <= 0:
+                self.tokens -= 1
+                return
+            await asyncio.sleep((1 - self.tokens) / self.qps)
+
+
+class ApiClient:
+    """JSON requests and watch streams against one API server."""
+
+    def __init__(self, access: ClusterAccess, *, qps: float = 50.0, burst: int = 100, concurrency: int = 32):
+        self.access = access
+        self.limiter = TokenBucket(qps, burst)
+        self.gate = asyncio.Semaphore(concurrency)
+        self.session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> ApiClient:
+        headers = {"Accept": "application/json", "User-Agent": "training-operator"}
+        if self.access.token:
+            headers["Authorization"] = f"Bearer {self.access.token}"
+        connector = aiohttp.TCPConnector(ssl=self.access.ssl_context(), limit=0)
+        self.session = aiohttp.ClientSession(self.access.server, headers=headers, connector=connector)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> JSON:
+        """One request; raises ApiError on a non-2xx answer."""
+        assert self.session is not None, "use `async with ApiClient(...)`"
+        data = None if body is None else json.dumps(body)
+        headers = {"Content-Type": content_type} if data is not None else {}
+        await self.limiter.take()
+        async with (
+            self.gate,
+            self.session.request(method, path, params=params, data=data, headers=headers) as r,
+        ):
+            text = await r.text()
+            payload: JSON = json.loads(text) if text else {}
+            if r.status >= 300:
+                raise ApiError(r.status, payload.get("reason", ""), payload.get("message", text))
+            return payload
+
+    async def watch(self, path: str, params: Mapping[str, str]) -> AsyncIterator[JSON]:
+        """Events of one watch request until the server ends it; an ERROR event with 410 raises ApiError."""
+        assert self.session is not None, "use `async with ApiClient(...)`"
+        query = {**params, "watch": "true"}
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+        await self.limiter.take()
+        async with self.session.get(path, params=query, timeout=timeout) as response:
+            if response.status >= 300:
+                payload = json.loads(await response.text() or "{}")
+                raise ApiError(response.status, payload.get("reason", ""), payload.get("message", ""))
+            async for line in response.content:
+                if not line.strip():
+                    continue
+                event: JSON = json.loads(line)
+                if event.get("type") == "ERROR":
+                    status = event.get("object") or {}
+                    raise ApiError(
+                        int(status.get("code", 500)), status.get("reason", ""), status.get("message", "")
+                    )
+                yield event

@@ -1,0 +1,141 @@
+"""The in-memory index of every job's children, fed by the watches and read as a `Snapshot` per reconcile.
+
+Records are slim (see `convert`), keyed by the job they belong to, and compared on arrival: an update that
+changes nothing the engine reads (a resourceVersion bump, a kubelet heartbeat) wakes no reconcile. A relist
+after 410 Gone *replaces* one resource's records wholesale, so an object deleted while the watch was broken
+cannot linger. The writer updates the index from its own responses (create, delete), which is what stops the
+next reconcile from creating a child again before the watch shows it (Go's "expectations").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from training_operator.core import labels
+from training_operator.core.engine.observed import ObjectRecord, PodRecord, ServiceRecord, Snapshot
+from training_operator.core.framework import KindInfo
+from training_operator.core.kube import convert
+from training_operator.core.kube.convert import Record
+
+#: identifies one resource type in the index: (apiVersion, kind) of the child objects
+Tag = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class JobKey:
+    """One job: the queue key and the index key."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+class Index:
+    """Children by job; the only mutable state of the adapter besides the queue."""
+
+    def __init__(self, kinds: Iterable[KindInfo]) -> None:
+        kinds = list(kinds)
+        self._kinds = {(k.group, k.kind): k.kind for k in kinds}
+        self._by_controller = {k.controller_name: k.kind for k in kinds}
+        self._children: dict[JobKey, dict[tuple[Tag, str], Record]] = {}
+        self._where: dict[tuple[Tag, str, str], JobKey] = {}
+
+    def route(self, obj: Mapping[str, Any]) -> JobKey | None:
+        """The job an object belongs to: its controller owner, else (MPI launcher pods) the job-name label."""
+        meta = obj.get("metadata") or {}
+        namespace = meta.get("namespace") or "default"
+        ref = convert.controller_of(obj)
+        if ref is not None:
+            group = str(ref.get("apiVersion", "")).rpartition("/")[0]
+            kind = self._kinds.get((group, str(ref.get("kind", ""))))
+            if kind is not None:
+                return JobKey(kind, namespace, str(ref.get("name", "")))
+        obj_labels = meta.get("labels") or {}
+        kind = self._by_controller.get(obj_labels.get(labels.OPERATOR_NAME, ""))
+        job_name = obj_labels.get(labels.JOB_NAME)
+        if kind is not None and job_name:
+            return JobKey(kind, namespace, job_name)
+        return None
+
+    def apply(self, event_type: str, obj: Mapping[str, Any]) -> set[JobKey]:
+        """Fold one watch event in; the jobs whose snapshot changed."""
+        tag = _tag(obj)
+        meta = obj.get("metadata") or {}
+        where = (tag, meta.get("namespace") or "default", meta.get("name", ""))
+        if event_type == "DELETED":
+            return self._remove(where)
+        key = self.route(obj)
+        if key is None:
+            return self._remove(where)
+        return self._put(where, key, convert.record(obj))
+
+    def replace(self, tag: Tag, objects: Iterable[Mapping[str, Any]]) -> set[JobKey]:
+        """A fresh list of one resource type replaces everything the index held of it."""
+        stale = {where for where in self._where if where[0] == tag}
+        touched: set[JobKey] = set()
+        for obj in objects:
+            meta = obj.get("metadata") or {}
+            where = (tag, meta.get("namespace") or "default", meta.get("name", ""))
+            key = self.route(obj)
+            if key is not None:
+                stale.discard(where)
+                touched |= self._put(where, key, convert.record(obj))
+        for where in stale:
+            touched |= self._remove(where)
+        return touched
+
+    def put(self, key: JobKey, obj: Mapping[str, Any]) -> None:
+        """Record an object the writer has just created or changed (from the API's response)."""
+        meta = obj.get("metadata") or {}
+        self._put((_tag(obj), meta.get("namespace") or key.namespace, meta.get("name", "")), key, convert.record(obj))
+
+    def mark_deleting(self, key: JobKey, *, api_version: str, kind: str, name: str) -> None:
+        """The writer deleted this child: it is going away, whatever the watch says next."""
+        where = ((api_version, kind), key.namespace, name)
+        child = self._children.get(key, {}).get((where[0], name))
+        if child is not None:
+            self._children[key][(where[0], name)] = dataclasses.replace(child, deleting=True)
+
+    def snapshot(self, key: JobKey) -> Snapshot:
+        """What exists for one job now, sorted by name so plans are deterministic."""
+        records = sorted(self._children.get(key, {}).values(), key=lambda r: (type(r).__name__, r.name))
+        return Snapshot(
+            pods=tuple(r for r in records if isinstance(r, PodRecord)),
+            services=tuple(r for r in records if isinstance(r, ServiceRecord)),
+            objects=tuple(r for r in records if isinstance(r, ObjectRecord)),
+        )
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def _put(self, where: tuple[Tag, str, str], key: JobKey, rec: Record) -> set[JobKey]:
+        touched = set()
+        old_key = self._where.get(where)
+        if old_key is not None and old_key != key:
+            touched |= self._remove(where)
+        children = self._children.setdefault(key, {})
+        if children.get((where[0], where[2])) != rec:
+            children[(where[0], where[2])] = rec
+            touched.add(key)
+        self._where[where] = key
+        return touched
+
+    def _remove(self, where: tuple[Tag, str, str]) -> set[JobKey]:
+        key = self._where.pop(where, None)
+        if key is None:
+            return set()
+        children = self._children.get(key, {})
+        children.pop((where[0], where[2]), None)
+        if not children:
+            self._children.pop(key, None)
+        return {key}
+
+
+def _tag(obj: Mapping[str, Any]) -> Tag:
+    return (str(obj.get("apiVersion", "")), str(obj.get("kind", "")))

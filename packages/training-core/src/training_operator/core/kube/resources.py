@@ -1,0 +1,58 @@
+"""The REST paths of the resources the operator touches, by (apiVersion, kind) and by ChildResource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from training_operator.core.framework import ChildResource, KindInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One namespaced resource type and how to address it."""
+
+    api_version: str
+    kind: str
+    plural: str
+
+    def path(
+        self, namespace: str | None = None, name: str | None = None, subresource: str | None = None
+    ) -> str:
+        """`/api/v1/namespaces/ns/pods/name/status`, or the cluster-wide list path without a namespace."""
+        prefix = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+        path = prefix + (f"/namespaces/{namespace}" if namespace else "") + f"/{self.plural}"
+        if name:
+            path += f"/{name}"
+        if subresource:
+            path += f"/{subresource}"
+        return path
+
+
+CHILDREN = {
+    ChildResource.POD: Resource("v1", "Pod", "pods"),
+    ChildResource.SERVICE: Resource("v1", "Service", "services"),
+    ChildResource.CONFIG_MAP: Resource("v1", "ConfigMap", "configmaps"),
+    ChildResource.SECRET: Resource("v1", "Secret", "secrets"),
+    ChildResource.BATCH_JOB: Resource("batch/v1", "Job", "jobs"),
+    ChildResource.HPA: Resource("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+    ChildResource.VOLCANO_POD_GROUP: Resource("scheduling.volcano.sh/v1beta1", "PodGroup", "podgroups"),
+    ChildResource.SCHEDULER_PLUGINS_POD_GROUP: Resource(
+        "scheduling.x-k8s.io/v1alpha1", "PodGroup", "podgroups"
+    ),
+}
+EVENTS = Resource("v1", "Event", "events")
+LEASES = Resource("coordination.k8s.io/v1", "Lease", "leases")
+_BY_TYPE = {(r.api_version, r.kind): r for r in CHILDREN.values()}
+
+
+def of_type(api_version: str, kind: str) -> Resource:
+    """The resource of an object body's apiVersion and kind."""
+    try:
+        return _BY_TYPE[(api_version, kind)]
+    except KeyError:
+        raise ValueError(f"the operator does not manage {kind} ({api_version})") from None
+
+
+def of_kind(kind: KindInfo) -> Resource:
+    """The custom resource of a job kind."""
+    return Resource(kind.api_version, kind.kind, kind.plural)

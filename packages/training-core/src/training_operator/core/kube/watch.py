@@ -1,0 +1,111 @@
+"""List-then-watch of one child resource, with a server-side label selector, feeding the index.
+
+Resumes from the last resourceVersion it saw (bookmarks included) after a dropped stream; on 410 it relists
+and replaces that resource's part of the index, so nothing deleted during the gap lingers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import aiohttp
+
+from training_operator.core.kube.client import ApiClient, ApiError
+from training_operator.core.kube.index import ChildIndex, JobKey
+from training_operator.core.kube.resources import Resource
+
+log = logging.getLogger(__name__)
+WATCH_TIMEOUT_SECONDS = 290
+RETRY_FIRST, RETRY_MAX = 0.2, 30.0
+
+
+async def watch_children(
+    client: ApiClient,
+    resource: Resource,
+    *,
+    index: ChildIndex,
+    selector: str,
+    namespace: str | None,
+    notify: Callable[[Iterable[JobKey]], None],
+    synced: asyncio.Event | None = None,
+) -> None:
+    """Run forever (until cancelled): keep `index` equal to what the API server has for `resource`."""
+    version: str | None = None
+    delay = RETRY_FIRST
+    while True:
+        try:
+            if version is None:
+                version = await _relist(
+                    client, resource, index=index, selector=selector, namespace=namespace, notify=notify
+                )
+                if synced is not None:
+                    synced.set()
+            version = await _stream(
+                client, resource, version, index=index, selector=selector, namespace=namespace, notify=notify
+            )
+            delay = RETRY_FIRST
+        except ApiError as error:
+            if error.gone:
+                log.info("watch of %s expired (410); relisting", resource.plural)
+                version = None
+                continue
+            log.warning("watch of %s failed: %s; retrying in %.1fs", resource.plural, error, delay)
+        except (TimeoutError, aiohttp.ClientError, ConnectionError) as error:
+            log.warning("watch of %s dropped: %r; resuming in %.1fs", resource.plural, error, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX)
+
+
+async def _relist(
+    client: ApiClient,
+    resource: Resource,
+    *,
+    index: ChildIndex,
+    selector: str,
+    namespace: str | None,
+    notify: Callable[[Iterable[JobKey]], None],
+) -> str:
+    listing = await client.request("GET", resource.path(namespace), params={"labelSelector": selector})
+    items = [_typed(item, resource) for item in listing.get("items") or []]
+    notify(index.replace(resource.plural, items))
+    return str((listing.get("metadata") or {}).get("resourceVersion", ""))
+
+
+async def _stream(
+    client: ApiClient,
+    resource: Resource,
+    version: str,
+    *,
+    index: ChildIndex,
+    selector: str,
+    namespace: str | None,
+    notify: Callable[[Iterable[JobKey]], None],
+) -> str:
+    params = {
+        "labelSelector": selector,
+        "resourceVersion": version,
+        "allowWatchBookmarks": "true",
+        "timeoutSeconds": str(WATCH_TIMEOUT_SECONDS),
+    }
+    async for event in client.watch(resource.path(namespace), params):
+        body = _typed(event.get("object") or {}, resource)
+        version = str((body.get("metadata") or {}).get("resourceVersion", version))
+        kind = event.get("type")
+        if kind == "BOOKMARK":
+            continue
+        key = (
+            index.remove(resource.plural, body) if kind == "DELETED" else index.upsert(resource.plural, body)
+        )
+        if key is not None:
+            notify([key])
+    return version
+
+
+def _typed(body: dict[str, Any], resource: Resource) -> dict[str, Any]:
+    """List items come without kind/apiVersion; the records need them."""
+    body.setdefault("kind", resource.kind)
+    body.setdefault("apiVersion", resource.api_version)
+    return body
