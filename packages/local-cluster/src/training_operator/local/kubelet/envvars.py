@@ -5,6 +5,7 @@ expansion only of already-defined names, `$$` escaping, optional references) is 
 """
 
 import os
+import sys
 from collections.abc import Callable
 from decimal import ROUND_UP, Decimal
 from typing import Any
@@ -139,6 +140,18 @@ def _value_from(
     return None
 
 
+def local_path(path: str) -> str:
+    """PATH with this interpreter's own bin directory first.
+
+    On the local node `python3`, `torchrun` or `mpirun` stand in for what an image would provide; the Python
+    environment training-operator runs from (a virtualenv, usually not activated) is the one that has the
+    frameworks installed, so its scripts win over the system's.
+    """
+    own = os.path.dirname(sys.executable)
+    rest = [entry for entry in path.split(os.pathsep) if entry and entry != own]
+    return os.pathsep.join([own, *rest])
+
+
 def container_env(
     pod: dict[str, Any],
     container: dict[str, Any],
@@ -151,6 +164,7 @@ def container_env(
     """The full environment of one container process."""
     host = os.environ if host_env is None else host_env
     env: dict[str, str] = {k: host[k] for k in PASSED_FROM_HOST if k in host}
+    env["PATH"] = local_path(env.get("PATH", ""))
     env["HOSTNAME"] = hostname
     for source in container.get("envFrom") or []:
         for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):

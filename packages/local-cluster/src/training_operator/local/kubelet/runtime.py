@@ -27,6 +27,16 @@ log = logging.getLogger(__name__)
 RETRY = 1.0
 
 
+#: The working directory for containers that set none: on a cluster the image's WORKDIR holds the job's
+#: scripts; locally `training-operator local run` points this at the folder of the job file instead.
+WORKDIR_ANNOTATION = "local.training-operator.io/working-dir"
+
+
+def _default_workdir(pod: dict[str, Any]) -> str | None:
+    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(WORKDIR_ANNOTATION)
+
+
 def _executable(program: str, path: str | None) -> bool:
     """Can `program` be exec'd (found on PATH or given as a file)?"""
     return shutil.which(program, path=path) is not None or os.path.isfile(program)
@@ -246,7 +256,7 @@ class PodWorker:
             hostname=self.hostname,
             hosts=self.sandbox / "etc" / "hosts",
             mounts=mounts,
-            workdir=container.get("workingDir"),
+            workdir=container.get("workingDir") or _default_workdir(self.pod),
             command=command,
         )
         with _append(log_path) as output:
