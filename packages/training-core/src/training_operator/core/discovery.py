@@ -1,12 +1,12 @@
-"""Installed frameworks, found through the `training_operator.frameworks` entry-point group.
+"""Installed framework plug-ins, found through the `training_operator.frameworks` entry-point group.
 
-The only importer of `importlib.metadata`: the operator, the CRD generator and the CLI all ask here, so
-`--enable-scheme` means the same thing everywhere and a missing extra is always named the same way.
+The only importer of importlib.metadata: the operator, the SDK, the CLI and the CRD/doc generators all ask
+here, so `pip install 'training-operator[mxnet]'` is all it takes for every one of them to know MXJob.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from importlib.metadata import EntryPoint, entry_points
 
 from training_operator.core.errors import FrameworkLoadError, UnknownScheme
@@ -15,40 +15,35 @@ from training_operator.core.framework import Framework
 FRAMEWORKS_GROUP = "training_operator.frameworks"
 
 
-def installed_schemes() -> list[str]:
-    """Entry names of every installed framework, sorted, without importing any of them."""
-    return sorted({ep.name.lower() for ep in entry_points(group=FRAMEWORKS_GROUP)})
+def installed() -> dict[str, EntryPoint]:
+    """Entry points of every installed framework, by scheme (`tfjob`, `pytorchjob`, ...)."""
+    return {ep.name: ep for ep in entry_points(group=FRAMEWORKS_GROUP)}
 
 
-def discover(
-    enabled: Collection[str] = (), *, installed: Iterable[EntryPoint] | None = None
-) -> dict[str, Framework]:
-    """`{scheme: Framework}` for the enabled schemes (all installed ones when `enabled` is empty).
-
-    Matching is case-insensitive, as Kubeflow's `--enable-scheme` is; an unknown scheme raises
-    `UnknownScheme` naming the pip extra that provides it.
-    """
-    points = {ep.name.lower(): ep for ep in (entry_points(group=FRAMEWORKS_GROUP) if installed is None else installed)}
-    wanted = {scheme.lower() for scheme in enabled} or set(points)
-    if missing := sorted(wanted - points.keys()):
-        raise UnknownScheme(missing, installed=sorted(points))
-    return {scheme: load_checked(points[scheme]) for scheme in sorted(wanted)}
+def discover(enabled: Collection[str] = ()) -> dict[str, Framework]:
+    """The frameworks to run: all installed ones, or those `--enable-scheme` names (case-insensitive)."""
+    available = installed()
+    wanted = {scheme.lower() for scheme in enabled} or set(available)
+    if missing := sorted(wanted - available.keys()):
+        raise UnknownScheme(missing, installed=sorted(available))
+    return {name: _load_checked(available[name]) for name in sorted(wanted)}
 
 
-def load_checked(point: EntryPoint) -> Framework:
-    """Import one entry point and prove that it names a Framework serving the kind of its entry name."""
+def _load_checked(entry: EntryPoint) -> Framework:
     try:
-        loaded = point.load()
-    except Exception as error:  # any import failure of a plug-in is that plug-in's load error
-        raise FrameworkLoadError(f"framework {point.name!r} ({point.value}) cannot be imported: {error}") from error
-    if isinstance(loaded, type) or not isinstance(loaded, Framework):
+        loaded = entry.load()
+    except Exception as error:  # an import error inside a plug-in must name the plug-in
         raise FrameworkLoadError(
-            f"framework {point.name!r} ({point.value}) is not a Framework object "
-            "(it needs kind, model, parse, default, problems and plan)"
+            f"framework {entry.name!r} ({entry.value}) failed to load: {error}"
+        ) from error
+    if not isinstance(loaded, Framework):
+        raise FrameworkLoadError(
+            f"framework {entry.name!r} ({entry.value}) is a {type(loaded).__name__}, not a Framework: "
+            "it must provide kind, model, parse, default, problems and plan"
         )
-    if loaded.kind.scheme != point.name.lower():
+    if loaded.kind.scheme != entry.name:
         raise FrameworkLoadError(
-            f"framework {point.name!r} ({point.value}) serves {loaded.kind.kind}, "
-            f"but its entry point must then be named {loaded.kind.scheme!r}"
+            f"framework {entry.name!r} serves kind {loaded.kind.kind}; the entry point must be named "
+            f"{loaded.kind.scheme!r}"
         )
     return loaded

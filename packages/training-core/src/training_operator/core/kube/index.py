@@ -93,7 +93,11 @@ class Index:
     def put(self, key: JobKey, obj: Mapping[str, Any]) -> None:
         """Record an object the writer has just created or changed (from the API's response)."""
         meta = obj.get("metadata") or {}
-        self._put((_tag(obj), meta.get("namespace") or key.namespace, meta.get("name", "")), key, convert.record(obj))
+        self._put(
+            (_tag(obj), meta.get("namespace") or key.namespace, meta.get("name", "")),
+            key,
+            convert.record(obj),
+        )
 
     def mark_deleting(self, key: JobKey, *, api_version: str, kind: str, name: str) -> None:
         """The writer deleted this child: it is going away, whatever the watch says next."""

@@ -15,6 +15,7 @@ Time is the event loop's clock, so tests run it under fake loop time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
@@ -51,7 +52,7 @@ class _State:
 
 def backoff(failures: int) -> float:
     """Delay before retry number `failures` (1-based): 5 ms, 10 ms, 20 ms … capped at 1000 s."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** min(failures - 1, 40))
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** min(failures - 1, 40))
 
 
 class WorkQueue(Generic[K]):
@@ -119,10 +120,8 @@ class WorkQueue(Generic[K]):
                 timeout = self._dispatch()
                 if not self._tasks and all(s.due is None for s in self._states.values()):
                     self.idle.set()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
-                except TimeoutError:
-                    pass
         finally:
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -161,12 +160,14 @@ class WorkQueue(Generic[K]):
             ok = False
             state.failures += 1
             timer = backoff(state.failures)
-            log.exception("reconcile of %s failed (attempt %d), retrying in %.3fs", key, state.failures, timer)
+            log.exception(
+                "reconcile of %s failed (attempt %d), retrying in %.3fs", key, state.failures, timer
+            )
         else:
             state.failures = 0
         finally:
             state.running = False
-            self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._tasks.discard(asyncio.current_task())
             if self._observer is not None:
                 self._observer.reconcile_duration(self.name, loop.time() - started, ok=ok)
             self._after(key, state, timer)

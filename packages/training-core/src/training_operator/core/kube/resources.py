@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from training_operator.core import labels
 from training_operator.core.framework import ChildResource, KindInfo
 
 
@@ -56,3 +58,22 @@ def of_type(api_version: str, kind: str) -> Resource:
 def of_kind(kind: KindInfo) -> Resource:
     """The custom resource of a job kind."""
     return Resource(kind.api_version, kind.kind, kind.plural)
+
+
+def selector(child: ChildResource, kinds: Iterable[KindInfo]) -> str | None:
+    """The server-side label selector that narrows a child watch to objects of the enabled kinds.
+
+    Pods and services carry `operator-name` (common.md §6.4, mpi.md §6); MPI's ConfigMap, Secret, launcher
+    Job and Service carry only `app` (mpi.md §6), so those watches select on its presence and the index drops
+    objects without a job owner; HPAs and PodGroups carry no label of ours and are filtered by owner only.
+    """
+    kinds = list(kinds)
+    mpi_like = any(ChildResource.BATCH_JOB in k.children for k in kinds)
+    if child is ChildResource.SERVICE and mpi_like:
+        return None  # v1 services carry operator-name, MPI's only `app`: one selector cannot say both
+    if child in (ChildResource.POD, ChildResource.SERVICE):
+        names = sorted({k.controller_name for k in kinds})
+        return f"{labels.OPERATOR_NAME} in ({','.join(names)})"
+    if child in (ChildResource.CONFIG_MAP, ChildResource.SECRET, ChildResource.BATCH_JOB):
+        return labels.APP
+    return None

@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from training_operator.core.kube.client import ApiClient, ApiError
-from training_operator.core.kube.index import ChildIndex, JobKey
+from training_operator.core.kube.index import Index, JobKey
 from training_operator.core.kube.resources import Resource
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,8 @@ async def watch_children(
     client: ApiClient,
     resource: Resource,
     *,
-    index: ChildIndex,
-    selector: str,
+    index: Index,
+    selector: str | None,
     namespace: str | None,
     notify: Callable[[Iterable[JobKey]], None],
     synced: asyncio.Event | None = None,
@@ -47,6 +47,7 @@ async def watch_children(
                 client, resource, version, index=index, selector=selector, namespace=namespace, notify=notify
             )
             delay = RETRY_FIRST
+            continue  # the server ended the watch (timeoutSeconds): resume at once from `version`
         except ApiError as error:
             if error.gone:
                 log.info("watch of %s expired (410); relisting", resource.plural)
@@ -63,14 +64,14 @@ async def _relist(
     client: ApiClient,
     resource: Resource,
     *,
-    index: ChildIndex,
-    selector: str,
+    index: Index,
+    selector: str | None,
     namespace: str | None,
     notify: Callable[[Iterable[JobKey]], None],
 ) -> str:
-    listing = await client.request("GET", resource.path(namespace), params={"labelSelector": selector})
+    listing = await client.request("GET", resource.path(namespace), params=_selecting(selector))
     items = [_typed(item, resource) for item in listing.get("items") or []]
-    notify(index.replace(resource.plural, items))
+    notify(index.replace((resource.api_version, resource.kind), items))
     return str((listing.get("metadata") or {}).get("resourceVersion", ""))
 
 
@@ -79,13 +80,13 @@ async def _stream(
     resource: Resource,
     version: str,
     *,
-    index: ChildIndex,
-    selector: str,
+    index: Index,
+    selector: str | None,
     namespace: str | None,
     notify: Callable[[Iterable[JobKey]], None],
 ) -> str:
     params = {
-        "labelSelector": selector,
+        **_selecting(selector),
         "resourceVersion": version,
         "allowWatchBookmarks": "true",
         "timeoutSeconds": str(WATCH_TIMEOUT_SECONDS),
@@ -96,12 +97,13 @@ async def _stream(
         kind = event.get("type")
         if kind == "BOOKMARK":
             continue
-        key = (
-            index.remove(resource.plural, body) if kind == "DELETED" else index.upsert(resource.plural, body)
-        )
-        if key is not None:
-            notify([key])
+        if touched := index.apply(str(kind), body):
+            notify(touched)
     return version
+
+
+def _selecting(selector: str | None) -> dict[str, str]:
+    return {"labelSelector": selector} if selector else {}
 
 
 def _typed(body: dict[str, Any], resource: Resource) -> dict[str, Any]:

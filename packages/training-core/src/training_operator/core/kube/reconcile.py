@@ -1,0 +1,103 @@
+"""One reconcile of one job: stored body + index snapshot → `framework.plan` → the writer.
+
+The glue between the queue (which decides *when*) and the pure engine (which decides *what*). Job bodies come
+from the job watch (kopf event handlers) into `JobStore`; children come from the index. Nothing here keeps
+state that the API does not also hold: a restarted operator rebuilds all of it from list calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from training_operator.core.errors import InvalidJob, ReconcileError
+from training_operator.core.framework import EngineOptions, Framework
+from training_operator.core.kube.index import Index, JobKey
+from training_operator.core.kube.writer import Writer
+
+log = logging.getLogger(__name__)
+
+
+class JobStore:
+    """The latest body of every job the operator watches, and which job UIDs it has seen since start."""
+
+    def __init__(self) -> None:
+        self._bodies: dict[JobKey, Mapping[str, Any]] = {}
+        self._seen: set[str] = set()
+
+    def put(self, key: JobKey, body: Mapping[str, Any]) -> bool:
+        """Store a body from the watch; True when this job UID is new to this process."""
+        self._bodies[key] = body
+        uid = str((body.get("metadata") or {}).get("uid", ""))
+        fresh = uid not in self._seen
+        self._seen.add(uid)
+        return fresh
+
+    def put_newer(self, key: JobKey, body: Mapping[str, Any]) -> None:
+        """Store our own write's response unless the watch already brought something newer."""
+        current = self._bodies.get(key)
+        if current is None or _version(body) >= _version(current):
+            self._bodies[key] = body
+
+    def get(self, key: JobKey) -> Mapping[str, Any] | None:
+        """The job's body, if it exists."""
+        return self._bodies.get(key)
+
+    def remove(self, key: JobKey) -> None:
+        """The job was deleted."""
+        body = self._bodies.pop(key, None)
+        if body is not None:
+            self._seen.discard(str((body.get("metadata") or {}).get("uid", "")))
+
+    def __iter__(self) -> Iterator[JobKey]:
+        return iter(list(self._bodies))
+
+
+def _version(body: Mapping[str, Any]) -> int:
+    """resourceVersions are opaque, but every server we know counts up; unparsable ones sort first."""
+    try:
+        return int((body.get("metadata") or {}).get("resourceVersion", ""))
+    except ValueError:
+        return -1
+
+
+class Reconciler:
+    """`await reconciler(key)` → the timer the plan asked for (seconds) or None; raises to back off."""
+
+    def __init__(
+        self,
+        *,
+        framework: Framework,
+        store: JobStore,
+        index: Index,
+        writer: Writer,
+        options: EngineOptions,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.framework = framework
+        self.store = store
+        self.index = index
+        self.writer = writer
+        self.options = options
+        self.clock = clock
+
+    async def __call__(self, key: JobKey) -> float | None:
+        body = self.store.get(key)
+        if body is None:
+            return None  # deleted: garbage collection removes the children (common.md §4.4 step 1)
+        try:
+            job = self.framework.parse(body)
+        except InvalidJob as error:
+            log.warning("%s cannot be reconciled: %s", key, error)
+            return None  # a spec change brings it back; retrying the same body cannot help
+        plan = self.framework.plan(job, self.index.snapshot(key), now=self.clock(), options=self.options)
+        if not plan.idle:
+            log.info("%s: %d write(s)", key, plan.writes)
+        written = await self.writer.execute(plan, key=key, job=body, kind=self.framework.kind)
+        if written is not body:
+            self.store.put_newer(key, written)
+        if plan.error is not None:
+            raise ReconcileError(plan.error)
+        return plan.requeue_after

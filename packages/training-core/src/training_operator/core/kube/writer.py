@@ -1,0 +1,208 @@
+"""Carries out a `Plan` against the API server, in the order `core.engine.plan` prescribes.
+
+deletes (uid precondition) → creates → updates (merge patches) → the status (a merge patch on /status, only
+when `Plan.status` is not None) → the job deletion (TTL) → events → metrics. The first failing write stops
+the plan: no status is written and the error goes back to the queue, whose back-off retries the job; the next
+reconcile re-plans from what then exists. Each successful create/delete updates the index from the response,
+so the next reconcile sees it even before the watch does (this replaces Go's expectations, common.md §15).
+
+Events whose text depends on a write's outcome (`SuccessfulCreatePod`, `Error creating: …`) and the internal
+counters of common.md §17.2 are produced here, because only the writer knows the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from training_operator.core.engine import draft
+from training_operator.core.engine.plan import Create, Delete, Event, Plan, Update
+from training_operator.core.framework import KindInfo
+from training_operator.core.kube import convert, resources
+from training_operator.core.kube.client import MERGE_PATCH, ApiClient, ApiError
+from training_operator.core.kube.index import Index, JobKey
+from training_operator.core.kube.recorder import EventRecorder
+
+log = logging.getLogger(__name__)
+_OUTCOME_KINDS = {"Pod": "pod", "Service": "service", "PodGroup": "podgroup"}
+
+
+class MetricSink(Protocol):
+    """What the writer needs of `core.metrics.Metrics`."""
+
+    def increment(self, name: str, labels: Mapping[str, str] | None = None, amount: float = 1.0) -> None: ...
+
+    def set_gauge(self, name: str, labels: Mapping[str, str] | None = None, value: float = 1.0) -> None: ...
+
+
+class WriteFailed(Exception):
+    """One write of a plan failed; the plan stopped there (retried by the queue with back-off)."""
+
+
+class Writer:
+    """Executes plans for the jobs of any kind."""
+
+    def __init__(
+        self, client: ApiClient, index: Index, *, recorder: EventRecorder, metrics: MetricSink
+    ) -> None:
+        self.client = client
+        self.index = index
+        self.recorder = recorder
+        self.metrics = metrics
+
+    async def execute(
+        self, plan: Plan, *, key: JobKey, job: Mapping[str, Any], kind: KindInfo
+    ) -> Mapping[str, Any]:
+        """Make the plan real; the job body after the status write (or `job` unchanged)."""
+        component = kind.controller_name
+        try:
+            for delete in plan.deletes:
+                await self._delete(delete, key=key, job=job, component=component)
+            for create in plan.creates:
+                await self._create(create, key=key, job=job, component=component)
+            for update in plan.updates:
+                await self._update(update, key=key)
+        except ApiError as error:
+            raise WriteFailed(str(error)) from error
+        if plan.status is not None:
+            job = await self._write_status(plan.status, job=job, plural=kind.plural)
+        if plan.delete_job:
+            await self._delete_job(job, key=key, kind=kind)
+        for event in plan.events:
+            await self.recorder.record(job, event, component=component)
+        for metric in plan.metrics:
+            if metric.name != draft.JOBS_CREATED:  # counted once per job by the adapter (handlers)
+                self.metrics.increment(metric.name, metric.labels)
+        for gauge in plan.gauges:
+            self.metrics.set_gauge(gauge.name, gauge.labels, gauge.value)
+        return job
+
+    async def _create(self, create: Create, *, key: JobKey, job: Mapping[str, Any], component: str) -> None:
+        body = create.body
+        resource = resources.of_type(str(body["apiVersion"]), create.kind)
+        namespace = body["metadata"].get("namespace") or key.namespace
+        try:
+            created = await self.client.request("POST", resource.path(namespace), body=dict(body))
+        except ApiError as error:
+            if error.already_exists and await self._ours(resource, namespace, create.name, key=key, job=job):
+                return  # a create repeated after a restart or a lost response: it is done
+            await self._outcome(job, create.kind, "Create", error=error, component=component)
+            raise
+        self.index.put(key, {"apiVersion": body["apiVersion"], "kind": create.kind, **created})
+        await self._outcome(job, create.kind, "Create", name=create.name, component=component)
+
+    async def _ours(
+        self, resource: resources.Resource, namespace: str, name: str, *, key: JobKey, job: Mapping[str, Any]
+    ) -> bool:
+        """An existing object of this name belongs to this job (controller uid): adopt it into the index."""
+        existing = await self.client.request("GET", resource.path(namespace, name))
+        owner = convert.controller_of(existing)
+        if owner is None or owner.get("uid") != (job.get("metadata") or {}).get("uid"):
+            return False
+        self.index.put(key, {"apiVersion": resource.api_version, "kind": resource.kind, **existing})
+        return True
+
+    async def _delete(self, delete: Delete, *, key: JobKey, job: Mapping[str, Any], component: str) -> None:
+        resource = resources.of_type(delete.api_version, delete.kind)
+        body: dict[str, Any] = {"propagationPolicy": "Background"}
+        if delete.uid:
+            body["preconditions"] = {"uid": delete.uid}
+        try:
+            await self.client.request("DELETE", resource.path(key.namespace, delete.name), body=body)
+        except ApiError as error:
+            if error.status not in (404, 409):  # gone already, or a newer object of that name: not ours
+                await self._outcome(job, delete.kind, "Delete", error=error, component=component)
+                raise
+        self.index.mark_deleting(key, api_version=delete.api_version, kind=delete.kind, name=delete.name)
+        await self._outcome(job, delete.kind, "Delete", name=delete.name, component=component)
+
+    async def _update(self, update: Update, *, key: JobKey) -> None:
+        resource = resources.of_type(update.api_version, update.kind)
+        path = resource.path(key.namespace, update.name, update.subresource or None)
+        patched = await self.client.request("PATCH", path, body=dict(update.patch), content_type=MERGE_PATCH)
+        self.index.put(key, {"apiVersion": update.api_version, "kind": update.kind, **patched})
+
+    async def _write_status(
+        self, status: Mapping[str, Any], *, job: Mapping[str, Any], plural: str
+    ) -> Mapping[str, Any]:
+        """Merge-patch /status, guarded by the resourceVersion the plan was made from (409 → retry)."""
+        meta = job.get("metadata") or {}
+        resource = resources.Resource(str(job.get("apiVersion")), str(job.get("kind")), plural)
+        patch = {
+            "metadata": {"resourceVersion": meta.get("resourceVersion")},
+            "status": merge_patch(job.get("status") or {}, status),
+        }
+        path = resource.path(meta.get("namespace") or "default", meta.get("name"), "status")
+        try:
+            return await self.client.request("PATCH", path, body=patch, content_type=MERGE_PATCH)
+        except ApiError as error:
+            raise WriteFailed(f"status of {meta.get('name')}: {error}") from error
+
+    async def _delete_job(self, job: Mapping[str, Any], *, key: JobKey, kind: KindInfo) -> None:
+        """TTL after finished (common.md §11.2): delete the job, count it, say so on the job."""
+        component = kind.controller_name
+        meta = job.get("metadata") or {}
+        resource = resources.of_kind(kind)
+        body = {"propagationPolicy": "Background", "preconditions": {"uid": meta.get("uid")}}
+        try:
+            await self.client.request("DELETE", resource.path(key.namespace, key.name), body=body)
+        except ApiError as error:
+            if error.status in (404, 409):
+                return
+            failed = Event("Warning", "FailedDeleteJob", f"Error deleting: {error.message}")
+            await self.recorder.record(job, failed, component=component)
+            raise WriteFailed(str(error)) from error
+        deleted = Event("Normal", "SuccessfulDeleteJob", f"Deleted job: {key.name}")
+        await self.recorder.record(job, deleted, component=component)
+        labels = {"job_namespace": key.namespace, "framework": kind.framework_label}
+        self.metrics.increment(draft.JOBS_DELETED, labels)
+
+    async def _outcome(
+        self,
+        job: Mapping[str, Any],
+        kind: str,
+        verb: str,
+        *,
+        name: str = "",
+        error: ApiError | None = None,
+        component: str,
+    ) -> None:
+        """Outcome events and internal counters (common.md §16.1, §17.2) of pods, services, PodGroups."""
+        noun = _OUTCOME_KINDS.get(kind)
+        if noun is None:
+            return
+        if error is None:
+            done = "Created" if verb == "Create" else "Deleted"
+            event = Event("Normal", f"Successful{verb}{kind}", f"{done} {noun}: {name}")
+        else:
+            doing = "creating" if verb == "Create" else "deleting"
+            event = Event("Warning", f"Failed{verb}{kind}", f"Error {doing}: {error.message}")
+        await self.recorder.record(job, event, component=component)
+        counter = _INTERNAL.get((kind, verb, error is None))
+        if counter:
+            self.metrics.increment(counter)
+
+
+_INTERNAL = {
+    ("Pod", "Create", True): "created_pods_total",
+    ("Pod", "Delete", True): "deleted_pods_total",
+    ("Service", "Create", True): "succeeded_service_creation_total",
+    ("Service", "Create", False): "failed_service_creation_total",
+    ("PodGroup", "Create", True): "created_pod_groups_total",
+    ("PodGroup", "Delete", True): "deleted_pod_groups_total",
+}
+
+
+def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch (RFC 7386) turning `old` into `new`: removed keys become null."""
+    patch: dict[str, Any] = {key: None for key in old if key not in new}
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            nested = merge_patch(before, value)
+            if nested:
+                patch[key] = nested
+        elif before != value or key not in old:
+            patch[key] = value
+    return patch
