@@ -1,0 +1,100 @@
+"""The `training-operator` console script: `run` (the operator), `version`, `local …`, and the job commands
+when `jobcli` is installed alongside (`submit`, `get`, …).
+
+`--help` lists the installed frameworks, since which kinds an install serves depends on its pip extras.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from training_operator.core import discovery
+from training_operator.core.errors import TrainingOperatorError
+from training_operator.unified import __about__, local, settings
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.func(args)
+    except TrainingOperatorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    installed = ", ".join(discovery.installed()) or "none (pip install 'training-operator[all]')"
+    parser = argparse.ArgumentParser(
+        prog="training-operator",
+        description="Kubeflow-compatible operator for distributed training jobs.",
+        epilog=f"installed frameworks: {installed}",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    run = commands.add_parser("run", help="run the operator", description="Run the operator.")
+    settings.add_flags(run)
+    run.set_defaults(func=_run)
+    version = commands.add_parser("version", help="print versions of the operator and installed frameworks")
+    version.set_defaults(func=_version)
+    local.register(commands)
+    _register_job_commands(commands)
+    return parser
+
+
+def _register_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The SDK's job commands, if that module is part of this install."""
+    try:
+        jobcli = importlib.import_module("training_operator.unified.jobcli")
+    except ImportError:
+        return
+    jobcli.register(commands)
+
+
+def _version(_: argparse.Namespace) -> int:
+    from importlib.metadata import PackageNotFoundError, version
+
+    print(f"training-operator {__about__.__version__}")
+    for scheme, entry in sorted(discovery.installed().items()):
+        dist = entry.dist.name if entry.dist is not None else "?"
+        try:
+            number = version(dist)
+        except PackageNotFoundError:
+            number = "?"
+        print(f"  {scheme:<12} {dist} {number}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from training_operator.unified import composition, logs, runtime
+
+    config = settings.from_args(args)
+    logs.configure(json_logs=config.json_logs, level=config.log_level)
+    for flag in config.ignored:
+        log.warning("flag --%s is accepted for compatibility and ignored", flag.replace("_", "-"))
+    parts = composition.compose(config)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await runtime.run(parts, stop=stop)
+
+    asyncio.run(serve())
+    return 0

@@ -1,0 +1,155 @@
+"""`training-operator local up|run|down`: the operator on the embedded local cluster (local-cluster.md §1).
+
+The cluster itself lives in `training_operator.local` (the `local` extra), imported only here and only when a
+`local` command runs, so the operator image never needs it. CRDs are generated from the installed frameworks'
+models (`core.crd`), the same source as manifests/base/crds, so no file has to be shipped or located.
+Every operator started here runs with leader election: `local up` in one terminal and `local run` in another
+never both write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from training_operator.core import crd, discovery
+from training_operator.core.kube import config
+from training_operator.core.kube.client import ApiClient, ApiError
+from training_operator.unified import settings
+
+MISSING = "the local cluster is not installed: pip install 'training-operator[local]'"
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+
+
+def register(commands: Any) -> None:
+    """Add `local up`, `local run` and `local down`."""
+    local = commands.add_parser("local", help="run jobs on the embedded single-machine cluster")
+    sub = local.add_subparsers(title="local commands", metavar="COMMAND")
+    up = sub.add_parser("up", help="start the local cluster and the operator in the foreground")
+    up.add_argument("--port", type=int, default=0, help="API server port on 127.0.0.1 (default: any)")
+    run = sub.add_parser("run", help="run one job YAML to completion on the local cluster")
+    run.add_argument("job", type=Path, help="a TFJob/PyTorchJob/MXJob/XGBoostJob/MPIJob manifest")
+    run.add_argument("--follow", action="store_true", help="stream the pods' logs too")
+    down = sub.add_parser("down", help="stop the local cluster")
+    for parser in (up, run, down):
+        parser.add_argument(
+            "--state-dir", type=Path, default=None, help="default: ~/.training-operator/local"
+        )
+    up.set_defaults(func=_up)
+    run.set_defaults(func=_run)
+    down.set_defaults(func=_down)
+    local.set_defaults(func=lambda _: (local.print_help(), 2)[1])
+
+
+def _local() -> Any:
+    try:
+        from training_operator.local import cluster, daemon
+    except ImportError:
+        print(MISSING, file=sys.stderr)
+        raise SystemExit(3) from None
+    return cluster, daemon
+
+
+def operator_settings(kubeconfig: Path) -> settings.Settings:
+    """The operator as it runs next to a local cluster: leader-elected, no webhooks, ephemeral ports."""
+    return settings.parse(
+        [
+            "--kubeconfig",
+            str(kubeconfig),
+            "--leader-elect",
+            "--disable-webhooks",
+            "--metrics-bind-address=127.0.0.1:0",
+            "--health-probe-bind-address=127.0.0.1:0",
+        ],
+        environ={"MY_POD_NAMESPACE": "default"},
+    )
+
+
+async def apply_crds(client: ApiClient) -> None:
+    """Create (or replace) the CRD of every installed framework."""
+    for framework in discovery.discover().values():
+        body = crd.crd_for(framework)
+        name = body["metadata"]["name"]
+        try:
+            await client.request("POST", CRDS, body=body)
+        except ApiError as error:
+            if not error.already_exists:
+                raise
+            current = await client.request("GET", f"{CRDS}/{name}")
+            body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            await client.request("PUT", f"{CRDS}/{name}", body=body)
+
+
+def _up(args: argparse.Namespace) -> int:
+    cluster_module, daemon = _local()
+    state_dir = args.state_dir or cluster_module.default_state_dir()
+
+    async def serve() -> None:
+        stop = _stop_on_signals()
+        async with cluster_module.LocalCluster(state_dir, port=args.port) as cluster:
+            daemon.write_pid_file(Path(state_dir), cluster.url)
+            print(
+                f"local cluster at {cluster.url}\n  export KUBECONFIG={cluster.kubeconfig_path}", flush=True
+            )
+            try:
+                await _operate(Path(cluster.kubeconfig_path), stop)
+            finally:
+                daemon.remove_pid_file(Path(state_dir))
+
+    asyncio.run(serve())
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    _, daemon = _local()
+    documents = [d for d in yaml.safe_load_all(args.job.read_text()) if d]
+    if len(documents) != 1:
+        print(f"error: {args.job} must hold exactly one job, found {len(documents)}", file=sys.stderr)
+        return 2
+    kubeconfig = Path(daemon.ensure_running(args.state_dir))
+    from training_operator.unified import follow
+
+    async def go() -> int:
+        stop = _stop_on_signals()
+        operator = asyncio.create_task(_operate(kubeconfig, stop))
+        try:
+            async with ApiClient(config.load(str(kubeconfig))) as client:
+                return await follow.run_job(client, documents[0], logs=args.follow)
+        finally:
+            stop.set()
+            await asyncio.gather(operator, return_exceptions=True)
+
+    return asyncio.run(go())
+
+
+def _down(args: argparse.Namespace) -> int:
+    _, daemon = _local()
+    if not daemon.stop(args.state_dir):
+        print("no local cluster is running")
+    return 0
+
+
+async def _operate(kubeconfig: Path, stop: asyncio.Event) -> None:
+    from training_operator.unified import composition, runtime
+
+    config_ = operator_settings(kubeconfig)
+    access = config.load(str(kubeconfig))
+    async with ApiClient(access) as client:
+        await apply_crds(client)
+    await runtime.run(composition.compose(config_), stop=stop, access=access)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    return stop

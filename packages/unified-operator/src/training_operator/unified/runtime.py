@@ -1,0 +1,196 @@
+"""The operator's life cycle: listeners, kopf (job watches, webhooks), leadership, child watches, queues.
+
+Start-up order follows common.md §18.2: probes and metrics first, then kopf (so webhooks serve on every
+replica), then — as leader only — the child watches, and only when each has listed once the reconcile
+workers, so no job is ever planned against an empty index (which would re-create children or regress
+counts). Shutdown (SIGTERM) stops the workers first, lets running reconciles finish, then stops kopf.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+
+from training_operator.core.kube import config, resources, watch
+from training_operator.core.kube.client import ApiClient
+from training_operator.core.kube.reconcile import Reconciler
+from training_operator.core.kube.recorder import EventRecorder
+from training_operator.core.kube.writer import Writer
+from training_operator.unified import health, webhooks
+from training_operator.unified.composition import Parts, kopf_settings
+from training_operator.unified.leadership import Elector
+
+log = logging.getLogger(__name__)
+KOPF_STOP_SECONDS = 10.0
+
+
+@dataclass
+class Status:
+    """What the probes and tests can see of a running operator."""
+
+    kopf_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    reconciling: asyncio.Event = field(default_factory=asyncio.Event)
+    health_port: int = 0
+    metrics_port: int = 0
+    client: ApiClient | None = None
+
+
+async def run(
+    parts: Parts,
+    *,
+    stop: asyncio.Event,
+    access: config.ClusterAccess | None = None,
+    status: Status | None = None,
+) -> None:
+    """Run until `stop` is set (or leadership is lost, which raises)."""
+    settings = parts.settings
+    access = access or config.load(settings.kubeconfig)
+    status = status or Status()
+    _register_login(parts.registry, access)
+    async with ApiClient(access, qps=settings.kube_api_qps, burst=settings.kube_api_burst) as client:
+        status.client = client
+        _bind_reconcilers(parts, client)
+        runners = [
+            await health.serve(
+                health.probes_app(ready=_readiness(parts, status)), settings.health_probe_bind_address
+            ),
+            await health.serve(health.metrics_app(parts.metrics.registry), settings.metrics_bind_address),
+        ]
+        status.health_port, status.metrics_port = (health.bound_port(r) for r in runners)
+        kopf_stop = asyncio.Event()
+        kopf_task = asyncio.create_task(_kopf(parts, stop=kopf_stop, ready=status.kopf_ready), name="kopf")
+        try:
+            await _lead_and_reconcile(parts, client, stop=stop, status=status, kopf_task=kopf_task)
+        finally:
+            kopf_stop.set()
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(kopf_task, KOPF_STOP_SECONDS)
+            for runner in runners:
+                await runner.cleanup()
+
+
+async def _lead_and_reconcile(
+    parts: Parts, client: ApiClient, *, stop: asyncio.Event, status: Status, kopf_task: asyncio.Task[None]
+) -> None:
+    settings = parts.settings
+    elector = None
+    background: list[asyncio.Task[Any]] = []
+    try:
+        if settings.leader_elect:
+            identity = f"{os.environ.get('MY_POD_NAME') or socket.gethostname()}_{uuid.uuid4()}"
+            elector = Elector(
+                client, name=settings.leader_election_id, namespace=settings.pod_namespace, identity=identity
+            )
+            if not await _first(elector.acquire(), stop):
+                return
+            background.append(asyncio.create_task(elector.keep(), name="lease"))
+        synced = _start_watches(parts, client, background)
+        if not await _first(asyncio.gather(*(event.wait() for event in synced)), stop):
+            return
+        background.extend(asyncio.create_task(q.run(), name=f"queue-{q.name}") for q in parts.queues.values())
+        status.reconciling.set()
+        log.info("reconciling %s", ", ".join(sorted(parts.frameworks)))
+        waiters = [asyncio.create_task(stop.wait()), kopf_task, *background]
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        waiters[0].cancel()
+        for task in done:
+            if task is not waiters[0] and not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        if elector is not None:
+            await elector.release()
+
+
+def _start_watches(parts: Parts, client: ApiClient, tasks: list[asyncio.Task[Any]]) -> list[asyncio.Event]:
+    synced = []
+    namespace = parts.settings.namespace or None
+    for child in parts.children():
+        event = asyncio.Event()
+        resource = resources.CHILDREN[child]
+        coroutine = watch.watch_children(
+            client,
+            resource,
+            index=parts.index,
+            selector=resources.selector(child, parts.kinds),
+            namespace=namespace,
+            notify=parts.notify,
+            synced=event,
+        )
+        tasks.append(asyncio.create_task(coroutine, name=f"watch-{child.value}"))
+        synced.append(event)
+    return synced
+
+
+async def _first(work: Any, stop: asyncio.Event) -> bool:
+    """Await `work` unless `stop` comes first; True when the work finished."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait([task, stopper], return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    task.result()
+    return True
+
+
+def _bind_reconcilers(parts: Parts, client: ApiClient) -> None:
+    writer = Writer(client, parts.index, recorder=EventRecorder(client), metrics=parts.metrics)
+    for framework in parts.frameworks.values():
+        parts.reconcilers[framework.kind.kind] = Reconciler(
+            framework=framework, store=parts.store, index=parts.index, writer=writer, options=parts.options
+        )
+
+
+def _readiness(parts: Parts, status: Status) -> Callable[[], str | None]:
+    def ready() -> str | None:
+        settings = parts.settings
+        if not settings.disable_webhooks and not webhooks.certificates_present(settings.webhook_cert_dir):
+            return "certificates are not ready"
+        if not status.kopf_ready.is_set():
+            return "webhook server and job watches are not started"
+        return None
+
+    return ready
+
+
+async def _kopf(parts: Parts, *, stop: asyncio.Event, ready: asyncio.Event) -> None:
+    namespace = parts.settings.namespace
+    await kopf.operator(
+        registry=parts.registry,
+        settings=kopf_settings(parts.settings),
+        standalone=True,
+        clusterwide=not namespace,
+        namespaces=[namespace] if namespace else (),
+        stop_flag=stop,
+        ready_flag=ready,
+    )
+
+
+def _register_login(registry: kopf.OperatorRegistry, access: config.ClusterAccess) -> None:
+    @kopf.on.login(registry=registry, id="training-operator-login")
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        return kopf.ConnectionInfo(
+            server=access.server,
+            token=access.token,
+            scheme="Bearer" if access.token else None,
+            ca_data=access.ca_data,
+            ca_path=None if access.ca_data else access.ca_path,
+            insecure=access.insecure,
+            certificate_path=access.cert_path,
+            private_key_path=access.key_path,
+            default_namespace=access.namespace,
+        )

@@ -1,0 +1,94 @@
+"""Validating admission for every kind, through kopf's webhook server (sdk-and-ops.md C.6).
+
+Each handler's id is upstream's path segment (`validate-kubeflow-org-v1-pytorchjob`), so our
+ValidatingWebhookConfiguration points at the same paths as Kubeflow's; kopf's managed configuration stays off
+because we ship that object. A rejection is `allowed: false`, code 403, reason `Forbidden`, with the
+aggregated field errors as message, exactly what controller-runtime answers for a webhook that returns an
+error. There is no mutating webhook: defaulting happens in memory (common.md §2.1).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import kopf
+
+from training_operator.core.api.problems import aggregate
+from training_operator.core.errors import InvalidJob
+from training_operator.core.framework import Framework, KindInfo
+
+FORBIDDEN = 403
+
+
+def handler_id(kind: KindInfo) -> str:
+    """Upstream's webhook path segment for a kind."""
+    return f"validate-{kind.group.replace('.', '-')}-{kind.version}-{kind.scheme}"
+
+
+def rejection(
+    framework: Framework, body: Mapping[str, Any], old: Mapping[str, Any] | None = None
+) -> str | None:
+    """Why the API server must refuse this create (or update from `old`), or None to admit it."""
+    try:
+        job = framework.parse(body)
+    except InvalidJob as error:
+        return str(error)
+    previous = None
+    if old:
+        try:
+            previous = framework.parse(old)
+        except InvalidJob:
+            previous = None  # an old object that no longer parses must not block fixing it
+    problems = framework.problems(job, old=previous)
+    return aggregate(problems) if problems else None
+
+
+def register(registry: kopf.OperatorRegistry, framework: Framework) -> None:
+    """The validating handler of one kind (CREATE and UPDATE)."""
+    kind = framework.kind
+
+    @kopf.on.validate(
+        kind.group,
+        kind.version,
+        kind.plural,
+        id=handler_id(kind),
+        operations=["CREATE", "UPDATE"],
+        registry=registry,
+    )
+    def validate(**kwargs: Any) -> None:
+        message = rejection(framework, kwargs["body"], kwargs.get("old"))
+        if message is not None:
+            raise kopf.AdmissionError(message, code=FORBIDDEN)
+
+
+class ForbiddingWebhookServer(kopf.WebhookServer):
+    """kopf's server, adding `reason: Forbidden` to 403 answers as controller-runtime does."""
+
+    async def __call__(self, fn: Any) -> AsyncIterator[Any]:
+        async def with_reason(data: Any, **kwargs: Any) -> Any:
+            response = await fn(data, **kwargs)
+            status = (response.get("response") or {}).get("status")
+            if status and status.get("code") == FORBIDDEN:
+                status["reason"] = "Forbidden"
+            return response
+
+        async for client_config in super().__call__(with_reason):  # type: ignore[arg-type]
+            yield client_config
+
+
+def server(*, port: int, cert_dir: str) -> ForbiddingWebhookServer:
+    """The HTTPS server on every interface with the mounted certificate (reloaded when the files change)."""
+    return ForbiddingWebhookServer(
+        addr="0.0.0.0",  # the API server reaches us through the Service
+        port=port,
+        certfile=os.path.join(cert_dir, "tls.crt"),
+        pkeyfile=os.path.join(cert_dir, "tls.key"),
+        file_check_interval=30.0,
+    )
+
+
+def certificates_present(cert_dir: str) -> bool:
+    """The serving certificate exists (readiness depends on it, common.md §18.1)."""
+    return all(os.path.exists(os.path.join(cert_dir, name)) for name in ("tls.crt", "tls.key"))
