@@ -139,3 +139,34 @@ def test_own_hostname_resolves_to_pod_ip_and_volumes_at_mount_path(ns_cluster, a
     ip = api.get(f"{PODS}/me")[1]["status"]["podIP"]
     assert ip.startswith("10.244.")
     assert api.get(f"{PODS}/me/log")[1] == f"me {ip}\nw-0 slots=1\n"
+
+
+def test_nslookup_stand_in_resolves_through_the_pods_hosts_file(ns_cluster, api_for, wait):
+    """PyTorchJob's init container waits with `nslookup <master>`; locally that must find the service."""
+    api = api_for(ns_cluster)
+    api.post(
+        "/api/v1/namespaces/default/services",
+        {"metadata": {"name": "target"}, "spec": {"clusterIP": "None", "selector": {"replica": "target"}}},
+    )
+    api.post(PODS, server_pod("target") | {"metadata": {"name": "target", "labels": {"replica": "target"}}})
+    wait(lambda: api.get(f"{PODS}/target/log")[1] == "listening\n", message="target listening")
+    lookup = {
+        "metadata": {"name": "lookup"},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "busybox",
+                    "command": ["sh", "-c", "nslookup target && ! nslookup nope"],
+                }
+            ],
+        },
+    }
+    api.post(PODS, lookup)
+    wait(lambda: api.get(f"{PODS}/lookup")[1]["status"].get("phase") in ("Succeeded", "Failed"), timeout=30)
+    ip = api.get(f"{PODS}/target")[1]["status"]["podIP"]
+    output = api.get(f"{PODS}/lookup/log")[1]
+    assert f"Address: {ip}" in output, output
+    assert "can't find nope" in output
+    assert api.get(f"{PODS}/lookup")[1]["status"]["phase"] == "Succeeded"

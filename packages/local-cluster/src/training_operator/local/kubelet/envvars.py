@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from decimal import ROUND_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 Lookup = Callable[[str, str], dict[str, str] | None]  # (kind "ConfigMap"|"Secret", name) → data or None
@@ -140,16 +141,16 @@ def _value_from(
     return None
 
 
-def local_path(path: str) -> str:
-    """PATH with this interpreter's own bin directory first.
+def local_path(path: str, standins: Path | None = None) -> str:
+    """PATH with this interpreter's own bin directory first, then the node's stand-in commands.
 
     On the local node `python3`, `torchrun` or `mpirun` stand in for what an image would provide; the Python
     environment training-operator runs from (a virtualenv, usually not activated) is the one that has the
     frameworks installed, so its scripts win over the system's.
     """
-    own = os.path.dirname(sys.executable)
-    rest = [entry for entry in path.split(os.pathsep) if entry and entry != own]
-    return os.pathsep.join([own, *rest])
+    first = [os.path.dirname(sys.executable), *([str(standins)] if standins else [])]
+    rest = [entry for entry in path.split(os.pathsep) if entry and entry not in first]
+    return os.pathsep.join([*first, *rest])
 
 
 def container_env(
@@ -160,11 +161,12 @@ def container_env(
     hostname: str,
     allocatable: dict[str, str],
     host_env: dict[str, str] | None = None,
+    standins: Path | None = None,
 ) -> dict[str, str]:
     """The full environment of one container process."""
     host = os.environ if host_env is None else host_env
     env: dict[str, str] = {k: host[k] for k in PASSED_FROM_HOST if k in host}
-    env["PATH"] = local_path(env.get("PATH", ""))
+    env["PATH"] = local_path(env.get("PATH", ""), standins)
     env["HOSTNAME"] = hostname
     for source in container.get("envFrom") or []:
         for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from training_operator.local import deletion, errors, metadata
-from training_operator.local.kubelet import hosts, logs, status
+from training_operator.local.kubelet import hosts, logs, standins, status
 from training_operator.local.kubelet import network as pod_network
 from training_operator.local.kubelet.runtime import PodWorker
 from training_operator.local.registry import Registry
@@ -59,6 +59,7 @@ class Kubelet:
         self.pods = pods
         node = registry.storage.get("/nodes", "", node_name) or {}
         self.allocatable: dict[str, str] = dict(node.get("status", {}).get("allocatable") or {})
+        self.standins = standins.install(root / "bin")
 
     # -- helpers for workers -------------------------------------------------------------------------
     def sandbox_dir(self, pod: dict[str, Any]) -> Path:

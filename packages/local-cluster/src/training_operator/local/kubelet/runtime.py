@@ -211,6 +211,7 @@ class PodWorker:
                     self.kubelet.text_lookup(self.namespace),
                     hostname=self.hostname,
                     allocatable=self.kubelet.allocatable,
+                    standins=self.kubelet.standins,
                 )
                 break
             except envvars.EnvError as exc:
