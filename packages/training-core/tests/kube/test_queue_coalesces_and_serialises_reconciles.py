@@ -1,4 +1,4 @@
-"""The work queue, under fake loop time (looptime):
+"""The work queue, under fake loop time (a loop whose clock jumps to the next timer instead of sleeping):
 
 * child events within the window fold into one reconcile; a job change runs at once;
 * one job never reconciles twice at once, a request during a run is served after it;
@@ -8,12 +8,47 @@
 
 import asyncio
 import contextlib
+import functools
 
 import pytest
 
 from training_operator.core.kube.queue import WorkQueue, backoff
 
-pytestmark = [pytest.mark.looptime, pytest.mark.timeout(5)]
+pytestmark = pytest.mark.timeout(5)
+
+
+class FakeTimeLoop(asyncio.SelectorEventLoop):
+    """Never waits: when nothing is ready, the clock jumps by the timeout the loop would have slept."""
+
+    def __init__(self):
+        super().__init__()
+        self._now = 1000.0
+        real_select = self._selector.select
+
+        def select(timeout=None):
+            ready = real_select(0)
+            if not ready and timeout:
+                self._now += timeout
+            return ready
+
+        self._selector.select = select
+
+    def time(self):
+        return self._now
+
+
+def fake_time(test):
+    """Run an async test body on its own fake-time loop (a plain sync test to pytest)."""
+
+    @functools.wraps(test)
+    def run():
+        loop = FakeTimeLoop()
+        try:
+            loop.run_until_complete(test())
+        finally:
+            loop.close()
+
+    return run
 
 
 class Recorder:
@@ -54,6 +89,7 @@ async def running(queue):
             await task
 
 
+@fake_time
 async def test_child_events_within_the_window_fold_into_one_reconcile():
     rec = Recorder()
     async with running(WorkQueue(rec)) as queue:
@@ -65,6 +101,7 @@ async def test_child_events_within_the_window_fold_into_one_reconcile():
     assert [(k, round(t - t0, 3)) for k, t in rec.calls] == [("a", 0.05)]
 
 
+@fake_time
 async def test_a_job_change_runs_at_once_even_with_a_child_event_pending():
     rec = Recorder()
     async with running(WorkQueue(rec)) as queue:
@@ -75,6 +112,7 @@ async def test_a_job_change_runs_at_once_even_with_a_child_event_pending():
     assert [round(t - t0, 3) for _, t in rec.calls] == [0.0]
 
 
+@fake_time
 async def test_one_job_never_reconciles_concurrently_and_a_request_during_a_run_is_served_after():
     rec = Recorder(duration=1.0)
     async with running(WorkQueue(rec, workers=4)) as queue:
@@ -88,6 +126,7 @@ async def test_one_job_never_reconciles_concurrently_and_a_request_during_a_run_
     assert [round(t - t0, 3) for _, t in rec.calls] == [0.0, 1.0]
 
 
+@fake_time
 async def test_different_jobs_run_concurrently_up_to_the_worker_bound():
     rec = Recorder(duration=1.0)
     async with running(WorkQueue(rec, workers=2)) as queue:
@@ -99,6 +138,7 @@ async def test_different_jobs_run_concurrently_up_to_the_worker_bound():
     assert sorted(round(t - t0, 3) for _, t in rec.calls) == [0.0, 0.0, 1.0, 1.0, 2.0]
 
 
+@fake_time
 async def test_failures_back_off_exponentially_and_a_success_stops_retrying():
     rec = Recorder(fail=4)
     async with running(WorkQueue(rec)) as queue:
@@ -114,6 +154,7 @@ def test_backoff_doubles_from_5ms_and_caps_at_1000s():
     assert backoff(10_000) == 1000.0
 
 
+@fake_time
 async def test_a_plan_timer_reconciles_again_after_requeue_after():
     rec = Recorder(timer=30.0)
     async with running(WorkQueue(rec)) as queue:
@@ -123,6 +164,7 @@ async def test_a_plan_timer_reconciles_again_after_requeue_after():
     assert [round(t - t0, 3) for _, t in rec.calls] == [0.0, 30.0, 60.0]
 
 
+@fake_time
 async def test_a_forgotten_job_is_not_reconciled():
     rec = Recorder(timer=30.0)
     async with running(WorkQueue(rec)) as queue:

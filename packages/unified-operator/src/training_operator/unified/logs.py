@@ -36,6 +36,8 @@ def configure(*, json_logs: bool, level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(_level(level))
     logging.getLogger("kopf").setLevel(max(_level(level), logging.INFO))
+    # kopf logs every handled event at INFO ("Handler 'tfjob-events' succeeded"): noise at our event rates
+    logging.getLogger("kopf.objects").setLevel(max(_level(level), logging.WARNING))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 

@@ -1,0 +1,104 @@
+"""The child index and the watch that feeds it:
+
+* children are routed to their job by controller owner (or, for MPI launcher pods, by the job-name label);
+* an update that changes nothing the engine reads wakes no job;
+* a relist after 410 Gone replaces a resource's records: objects deleted during the gap disappear;
+* the watch resumes from the last resourceVersion and relists (not merges) on 410.
+"""
+
+import asyncio
+
+import pytest
+
+from training_operator.core.kube import watch
+from training_operator.core.kube.client import ApiError
+from training_operator.core.kube.index import Index, JobKey
+from training_operator.core.kube.resources import CHILDREN
+from training_operator.core.framework import ChildResource
+from training_operator.core.testing.demo_kind import DemoFramework
+
+KEY = JobKey("DemoJob", "default", "job-a")
+PODS = CHILDREN[ChildResource.POD]
+
+
+@pytest.fixture
+def index():
+    return Index([DemoFramework.kind])
+
+
+def names(index, key=KEY):
+    return [p.name for p in index.snapshot(key).pods]
+
+
+def test_children_are_routed_to_their_controller_job(index, a_pod):
+    assert index.apply("ADDED", a_pod("job-a-worker-0")) == {KEY}
+    assert index.apply("ADDED", a_pod("other-worker-0", job="other")) == {JobKey("DemoJob", "default", "other")}
+    assert names(index) == ["job-a-worker-0"]
+
+
+def test_a_pod_owned_by_something_else_is_kept_only_if_it_carries_our_labels(index, a_pod):
+    launcher = a_pod("job-a-launcher-xyz")
+    launcher["metadata"]["ownerReferences"][0].update(apiVersion="batch/v1", kind="Job", name="job-a-launcher")
+    assert index.apply("ADDED", launcher) == {KEY}
+    stranger = a_pod("unrelated")
+    stranger["metadata"]["labels"] = {}
+    stranger["metadata"]["ownerReferences"] = []
+    assert index.apply("ADDED", stranger) == set()
+    assert names(index) == ["job-a-launcher-xyz"]
+
+
+def test_an_update_that_changes_nothing_the_engine_reads_wakes_no_job(index, a_pod):
+    index.apply("ADDED", a_pod("job-a-worker-0", rv="1"))
+    noisy = a_pod("job-a-worker-0", rv="1")
+    noisy["metadata"]["annotations"] = {"kubelet": "heartbeat"}
+    assert index.apply("MODIFIED", noisy) == set()
+    assert index.apply("MODIFIED", a_pod("job-a-worker-0", phase="Succeeded", rv="2")) == {KEY}
+    assert index.snapshot(KEY).pods[0].phase == "Succeeded"
+
+
+def test_a_relist_replaces_what_the_index_held(index, a_pod):
+    index.apply("ADDED", a_pod("job-a-worker-0"))
+    index.apply("ADDED", a_pod("job-a-worker-1"))
+    touched = index.replace(("v1", "Pod"), [a_pod("job-a-worker-1"), a_pod("job-a-worker-2")])
+    assert touched == {KEY}
+    assert names(index) == ["job-a-worker-1", "job-a-worker-2"]
+
+
+def test_deleted_removes_and_empty_jobs_vanish(index, a_pod):
+    index.apply("ADDED", a_pod("job-a-worker-0"))
+    assert index.apply("DELETED", a_pod("job-a-worker-0")) == {KEY}
+    assert index.snapshot(KEY).pods == ()
+    assert len(index) == 0
+
+
+@pytest.mark.timeout(2)
+async def test_watch_resumes_from_the_last_version_and_relists_on_410(index, client, a_pod):
+    listing = {"metadata": {"resourceVersion": "10"}, "items": [a_pod("job-a-worker-0"), a_pod("job-a-worker-1")]}
+    for item in listing["items"]:
+        del item["kind"], item["apiVersion"]  # list items come without them
+    relisting = {"metadata": {"resourceVersion": "30"}, "items": [a_pod("job-a-worker-1")]}
+    client.answer("GET", "/api/v1/pods", listing, relisting)
+    client.streams = [
+        [{"type": "MODIFIED", "object": a_pod("job-a-worker-1", phase="Succeeded", rv="11")}],
+        ApiError(410, "Expired", "too old resource version"),
+    ]
+    notified: list[set] = []
+    synced = asyncio.Event()
+    task = asyncio.create_task(
+        watch.watch_children(
+            client, PODS, index=index, selector="x in (y)", namespace=None,
+            notify=lambda keys: notified.append(set(keys)), synced=synced,
+        )
+    )
+    while len([c for c in client.calls if c[0] == "WATCH"]) < 3:
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+    assert synced.is_set()
+    watches = [c[2] for c in client.calls if c[0] == "WATCH"]
+    assert watches[0]["resourceVersion"] == "10"
+    assert watches[1]["resourceVersion"] == "11"  # resumed after the event
+    assert all(w["labelSelector"] == "x in (y)" for w in watches)
+    assert names(index) == ["job-a-worker-1"]  # worker-0 vanished during the gap: gone after the relist
+    assert {KEY} in notified
