@@ -53,7 +53,9 @@ class RecordingClient:
         return [c for c in self.calls if c[0] in ("POST", "PUT", "PATCH", "DELETE")]
 
 
-def pod(name: str, *, job: str = "job-a", uid: str = "job-uid", phase: str = "Running", rv: str = "1") -> dict:
+def pod(
+    name: str, *, job: str = "job-a", uid: str = "job-uid", phase: str = "Running", rv: str = "1"
+) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -68,7 +70,13 @@ def pod(name: str, *, job: str = "job-a", uid: str = "job-uid", phase: str = "Ru
                 "training.kubeflow.org/replica-type": "worker",
             },
             "ownerReferences": [
-                {"apiVersion": "kubeflow.org/v1", "kind": "DemoJob", "name": job, "uid": uid, "controller": True}
+                {
+                    "apiVersion": "kubeflow.org/v1",
+                    "kind": "DemoJob",
+                    "name": job,
+                    "uid": uid,
+                    "controller": True,
+                }
             ],
         },
         "status": {"phase": phase},

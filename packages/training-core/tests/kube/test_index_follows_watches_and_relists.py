@@ -10,11 +10,11 @@ import asyncio
 
 import pytest
 
+from training_operator.core.framework import ChildResource
 from training_operator.core.kube import watch
 from training_operator.core.kube.client import ApiError
 from training_operator.core.kube.index import Index, JobKey
 from training_operator.core.kube.resources import CHILDREN
-from training_operator.core.framework import ChildResource
 from training_operator.core.testing.demo_kind import DemoFramework
 
 KEY = JobKey("DemoJob", "default", "job-a")
@@ -32,13 +32,17 @@ def names(index, key=KEY):
 
 def test_children_are_routed_to_their_controller_job(index, a_pod):
     assert index.apply("ADDED", a_pod("job-a-worker-0")) == {KEY}
-    assert index.apply("ADDED", a_pod("other-worker-0", job="other")) == {JobKey("DemoJob", "default", "other")}
+    assert index.apply("ADDED", a_pod("other-worker-0", job="other")) == {
+        JobKey("DemoJob", "default", "other")
+    }
     assert names(index) == ["job-a-worker-0"]
 
 
 def test_a_pod_owned_by_something_else_is_kept_only_if_it_carries_our_labels(index, a_pod):
     launcher = a_pod("job-a-launcher-xyz")
-    launcher["metadata"]["ownerReferences"][0].update(apiVersion="batch/v1", kind="Job", name="job-a-launcher")
+    launcher["metadata"]["ownerReferences"][0].update(
+        apiVersion="batch/v1", kind="Job", name="job-a-launcher"
+    )
     assert index.apply("ADDED", launcher) == {KEY}
     stranger = a_pod("unrelated")
     stranger["metadata"]["labels"] = {}
@@ -73,7 +77,10 @@ def test_deleted_removes_and_empty_jobs_vanish(index, a_pod):
 
 @pytest.mark.timeout(2)
 async def test_watch_resumes_from_the_last_version_and_relists_on_410(index, client, a_pod):
-    listing = {"metadata": {"resourceVersion": "10"}, "items": [a_pod("job-a-worker-0"), a_pod("job-a-worker-1")]}
+    listing = {
+        "metadata": {"resourceVersion": "10"},
+        "items": [a_pod("job-a-worker-0"), a_pod("job-a-worker-1")],
+    }
     for item in listing["items"]:
         del item["kind"], item["apiVersion"]  # list items come without them
     relisting = {"metadata": {"resourceVersion": "30"}, "items": [a_pod("job-a-worker-1")]}
@@ -86,8 +93,13 @@ async def test_watch_resumes_from_the_last_version_and_relists_on_410(index, cli
     synced = asyncio.Event()
     task = asyncio.create_task(
         watch.watch_children(
-            client, PODS, index=index, selector="x in (y)", namespace=None,
-            notify=lambda keys: notified.append(set(keys)), synced=synced,
+            client,
+            PODS,
+            index=index,
+            selector="x in (y)",
+            namespace=None,
+            notify=lambda keys: notified.append(set(keys)),
+            synced=synced,
         )
     )
     while len([c for c in client.calls if c[0] == "WATCH"]) < 3:

@@ -1,0 +1,49 @@
+"""The console script: help lists installed frameworks; `version` prints each plug-in's distribution;
+`local` without the local extra says which extra to install; an unknown scheme names the extra."""
+
+import builtins
+
+import pytest
+
+from training_operator.core import discovery
+from training_operator.unified import cli
+
+
+def test_help_lists_the_installed_frameworks(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for scheme in discovery.installed():
+        assert scheme in out
+    for command in ("run", "version", "local"):
+        assert command in out
+
+
+def test_version_names_each_framework(capsys):
+    assert cli.main(["version"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("training-operator ")
+    for scheme in discovery.installed():
+        assert scheme in out
+
+
+def test_local_without_the_extra_says_what_to_install(monkeypatch, capsys):
+    real_import = builtins.__import__
+
+    def no_local(name, *args, **kwargs):
+        if name.startswith("training_operator.local"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_local)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["local", "down"])
+    assert exit_.value.code == 3
+    assert "pip install 'training-operator[local]'" in capsys.readouterr().err
+
+
+def test_an_unknown_scheme_fails_with_the_extra_to_install(capsys):
+    from training_operator.unified import composition, settings
+
+    with pytest.raises(Exception, match=r"pip install 'training-operator\[paddlejob\]'"):
+        composition.compose(settings.parse(["--enable-scheme=PaddleJob"], environ={}))
