@@ -93,6 +93,7 @@ class Jobs:
     """Submit, follow and inspect jobs through the public API only."""
 
     def __init__(self, kube: kubernetes.client.ApiClient) -> None:
+        self.conditions = conditions
         self.custom = kubernetes.client.CustomObjectsApi(kube)
         self.core = kubernetes.client.CoreV1Api(kube)
 

@@ -11,7 +11,6 @@ import importlib.util
 import re
 
 import pytest
-from conftest import conditions
 
 pytestmark = pytest.mark.e2e
 
@@ -59,8 +58,8 @@ def test_example_succeeds_with_every_rank_agreeing(jobs, example, name, pods, ag
     job = jobs.wait(jobs.submit(example, name=f"e2e-{name}"))
     seen = jobs.pods(job)
     logs = [jobs.log(pod.metadata.name) for pod in seen]
-    assert conditions(job)[0] == ("Created", "True"), conditions(job)
-    assert conditions(job)[-1] == ("Succeeded", "True"), (conditions(job), logs)
+    assert jobs.conditions(job)[0] == ("Created", "True"), jobs.conditions(job)
+    assert jobs.conditions(job)[-1] == ("Succeeded", "True"), (jobs.conditions(job), logs)
     assert len(seen) == pods
     for pod in seen:
         assert pod.status.phase == "Succeeded", (pod.metadata.name, logs)

@@ -10,7 +10,6 @@ finished job; ttlSecondsAfterFinished deletes the job itself.
 import uuid
 
 import pytest
-from conftest import conditions
 
 pytestmark = pytest.mark.e2e
 
@@ -30,10 +29,8 @@ def a_job(name: str, worker_command: str, *, restart: str = "Never", workers: in
         "metadata": {"name": name, "namespace": "default"},
         "spec": {
             "runPolicy": run_policy,
-            "pytorchReplicaSpecs": {
-                "Master": replica("exit 0", 1),
-                "Worker": replica(worker_command, workers),
-            },
+            # worker-only: with a Master, the Master's own success would decide the job (frameworks.md §2.9)
+            "pytorchReplicaSpecs": {"Worker": replica(worker_command, workers)},
         },
     }
 
@@ -71,7 +68,7 @@ def fail_once(code: int) -> str:
 )
 def test_worker_failure_under_each_restart_policy(jobs, name, command, restart, outcome, reason):
     job = jobs.wait(create(jobs, a_job(f"e2e-{name}", command, restart=restart)))
-    assert (last(job)["type"], last(job)["reason"]) == (outcome, reason), conditions(job)
+    assert (last(job)["type"], last(job)["reason"]) == (outcome, reason), jobs.conditions(job)
     if outcome == "Failed":
         assert job["status"].get("completionTime")
 
@@ -96,7 +93,7 @@ def test_active_deadline_fails_the_job_on_time(jobs):
 
 def test_suspended_job_runs_only_after_resume(jobs):
     created = create(jobs, a_job("e2e-suspend", "exit 0", suspend=True))
-    suspended = jobs.wait(created, until=lambda j: ("Suspended", "True") in conditions(j))
+    suspended = jobs.wait(created, until=lambda j: ("Suspended", "True") in jobs.conditions(j))
     assert jobs.pods(suspended) == []
     assert not (suspended.get("status") or {}).get("startTime")
     jobs.custom.patch_namespaced_custom_object(
@@ -108,17 +105,17 @@ def test_suspended_job_runs_only_after_resume(jobs):
         {"spec": {"runPolicy": {"suspend": False}}},
     )
     job = jobs.wait(created)
-    assert [c for c in conditions(job) if c[0] == "Suspended"] == [("Suspended", "False")]
-    assert conditions(job)[-1] == ("Succeeded", "True")
+    assert [c for c in jobs.conditions(job) if c[0] == "Suspended"] == [("Suspended", "False")]
+    assert jobs.conditions(job)[-1] == ("Succeeded", "True")
 
 
 def test_clean_pod_policy_all_deletes_finished_pods(jobs):
     job = jobs.wait(create(jobs, a_job("e2e-clean", "exit 0", cleanPodPolicy="All")))
-    assert conditions(job)[-1] == ("Succeeded", "True")
+    assert jobs.conditions(job)[-1] == ("Succeeded", "True")
     assert jobs.wait_pods(job, lambda pods: all(p.metadata.deletion_timestamp for p in pods)) is not None
 
 
 def test_ttl_deletes_the_finished_job(jobs):
     job = jobs.wait(create(jobs, a_job("e2e-ttl", "exit 0", ttlSecondsAfterFinished=1)))
-    assert conditions(job)[-1] == ("Succeeded", "True")
+    assert jobs.conditions(job)[-1] == ("Succeeded", "True")
     jobs.wait_deleted(job)

@@ -115,9 +115,11 @@ class Watches:
                 ).status()
                 await response.write(_line("ERROR", status))
                 return response
-            if initial:
-                await response.write(b"".join(_line(t, request.render(o)) for t, o in initial))
-            await self._stream(response, queue, request)
+            # A client leaving mid-stream (a cancelled watch, a test ending) is normal, not an error.
+            with contextlib.suppress(ConnectionResetError):
+                if initial:
+                    await response.write(b"".join(_line(t, request.render(o)) for t, o in initial))
+                await self._stream(response, queue, request)
             return response
         finally:
             self._open.discard(queue)
