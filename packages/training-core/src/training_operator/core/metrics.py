@@ -67,6 +67,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.leader = Gauge(
+            "leader_election_master_status",
+            "1 while this replica leads and reconciles (controller-runtime's name)",
+            ["name"],
+            registry=self.registry,
+        )
+
     def increment(self, name: str, labels: Mapping[str, str] | None = None, amount: float = 1.0) -> None:
         """Bump a counter by its exposed name (`..._total`), creating an undeclared one on first use."""
         labels = dict(labels or {})

@@ -14,6 +14,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import prometheus_client
+from prometheus_client import CollectorRegistry
+
 from training_operator.core import discovery
 from training_operator.core.errors import TrainingOperatorError
 from training_operator.unified import __about__, local, settings
@@ -80,6 +83,14 @@ def _version(_: argparse.Namespace) -> int:
     return 0
 
 
+def _process_collectors(registry: CollectorRegistry) -> None:
+    """Process and Python runtime metrics (C.9), and no `_created` series next to the upstream counters."""
+    prometheus_client.disable_created_metrics()
+    prometheus_client.ProcessCollector(registry=registry)
+    prometheus_client.PlatformCollector(registry=registry)
+    prometheus_client.GCCollector(registry=registry)
+
+
 def _run(args: argparse.Namespace) -> int:
     from training_operator.unified import composition, logs, runtime
 
@@ -88,6 +99,7 @@ def _run(args: argparse.Namespace) -> int:
     for flag in config.ignored:
         log.warning("flag --%s is accepted for compatibility and ignored", flag.replace("_", "-"))
     parts = composition.compose(config)
+    _process_collectors(parts.metrics.registry)
 
     async def serve() -> None:
         stop = asyncio.Event()

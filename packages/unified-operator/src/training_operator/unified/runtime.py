@@ -98,6 +98,7 @@ async def _lead_and_reconcile(
             return
         background.extend(asyncio.create_task(q.run(), name=f"queue-{q.name}") for q in parts.queues.values())
         status.reconciling.set()
+        parts.metrics.leader.labels(name=settings.leader_election_id).set(1)
         log.info("reconciling %s", ", ".join(sorted(parts.frameworks)))
         waiters = [asyncio.create_task(stop.wait()), kopf_task, *background]
         done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
@@ -106,6 +107,7 @@ async def _lead_and_reconcile(
             if task is not waiters[0] and not task.cancelled() and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
     finally:
+        parts.metrics.leader.labels(name=settings.leader_election_id).set(0)
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
