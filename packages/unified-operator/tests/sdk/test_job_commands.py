@@ -67,15 +67,16 @@ def test_submit_unknown_kind_lists_the_known_ones(run, tmp_path, capsys):
     )
 
 
-def test_submit_shows_the_servers_refusal_and_goes_on(run, tmp_path, capsys):
+def test_submit_reports_an_invalid_job_and_goes_on(run, tmp_path, capsys):
+    # Refused by the server, or before sending when the PyTorch plug-in is installed: same field, same path.
     path = write(tmp_path, a_pytorch_job("Bad_Name"), a_pytorch_job("good"))
 
     assert run("submit", path) == 1
 
     captured = capsys.readouterr()
     assert captured.out == "pytorchjob/good created\n"
-    assert f"{path}:1: invalid: PyTorchJob team/Bad_Name: " in captured.err
-    assert "metadata.name: Invalid value" in captured.err
+    assert f"{path}:1: " in captured.err
+    assert 'metadata.name: Invalid value: "Bad_Name"' in captured.err
 
 
 def test_submit_into_a_missing_namespace(run, tmp_path, capsys):
