@@ -25,6 +25,8 @@ from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.unified import settings
 
 MISSING = "the local cluster is not installed: pip install 'training-operator[local]'"
+#: The local node runs a container that sets no workingDir here, standing in for the image's WORKDIR.
+WORKDIR_ANNOTATION = "local.training-operator.io/working-dir"
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 
@@ -113,20 +115,40 @@ def _run(args: argparse.Namespace) -> int:
     if len(documents) != 1:
         print(f"error: {args.job} must hold exactly one job, found {len(documents)}", file=sys.stderr)
         return 2
+    job = with_working_dir(documents[0], args.job.resolve().parent)
     kubeconfig = Path(daemon.ensure_running(args.state_dir))
     from training_operator.unified import follow
 
     async def go() -> int:
         stop = _stop_on_signals()
+        async with ApiClient(config.load(str(kubeconfig))) as client:
+            await apply_crds(client)  # before the job: its kind must exist when it is created
         operator = asyncio.create_task(_operate(kubeconfig, stop))
         try:
             async with ApiClient(config.load(str(kubeconfig))) as client:
-                return await follow.run_job(client, documents[0], logs=args.follow)
+                return await follow.run_job(client, job, logs=args.follow)
         finally:
             stop.set()
             await asyncio.gather(operator, return_exceptions=True)
 
     return asyncio.run(go())
+
+
+def with_working_dir(job: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The job with every replica's pods starting in `folder` (the job file's), unless they set their own.
+
+    Example jobs run `python3 train.py` from their image's WORKDIR on a cluster; locally the scripts sit next
+    to the job file. The annotation only affects the local node.
+    """
+    spec = job.get("spec") or {}
+    for key, replicas in spec.items():
+        if not key.endswith("ReplicaSpecs") or not isinstance(replicas, dict):
+            continue
+        for replica in replicas.values():
+            template = (replica or {}).setdefault("template", {})
+            annotations = template.setdefault("metadata", {}).setdefault("annotations", {})
+            annotations.setdefault(WORKDIR_ANNOTATION, str(folder))
+    return job
 
 
 def _down(args: argparse.Namespace) -> int:
