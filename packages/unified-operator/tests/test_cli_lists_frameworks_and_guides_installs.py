@@ -47,3 +47,18 @@ def test_an_unknown_scheme_fails_with_the_extra_to_install(capsys):
 
     with pytest.raises(Exception, match=r"pip install 'training-operator\[paddlejob\]'"):
         composition.compose(settings.parse(["--enable-scheme=PaddleJob"], environ={}))
+
+
+def test_flags_inserted_before_the_subcommand_still_run_the_operator(capsys):
+    assert cli._flags_first(["--leader-elect", "run", "--namespace=x"]) == [
+        "run",
+        "--leader-elect",
+        "--namespace=x",
+    ]
+    assert cli._flags_first(["--leader-elect"]) == ["run", "--leader-elect"]
+    assert cli._flags_first(["version"]) == ["version"]
+
+
+def test_run_without_cluster_access_fails_clearly(tmp_path, capsys):
+    assert cli.main(["run", "--kubeconfig", str(tmp_path / "missing")]) == 2
+    assert "cannot find the cluster" in capsys.readouterr().err

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_flags_first(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -39,6 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return code
+
+
+def _flags_first(argv: list[str]) -> list[str]:
+    """Deployments patched the upstream way insert flags right after the command (`command[1]`):
+    `training-operator --leader-elect run` and `training-operator --leader-elect` both mean `run`."""
+    if not argv or not argv[0].startswith("--") or argv[0] in ("--help", "-h"):
+        return argv
+    return ["run", *(arg for arg in argv if arg != "run")]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,9 +100,15 @@ def _process_collectors(registry: CollectorRegistry) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from training_operator.core.kube import config as cluster_access
     from training_operator.unified import composition, logs, runtime
 
     config = settings.from_args(args)
+    try:
+        access = cluster_access.load(config.kubeconfig)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"error: cannot find the cluster's address and credentials: {error}", file=sys.stderr)
+        return 2
     logs.configure(json_logs=config.json_logs, level=config.log_level)
     for flag in config.ignored:
         log.warning("flag --%s is accepted for compatibility and ignored", flag.replace("_", "-"))
@@ -106,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await runtime.run(parts, stop=stop)
+        await runtime.run(parts, stop=stop, access=access)
 
     asyncio.run(serve())
     return 0
