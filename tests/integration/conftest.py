@@ -52,11 +52,13 @@ class Operator:
     def __init__(self, kubeconfig: Path, log: Path) -> None:
         self.kubeconfig = kubeconfig
         self.log = log
+        self.args: list[str] = ["--disable-webhooks"]
         self.process: asyncio.subprocess.Process | None = None
         self.metrics_port = 0
 
     async def start(self) -> None:
         self.metrics_port = free_port()
+        self.health_port = free_port()
         command = [
             str(Path(sys.executable).parent / "training-operator"),
             "run",
@@ -64,15 +66,27 @@ class Operator:
             str(self.kubeconfig),
             "--enable-scheme",
             "tfjob",
-            "--disable-webhooks",
+            *self.args,
             f"--metrics-bind-address=127.0.0.1:{self.metrics_port}",
-            f"--health-probe-bind-address=127.0.0.1:{free_port()}",
+            f"--health-probe-bind-address=127.0.0.1:{self.health_port}",
         ]
         with open(self.log, "ab") as out:
             self.process = await asyncio.create_subprocess_exec(
-                *command, stdout=out, stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+                *command,
+                stdout=out,
+                stderr=out,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "MY_POD_NAMESPACE": "default"},
             )
         await eventually(lambda: self.sample("leader_election_master_status"), what="operator reconciling")
+
+    async def ready(self) -> bool:
+        """`/readyz` answers 200."""
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{self.health_port}/readyz") as response:
+                    return response.status == 200
+        except aiohttp.ClientError:
+            return False
 
     async def metrics(self) -> str:
         try:
@@ -160,6 +174,7 @@ class Kit:
     """The helpers above, handed to tests as a fixture (test modules cannot import conftest)."""
 
     eventually = staticmethod(eventually)
+    free_port = staticmethod(free_port)
     tfjob = staticmethod(tfjob)
     writes = staticmethod(writes)
     pods = staticmethod(pods)

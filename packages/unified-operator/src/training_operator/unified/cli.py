@@ -93,7 +93,7 @@ def _version(_: argparse.Namespace) -> int:
 
 def _process_collectors(registry: CollectorRegistry) -> None:
     """Process and Python runtime metrics (C.9), and no `_created` series next to the upstream counters."""
-    prometheus_client.disable_created_metrics()
+    prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     prometheus_client.ProcessCollector(registry=registry)
     prometheus_client.PlatformCollector(registry=registry)
     prometheus_client.GCCollector(registry=registry)

@@ -21,16 +21,18 @@ from typing import Any
 import kopf
 
 from training_operator.core.kube import config, resources, watch
-from training_operator.core.kube.client import ApiClient
+from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.core.kube.reconcile import Reconciler
 from training_operator.core.kube.recorder import EventRecorder
 from training_operator.core.kube.writer import Writer
-from training_operator.unified import health, webhooks
+from training_operator.unified import certs, health, webhooks
 from training_operator.unified.composition import Parts, kopf_settings
 from training_operator.unified.leadership import Elector
 
 log = logging.getLogger(__name__)
 KOPF_STOP_SECONDS = 10.0
+CERT_RETRY_SECONDS = 10.0
+CERT_CHECK_SECONDS = 12 * 3600.0
 
 
 @dataclass
@@ -67,13 +69,22 @@ async def run(
         ]
         status.health_port, status.metrics_port = (health.bound_port(r) for r in runners)
         kopf_stop = asyncio.Event()
-        kopf_task = asyncio.create_task(_kopf(parts, stop=kopf_stop, ready=status.kopf_ready), name="kopf")
+        certificates = asyncio.create_task(_certificates(parts, client), name="certificates")
+        kopf_task: asyncio.Task[None] | None = None
         try:
+            if not await _first(_wait_for_certificates(parts), stop):
+                return
+            kopf_task = asyncio.create_task(
+                _kopf(parts, stop=kopf_stop, ready=status.kopf_ready), name="kopf"
+            )
             await _lead_and_reconcile(parts, client, stop=stop, status=status, kopf_task=kopf_task)
         finally:
+            certificates.cancel()
             kopf_stop.set()
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
-                await asyncio.wait_for(kopf_task, KOPF_STOP_SECONDS)
+            if kopf_task is not None:
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(kopf_task, KOPF_STOP_SECONDS)
+            await asyncio.gather(certificates, return_exceptions=True)
             for runner in runners:
                 await runner.cleanup()
 
@@ -113,6 +124,38 @@ async def _lead_and_reconcile(
         await asyncio.gather(*background, return_exceptions=True)
         if elector is not None:
             await elector.release()
+
+
+async def _certificates(parts: Parts, client: ApiClient) -> None:
+    """Keep the webhook certificate usable: at start (retrying), then twice a day (rotation)."""
+    settings = parts.settings
+    if settings.disable_webhooks or not settings.manage_certificates:
+        return
+    while True:
+        try:
+            await certs.ensure(
+                client,
+                secret=settings.webhook_secret_name,
+                namespace=settings.pod_namespace,
+                service=settings.webhook_service_name,
+                cert_dir=settings.webhook_cert_dir,
+            )
+        except (ApiError, OSError) as error:
+            log.warning("webhook certificate not ready: %s; retrying", error)
+            await asyncio.sleep(CERT_RETRY_SECONDS)
+            continue
+        await asyncio.sleep(CERT_CHECK_SECONDS)
+
+
+async def _wait_for_certificates(parts: Parts) -> None:
+    """kopf's webhook server needs the files; jobs are not watched before them either (common.md §18.2)."""
+    settings = parts.settings
+    if settings.disable_webhooks:
+        return
+    while True:
+        if webhooks.certificates_present(settings.webhook_cert_dir):
+            return
+        await asyncio.sleep(1.0)
 
 
 def _start_watches(parts: Parts, client: ApiClient, tasks: list[asyncio.Task[Any]]) -> list[asyncio.Event]:
@@ -163,7 +206,9 @@ def _readiness(parts: Parts, status: Status) -> Callable[[], str | None]:
         if not settings.disable_webhooks and not webhooks.certificates_present(settings.webhook_cert_dir):
             return "certificates are not ready"
         if not status.kopf_ready.is_set():
-            return "webhook server and job watches are not started"
+            return "job watches are not started"
+        if not settings.disable_webhooks and not webhooks.listening(settings.webhook_server_port):
+            return "webhook server is not started"
         return None
 
     return ready

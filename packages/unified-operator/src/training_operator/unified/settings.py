@@ -33,6 +33,7 @@ class Settings:
     webhook_secret_name: str = "training-operator-webhook-cert"
     webhook_cert_dir: str = CERT_DIR
     disable_webhooks: bool = False
+    manage_certificates: bool = True
     pytorch_init_container_image: str = "alpine:3.10"
     pytorch_init_container_template_file: str = "/etc/config/initContainer.yaml"
     pytorch_init_container_max_tries: int = 100
@@ -74,6 +75,11 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     flag("--webhook-secret-name", default="training-operator-webhook-cert", help="Secret holding the certs")
     flag("--webhook-cert-dir", default=CERT_DIR, help="directory with tls.crt and tls.key")
     flag("--disable-webhooks", action="store_true", help="serve no admission webhooks")
+    flag(
+        "--disable-cert-management",
+        action="store_true",
+        help="do not generate the webhook certificate (cert-manager provides it and the CA bundle)",
+    )
     flag("--pytorch-init-container-image", default="alpine:3.10")
     flag("--pytorch-init-container-template-file", default="/etc/config/initContainer.yaml")
     flag("--pytorch-init-container-max-tries", type=int, default=100)
@@ -111,6 +117,7 @@ def from_args(args: argparse.Namespace, *, environ: Mapping[str, str] | None = N
         webhook_secret_name=args.webhook_secret_name,
         webhook_cert_dir=args.webhook_cert_dir,
         disable_webhooks=args.disable_webhooks,
+        manage_certificates=not args.disable_cert_management,
         pytorch_init_container_image=args.pytorch_init_container_image,
         pytorch_init_container_template_file=args.pytorch_init_container_template_file,
         pytorch_init_container_max_tries=args.pytorch_init_container_max_tries,

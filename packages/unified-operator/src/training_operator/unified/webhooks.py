@@ -10,6 +10,7 @@ error. There is no mutating webhook: defaulting happens in memory (common.md §2
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -87,6 +88,15 @@ def server(*, port: int, cert_dir: str) -> ForbiddingWebhookServer:
         pkeyfile=os.path.join(cert_dir, "tls.key"),
         file_check_interval=30.0,
     )
+
+
+def listening(port: int) -> bool:
+    """The webhook server accepts connections (readiness, common.md §18.1: certs exist *and* it serves)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
 def certificates_present(cert_dir: str) -> bool:
