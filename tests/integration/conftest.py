@@ -56,7 +56,8 @@ class Operator:
         self.process: asyncio.subprocess.Process | None = None
         self.metrics_port = 0
 
-    async def start(self) -> None:
+    async def start(self, *, leader: bool = True) -> None:
+        """Start the process; wait until it reconciles (or, for a follower, until it serves metrics)."""
         self.metrics_port = free_port()
         self.health_port = free_port()
         command = [
@@ -77,7 +78,12 @@ class Operator:
                 stderr=out,
                 env={**os.environ, "PYTHONUNBUFFERED": "1", "MY_POD_NAMESPACE": "default"},
             )
-        await eventually(lambda: self.sample("leader_election_master_status"), what="operator reconciling")
+        if leader:
+            await eventually(
+                lambda: self.sample("leader_election_master_status"), what="operator reconciling"
+            )
+        else:
+            await eventually(self.metrics, what="operator serving metrics")
 
     async def ready(self) -> bool:
         """`/readyz` answers 200."""
@@ -181,6 +187,14 @@ class Kit:
     job = staticmethod(job)
     TFJOBS = TFJOBS
     PODS = PODS
+
+
+@pytest.fixture
+async def second_operator(cluster: LocalCluster, api: ApiClient, tmp_path: Path) -> AsyncIterator[Operator]:
+    running = Operator(Path(cluster.kubeconfig_path), tmp_path / "operator-2.log")
+    yield running
+    if running.process is not None:
+        await running.stop(signal.SIGKILL)
 
 
 @pytest.fixture

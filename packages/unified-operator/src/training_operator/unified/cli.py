@@ -122,5 +122,9 @@ def _run(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         await runtime.run(parts, stop=stop, access=access)
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except runtime.LostLeadership as error:
+        log.error("%s: exiting so that only the new leader writes", error)
+        return 1
     return 0

@@ -29,18 +29,31 @@ class LostLeadership(Exception):
 class Elector:
     """Acquire, then keep, one Lease."""
 
-    def __init__(self, client: ApiClient, *, name: str, namespace: str, identity: str) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        *,
+        name: str,
+        namespace: str,
+        identity: str,
+        lease_seconds: int = LEASE_SECONDS,
+        renew_deadline: float = RENEW_DEADLINE,
+        retry_period: float = RETRY_PERIOD,
+    ) -> None:
         self.client = client
         self.name = name
         self.namespace = namespace
         self.identity = identity
+        self.lease_seconds = lease_seconds
+        self.renew_deadline = renew_deadline
+        self.retry_period = retry_period
 
     async def acquire(self) -> None:
         """Return once this replica holds the Lease."""
         while True:
             if await self.try_acquire():
                 break
-            await asyncio.sleep(RETRY_PERIOD)
+            await asyncio.sleep(self.retry_period)
         log.info("became leader (lease %s/%s)", self.namespace, self.name)
 
     async def keep(self) -> None:
@@ -48,15 +61,17 @@ class Elector:
         loop = asyncio.get_running_loop()
         renewed = loop.time()
         while True:
-            await asyncio.sleep(RETRY_PERIOD)
+            await asyncio.sleep(self.retry_period)
             try:
                 if await self.try_acquire():
                     renewed = loop.time()
                     continue
             except (ApiError, OSError) as error:
                 log.warning("lease renewal failed: %s", error)
-            if loop.time() - renewed > RENEW_DEADLINE:
-                raise LostLeadership(f"lease {self.namespace}/{self.name} not renewed for {RENEW_DEADLINE}s")
+            if loop.time() - renewed > self.renew_deadline:
+                raise LostLeadership(
+                    f"lease {self.namespace}/{self.name} not renewed for {self.renew_deadline}s"
+                )
 
     async def try_acquire(self) -> bool:
         """One attempt: create, renew ours, or take over an expired one; False if someone else holds it."""
@@ -107,7 +122,7 @@ class Elector:
             "metadata": metadata,
             "spec": {
                 "holderIdentity": self.identity,
-                "leaseDurationSeconds": LEASE_SECONDS,
+                "leaseDurationSeconds": self.lease_seconds,
                 "acquireTime": acquired or now,
                 "renewTime": now,
                 "leaseTransitions": transitions,

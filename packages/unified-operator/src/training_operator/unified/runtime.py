@@ -27,8 +27,9 @@ from training_operator.core.kube.recorder import EventRecorder
 from training_operator.core.kube.writer import Writer
 from training_operator.unified import certs, health, webhooks
 from training_operator.unified.composition import Parts, kopf_settings
-from training_operator.unified.leadership import Elector
+from training_operator.unified.leadership import Elector, LostLeadership
 
+__all__ = ["LostLeadership", "Status", "run"]
 log = logging.getLogger(__name__)
 KOPF_STOP_SECONDS = 10.0
 CERT_RETRY_SECONDS = 10.0
@@ -99,7 +100,13 @@ async def _lead_and_reconcile(
         if settings.leader_elect:
             identity = f"{os.environ.get('MY_POD_NAME') or socket.gethostname()}_{uuid.uuid4()}"
             elector = Elector(
-                client, name=settings.leader_election_id, namespace=settings.pod_namespace, identity=identity
+                client,
+                name=settings.leader_election_id,
+                namespace=settings.pod_namespace,
+                identity=identity,
+                lease_seconds=settings.lease_duration,
+                renew_deadline=settings.renew_deadline,
+                retry_period=settings.retry_period,
             )
             if not await _first(elector.acquire(), stop):
                 return

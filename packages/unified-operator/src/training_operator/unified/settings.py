@@ -24,6 +24,9 @@ class Settings:
     health_probe_bind_address: str = ":8081"
     leader_elect: bool = False
     leader_election_id: str = DEFAULT_LEADER_ELECTION_ID
+    lease_duration: int = 15
+    renew_deadline: float = 10.0
+    retry_period: float = 2.0
     enable_schemes: tuple[str, ...] = ()
     gang_scheduler_name: str = ""
     namespace: str = ""
@@ -55,6 +58,10 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     flag("--health-probe-bind-address", default=":8081", help="/healthz and /readyz listener (default :8081)")
     flag("--leader-elect", action="store_true", help="elect a leader with a coordination.k8s.io Lease")
     flag("--leader-election-id", default=DEFAULT_LEADER_ELECTION_ID, help="name of the Lease")
+    # controller-runtime's LeaseDuration / RenewDeadline / RetryPeriod (options there, flags here)
+    flag("--leader-election-lease-duration", type=int, default=15, help="seconds (default 15)")
+    flag("--leader-election-renew-deadline", type=float, default=10.0, help="seconds (default 10)")
+    flag("--leader-election-retry-period", type=float, default=2.0, help="seconds (default 2)")
     flag(
         "--enable-scheme",
         action="append",
@@ -108,6 +115,9 @@ def from_args(args: argparse.Namespace, *, environ: Mapping[str, str] | None = N
         health_probe_bind_address=args.health_probe_bind_address,
         leader_elect=args.leader_elect,
         leader_election_id=args.leader_election_id,
+        lease_duration=args.leader_election_lease_duration,
+        renew_deadline=args.leader_election_renew_deadline,
+        retry_period=args.leader_election_retry_period,
         enable_schemes=tuple(dict.fromkeys(s.lower() for s in args.enable_scheme)),
         gang_scheduler_name=gang,
         namespace=args.namespace if args.namespace is not None else env.get("KUBEFLOW_NAMESPACE", ""),
