@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,9 @@ import aiohttp
 from training_operator.core import discovery, labels
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.core.kube.resources import Resource
+
+POLL_SECONDS = 0.5
+LOG_DRAIN_SECONDS = 5.0
 
 
 async def run_job(client: ApiClient, body: Mapping[str, Any], *, logs: bool) -> int:
@@ -25,7 +29,9 @@ async def run_job(client: ApiClient, body: Mapping[str, Any], *, logs: bool) -> 
     try:
         created = await client.request("POST", resource.path(namespace), body=dict(body))
     except ApiError as error:
-        print(f"error: cannot create {kind.kind} {name}: {error.message}")
+        print(f"error: cannot create {kind.kind} {name}: {error.message}", file=sys.stderr)
+        if error.already_exists:
+            print(f"  delete it first: kubectl delete {kind.plural} -n {namespace} {name}", file=sys.stderr)
         return 2
     print(f"{kind.kind} {namespace}/{name} created")
     streaming: dict[str, asyncio.Task[None]] = {}
@@ -54,6 +60,8 @@ async def _watch(
     namespace, name = meta.get("namespace") or "default", meta["name"]
     printed: set[tuple[str, str, str]] = set()
     while True:
+        if streaming is not None:
+            await _stream_new_pods(client, namespace, name, streaming)
         current = await client.request("GET", resource.path(namespace, name))
         for condition in (current.get("status") or {}).get("conditions") or []:
             mark = (condition.get("type", ""), condition.get("status", ""), condition.get("reason", ""))
@@ -61,11 +69,10 @@ async def _watch(
                 printed.add(mark)
                 print(f"  {mark[0]}={mark[1]} {mark[2]}: {condition.get('message', '')}", flush=True)
                 if mark[1] == "True" and mark[0] in ("Succeeded", "Failed"):
-                    await asyncio.sleep(0.5)  # let the last log lines arrive
+                    if streaming:  # the logs of finished pods end by themselves: print them whole
+                        await asyncio.wait(list(streaming.values()), timeout=LOG_DRAIN_SECONDS)
                     return 0 if mark[0] == "Succeeded" else 1
-        if streaming is not None:
-            await _stream_new_pods(client, namespace, name, streaming)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(POLL_SECONDS)
 
 
 async def _stream_new_pods(

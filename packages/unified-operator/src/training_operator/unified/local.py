@@ -117,7 +117,9 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     job = with_working_dir(documents[0], args.job.resolve().parent)
     kubeconfig = Path(daemon.ensure_running(args.state_dir))
-    from training_operator.unified import follow
+    from training_operator.unified import follow, logs
+
+    logs.configure(json_logs=False, level="error")  # the job's output is the point here, not the operator's
 
     async def go() -> int:
         stop = _stop_on_signals()
