@@ -1,0 +1,47 @@
+"""PyTorchJob's own admission rules (frameworks.md §2.4, common.md §3.3) on the raw, undefaulted job.
+
+The webhook runs before defaulting, so an unset Master `replicas` is rejected (quirk F6, replicated): users
+must write `replicas: 1` for the Master. The replica-type whitelist, the container rules and managedBy
+(immutability fixed, F10) are core's common rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from training_operator.core.api.job import JobModel
+from training_operator.core.api.problems import FieldProblem, ProblemKind
+from training_operator.pytorch.api import MASTER, WORKER, spec_of
+
+MAP_KEY = "pytorchReplicaSpecs"
+NPROC_DEPRECATED = "spec.elasticPolicy.nProcPerNode is deprecated, use spec.nprocPerNode instead"
+
+
+def pytorch_problems(job: JobModel) -> list[FieldProblem]:
+    """Replica counts, the Worker an elastic job needs, and the nProcPerNode conflict."""
+    spec = spec_of(job)
+    found = []
+    for replica_type, replica in (spec.pytorch_replica_specs or {}).items():
+        if replica is None:
+            continue  # core reports the null entry
+        path = f"spec.{MAP_KEY}[{replica_type}].replicas"
+        if replica_type == MASTER and replica.replicas != 1:
+            found.append(FieldProblem(path, ProblemKind.FORBIDDEN, "must be 1"))
+        elif replica_type != MASTER and replica.replicas is not None and replica.replicas < 1:
+            found.append(FieldProblem(path, ProblemKind.FORBIDDEN, "must be at least 1"))
+    elastic = spec.elastic_policy
+    if elastic is not None and WORKER not in (spec.pytorch_replica_specs or {}):
+        detail = "must be configured if elastic policy is used"
+        found.append(FieldProblem(f"spec.{MAP_KEY}[{WORKER}]", ProblemKind.REQUIRED, detail))
+    if elastic is not None and elastic.n_proc_per_node is not None and spec.nproc_per_node is not None:
+        detail = "must not be used with spec.nprocPerNode"
+        found.append(FieldProblem("spec.elasticPolicy.nProcPerNode", ProblemKind.FORBIDDEN, detail))
+    return found
+
+
+def pytorch_warnings(job: JobModel) -> Sequence[str]:
+    """The deprecation warning for `elasticPolicy.nProcPerNode`, whether or not the job is admitted."""
+    elastic = spec_of(job).elastic_policy
+    if elastic is not None and elastic.n_proc_per_node is not None:
+        return (NPROC_DEPRECATED,)
+    return ()
