@@ -24,7 +24,9 @@ EXTRA_SCHEME = {
 def test_the_image_is_two_stage_non_root_with_one_entrypoint():
     assert len(re.findall(r"^FROM ", DOCKERFILE, re.M)) == 2
     user = re.findall(r"^USER (\S+)", DOCKERFILE, re.M)
-    assert user and user[-1].split(":")[0].isdigit() and user[-1].split(":")[0] != "0"
+    uid = user[-1].split(":")[0]
+    assert uid.isdigit()
+    assert uid != "0"
     assert 'ENTRYPOINT ["training-operator"]' in DOCKERFILE
     assert "PYTHONUNBUFFERED=1" in DOCKERFILE
 

@@ -28,9 +28,9 @@ PODS = "/api/v1/namespaces/default/pods"
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, what: str = "") -> Any:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 20.0, what: str = "") -> Any:
+    """Poll `check` until it returns something truthy; fail with `what` after `within` seconds."""
+    deadline = time.monotonic() + within
     while True:
         result = await check()
         if result:
@@ -71,7 +71,7 @@ class Operator:
             f"--metrics-bind-address=127.0.0.1:{self.metrics_port}",
             f"--health-probe-bind-address=127.0.0.1:{self.health_port}",
         ]
-        with open(self.log, "ab") as out:
+        with open(self.log, "ab") as out:  # noqa: ASYNC230 - opening a log file is instant
             self.process = await asyncio.create_subprocess_exec(
                 *command,
                 stdout=out,
@@ -88,17 +88,21 @@ class Operator:
     async def ready(self) -> bool:
         """`/readyz` answers 200."""
         try:
-            async with aiohttp.ClientSession() as session:
-                async with session.get(f"http://127.0.0.1:{self.health_port}/readyz") as response:
-                    return response.status == 200
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{self.health_port}/readyz") as response,
+            ):
+                return response.status == 200
         except aiohttp.ClientError:
             return False
 
     async def metrics(self) -> str:
         try:
-            async with aiohttp.ClientSession() as session:
-                async with session.get(f"http://127.0.0.1:{self.metrics_port}/metrics") as response:
-                    return await response.text()
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{self.metrics_port}/metrics") as response,
+            ):
+                return await response.text()
         except aiohttp.ClientError:
             return ""
 

@@ -47,7 +47,9 @@ def test_there_are_both_overlays():
 
 def test_every_kind_has_a_crd(objects):
     names = {o["metadata"]["name"] for o in objects if o["kind"] == "CustomResourceDefinition"}
-    assert names == {f"{p}.kubeflow.org" for p in ("tfjobs", "pytorchjobs", "mxjobs", "xgboostjobs", "mpijobs")}
+    assert names == {
+        f"{p}.kubeflow.org" for p in ("tfjobs", "pytorchjobs", "mxjobs", "xgboostjobs", "mpijobs")
+    }
 
 
 def test_the_deployment_keeps_upstreams_shape_and_is_locked_down(objects):
@@ -85,7 +87,9 @@ def test_the_cluster_role_covers_every_installed_kind(objects):
         assert (kind.group, f"{kind.plural}/status") in granted
     assert ("coordination.k8s.io", "leases") in granted
     binding = one(objects, "ClusterRoleBinding", "training-operator")
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "training-operator", "namespace": "kubeflow"}]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "training-operator", "namespace": "kubeflow"}
+    ]
 
 
 def test_webhook_paths_are_the_handler_ids(objects):

@@ -90,8 +90,8 @@ def test_kopf_stores_no_progress_and_no_diff_base_in_jobs():
     config = composition.kopf_settings(settings.parse(["--disable-webhooks"], environ={}))
     assert isinstance(config.persistence.progress_storage, storage.NoProgressStorage)
     assert isinstance(config.persistence.diffbase_storage, storage.NoDiffBaseStorage)
-    assert config.persistence.progress_storage.fetch(key="h", body={}) is None
-    patch: dict = {}
+    assert config.persistence.progress_storage.fetch(key="h", body={}) is None  # type: ignore[func-returns-value]
+    patch: dict[str, object] = {}
     config.persistence.progress_storage.store(key="h", record={}, body={}, patch=patch)
     config.persistence.diffbase_storage.store(body={}, patch=patch, essence={})
     assert patch == {}

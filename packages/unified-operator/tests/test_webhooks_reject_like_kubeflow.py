@@ -4,6 +4,7 @@ that read as controller-runtime's (403 Forbidden, aggregated field errors); MPIJ
 
 import copy
 
+import kopf
 import pytest
 
 from training_operator.core.testing.demo_kind import DemoFramework, a_body
@@ -65,7 +66,7 @@ async def test_the_server_adds_reason_forbidden_to_403_answers(monkeypatch):
         wrapped["fn"] = inner
         yield {"url": "x"}
 
-    monkeypatch.setattr(webhooks.kopf.WebhookServer, "__call__", lambda self, inner: capture(inner))
+    monkeypatch.setattr(kopf.WebhookServer, "__call__", lambda self, inner: capture(inner))
     async for _ in server(fn):
         break
     answer = await wrapped["fn"]({})

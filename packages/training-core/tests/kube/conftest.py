@@ -38,7 +38,7 @@ class RecordingClient:
             echoed["metadata"].setdefault("uid", f"uid-{echoed['metadata'].get('name')}")
         return echoed
 
-    async def watch(self, path, params) -> AsyncIterator[dict[str, Any]]:
+    async def watch(self, path: str, params: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
         self.calls.append(("WATCH", path, dict(params)))
         if not self.streams:
             await asyncio.Event().wait()  # an open watch with nothing to say
@@ -55,7 +55,7 @@ class RecordingClient:
 
 def pod(
     name: str, *, job: str = "job-a", uid: str = "job-uid", phase: str = "Running", rv: str = "1"
-) -> dict:
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -92,5 +92,5 @@ def client() -> RecordingClient:
 
 
 @pytest.fixture
-def a_pod() -> Callable[..., dict]:
+def a_pod() -> Callable[..., dict[str, Any]]:
     return pod

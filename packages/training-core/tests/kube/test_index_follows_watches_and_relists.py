@@ -89,7 +89,7 @@ async def test_watch_resumes_from_the_last_version_and_relists_on_410(index, cli
         [{"type": "MODIFIED", "object": a_pod("job-a-worker-1", phase="Succeeded", rv="11")}],
         ApiError(410, "Expired", "too old resource version"),
     ]
-    notified: list[set] = []
+    notified: list[set[JobKey]] = []
     synced = asyncio.Event()
     task = asyncio.create_task(
         watch.watch_children(
@@ -102,7 +102,9 @@ async def test_watch_resumes_from_the_last_version_and_relists_on_410(index, cli
             synced=synced,
         )
     )
-    while len([c for c in client.calls if c[0] == "WATCH"]) < 3:
+    for _ in range(1000):  # the scripted client never blocks until its script is used up
+        if len([c for c in client.calls if c[0] == "WATCH"]) >= 3:
+            break
         await asyncio.sleep(0)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)

@@ -23,7 +23,7 @@ class FakeTimeLoop(asyncio.SelectorEventLoop):
     def __init__(self):
         super().__init__()
         self._now = 1000.0
-        real_select = self._selector.select
+        real_select = self._selector.select  # type: ignore[attr-defined]
 
         def select(timeout=None):
             ready = real_select(0)
@@ -31,7 +31,7 @@ class FakeTimeLoop(asyncio.SelectorEventLoop):
                 self._now += timeout
             return ready
 
-        self._selector.select = select
+        self._selector.select = select  # type: ignore[attr-defined]
 
     def time(self):
         return self._now

@@ -73,7 +73,7 @@ async def test_a_plan_is_written_in_order_and_nothing_more(client, writer):
     ]
     delete_body = client.writes[0][2]
     assert delete_body["preconditions"] == {"uid": "u3"}
-    status_patch = [b for m, p, b in client.writes if p.endswith("/status")][0]
+    status_patch = next(b for m, p, b in client.writes if p.endswith("/status"))
     assert status_patch == {
         "metadata": {"resourceVersion": "7"},
         "status": {

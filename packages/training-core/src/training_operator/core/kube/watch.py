@@ -53,6 +53,8 @@ async def watch_children(
                 log.info("watch of %s expired (410); relisting", resource.plural)
                 version = None
                 continue
+            if error.not_found and synced is not None:
+                synced.set()  # the resource is not served (no PodGroup CRD): nothing of it can exist yet
             log.warning("watch of %s failed: %s; retrying in %.1fs", resource.plural, error, delay)
         except (TimeoutError, aiohttp.ClientError, ConnectionError) as error:
             log.warning("watch of %s dropped: %r; resuming in %.1fs", resource.plural, error, delay)
