@@ -1,31 +1,17 @@
-import copy
-from typing import Any
+import functools
 
 import pytest
 
-from training_operator.core.api.job import JobModel
-from training_operator.core.engine.replicated import ReplicaRef
-from training_operator.core.framework import EngineOptions
+from training_operator.core.testing import hooks
 from training_operator.xgboost.plugin import FRAMEWORK
 
 
 @pytest.fixture
 def defaulted():
-    def build(body: dict[str, Any]) -> JobModel:
-        return FRAMEWORK.default(FRAMEWORK.parse(body))
-
-    return build
+    return functools.partial(hooks.defaulted, FRAMEWORK)
 
 
 @pytest.fixture
-def pod_of(defaulted):
+def pod_of():
     """The pod the engine builds for one slot: the defaulted template plus the framework's additions."""
-
-    def build(body: dict[str, Any], replica_type: str, index: int) -> dict[str, Any]:
-        job = defaulted(body)
-        spec = job.replica_specs()[replica_type]
-        assert spec is not None
-        template = copy.deepcopy(spec.template)
-        return FRAMEWORK.replica_pod(job, ReplicaRef(replica_type, index), template, options=EngineOptions())
-
-    return build
+    return functools.partial(hooks.pod_of, FRAMEWORK)
