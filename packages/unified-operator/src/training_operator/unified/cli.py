@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import importlib
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -117,10 +116,8 @@ def _run(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await runtime.run(parts, stop=stop, access=access)
+        runtime.handle_signals(stop)
+        await runtime.run(parts, stop=stop, access=access, signals=True)
 
     try:
         asyncio.run(serve())

@@ -99,7 +99,7 @@ class Elector:
             if (lease.get("spec") or {}).get("holderIdentity") == self.identity:
                 lease["spec"]["holderIdentity"] = None
                 await self.client.request("PUT", path, body=lease)
-        except ApiError as error:
+        except (ApiError, OSError, TimeoutError) as error:
             log.debug("lease release failed: %s", error)
 
     async def _write(self, method: str, path: str, body: dict[str, Any]) -> bool:

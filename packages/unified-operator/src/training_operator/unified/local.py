@@ -94,8 +94,8 @@ def _up(args: argparse.Namespace) -> int:
     state_dir = args.state_dir or cluster_module.default_state_dir()
 
     async def serve() -> None:
-        stop = _stop_on_signals()
         async with cluster_module.LocalCluster(state_dir, port=args.port) as cluster:
+            stop = _stop_on_signals()  # after the cluster's start, which installs handlers of its own
             daemon.write_pid_file(Path(state_dir), cluster.url)
             print(
                 f"local cluster at {cluster.url}\n  export KUBECONFIG={cluster.kubeconfig_path}", flush=True
@@ -167,7 +167,7 @@ async def _operate(kubeconfig: Path, stop: asyncio.Event) -> None:
     access = config.load(str(kubeconfig))
     async with ApiClient(access) as client:
         await apply_crds(client)
-    await runtime.run(composition.compose(config_), stop=stop, access=access)
+    await runtime.run(composition.compose(config_), stop=stop, access=access, signals=True)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,8 +55,9 @@ async def run(
     stop: asyncio.Event,
     access: config.ClusterAccess | None = None,
     status: Status | None = None,
+    signals: bool = False,
 ) -> None:
-    """Run until `stop` is set (or leadership is lost, which raises)."""
+    """Run until `stop` is set (or leadership is lost, which raises); `signals`: SIGTERM/SIGINT set `stop`."""
     settings = parts.settings
     access = access or config.load(settings.kubeconfig)
     status = status or Status()
@@ -78,6 +81,9 @@ async def run(
             kopf_task = asyncio.create_task(
                 _kopf(parts, stop=kopf_stop, ready=status.kopf_ready), name="kopf"
             )
+            if signals:
+                await _first(status.kopf_ready.wait(), stop)
+                handle_signals(stop)  # kopf installed its own handlers: ours stop things in order
             await _lead_and_reconcile(parts, client, stop=stop, status=status, kopf_task=kopf_task)
         finally:
             certificates.cancel()
@@ -131,6 +137,15 @@ async def _lead_and_reconcile(
         await asyncio.gather(*background, return_exceptions=True)
         if elector is not None:
             await elector.release()
+
+
+def handle_signals(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT set `stop` (graceful shutdown), replacing any earlier handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
 
 
 async def _certificates(parts: Parts, client: ApiClient) -> None:
