@@ -20,8 +20,9 @@ DEFAULT_CONTAINER = "pytorch"
 DEFAULT_PORT_NAME = "pytorchjob-port"
 DEFAULT_PORT = 23456
 DEFAULT_RDZV_BACKEND = "c10d"
-#: upstream's value for `standalone: true` (quirk F8, replicated for pod-spec parity; torchrun rejects it)
-STANDALONE_VALUE = ""
+#: `standalone: true`. Upstream writes "" (quirk F8), which torchrun's `bool(int(...))` cannot parse, so
+#: no standalone job ever started; torchrun reads "1" as true (docs/differences/pytorch.md).
+STANDALONE_VALUE = "1"
 
 # Go's strconv.Atoi: optional sign, ASCII digits only, within int64
 _ATOI = re.compile(r"[+-]?[0-9]+")

@@ -1,0 +1,100 @@
+"""PT-9 and PT-7's success rule: when a PyTorchJob is Running, Restarting, Succeeded or Failed
+(frameworks.md §2.9), with the Master visited before the Worker (our fixed order)."""
+
+from training_operator.core.engine.draft import StatusDraft
+from training_operator.pytorch.plugin import FRAMEWORK
+
+NOW = "2024-05-01T10:00:00Z"
+PT = {"spec": {"containers": [{"name": "pytorch", "image": "pt:1"}]}}
+CREATED = {
+    "type": "Created",
+    "status": "True",
+    "reason": "PyTorchJobCreated",
+    "message": "PyTorchJob j is created.",
+}
+
+
+def job(policy="Never", master=True, workers=1, elastic=False):
+    specs = {"Worker": {"replicas": workers, "restartPolicy": policy, "template": PT}}
+    if master:
+        specs["Master"] = {"replicas": 1, "restartPolicy": policy, "template": PT}
+    spec = {"pytorchReplicaSpecs": specs}
+    if elastic:
+        spec["elasticPolicy"] = {"rdzvBackend": "c10d", "minReplicas": 1, "maxReplicas": 2}
+    body = {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "PyTorchJob",
+        "metadata": {"name": "j", "namespace": "default"},
+        "spec": spec,
+    }
+    return FRAMEWORK.default(FRAMEWORK.parse(body))
+
+
+def decide(parsed, counts, conditions=None):
+    draft = StatusDraft(
+        job=parsed,
+        status={"conditions": conditions or [CREATED], "replicaStatuses": counts},
+        now=NOW,
+        framework_label="pytorch",
+    )
+    FRAMEWORK.update_status(parsed, draft)
+    return draft
+
+
+def last(draft):
+    c = draft.conditions[-1]
+    return c["type"], c["status"], c["reason"], c["message"]
+
+
+def test_never_worker_failed_fails_the_job():
+    draft = decide(job("Never"), {"Master": {"active": 1}, "Worker": {"failed": 1}})
+    assert last(draft) == (
+        "Failed",
+        "True",
+        "PyTorchJobFailed",
+        "PyTorchJob j is failed because 1 Worker replica(s) failed.",
+    )
+    assert draft.status.get("completionTime") == NOW
+
+
+def test_on_failure_worker_failed_ends_restarting_after_the_master_sets_running():
+    draft = decide(job("OnFailure"), {"Master": {"active": 1}, "Worker": {"failed": 1}})
+    assert last(draft) == (
+        "Restarting",
+        "True",
+        "PyTorchJobRestarting",
+        "PyTorchJob j is restarting because 1 Worker replica(s) failed.",
+    )
+    assert [c["type"] for c in draft.conditions] == ["Created", "Restarting"]
+
+
+def test_elastic_worker_success_is_enough():
+    draft = decide(job(master=False, workers=2, elastic=True), {"Worker": {"active": 1, "succeeded": 1}})
+    assert last(draft)[:2] == ("Succeeded", "True")
+    assert last(draft)[3] == "PyTorchJob default/j successfully completed."
+
+
+def test_master_success_flips_running_and_stops():
+    running = {
+        "type": "Running",
+        "status": "True",
+        "reason": "PyTorchJobRunning",
+        "message": "PyTorchJob j is running.",
+    }
+    draft = decide(job("Never"), {"Master": {"succeeded": 1}, "Worker": {"failed": 1}}, [CREATED, running])
+    assert last(draft) == (
+        "Succeeded",
+        "True",
+        "PyTorchJobSucceeded",
+        "PyTorchJob j is successfully completed.",
+    )
+    assert draft.conditions[1]["type"] == "Running"
+    assert draft.conditions[1]["status"] == "False"
+    assert not draft.is_true("Failed")  # the Worker is not visited after the Master's success
+
+
+def test_worker_only_succeeds_only_when_every_worker_did():
+    parsed = job(master=False, workers=3)
+    assert not decide(parsed, {"Worker": {"active": 1, "succeeded": 2}}).is_true("Succeeded")
+    draft = decide(parsed, {"Worker": {"succeeded": 3}})
+    assert last(draft)[3] == "PyTorchJob default/j successfully completed."
