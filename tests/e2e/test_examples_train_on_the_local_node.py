@@ -56,7 +56,9 @@ CASES = [
 @pytest.mark.parametrize(("example", "name", "pods", "agreeing"), CASES)
 def test_example_succeeds_with_every_rank_agreeing(jobs, example, name, pods, agreeing):
     job = jobs.wait(jobs.submit(example, name=f"e2e-{name}"))
-    seen = jobs.pods(job)
+    # the job may finish on its master's success while other ranks are still exiting
+    seen = jobs.wait_pods(job, lambda pods: all(p.status.phase in ("Succeeded", "Failed") for p in pods))
+    seen = sorted(seen, key=lambda pod: pod.metadata.name)
     logs = [jobs.log(pod.metadata.name) for pod in seen]
     assert jobs.conditions(job)[0] == ("Created", "True"), jobs.conditions(job)
     assert jobs.conditions(job)[-1] == ("Succeeded", "True"), (jobs.conditions(job), logs)
