@@ -52,7 +52,7 @@ class PyTorchJobSpec(JobSpec):
     """`spec` of a PyTorchJob: Master/Worker replicas plus torchrun settings."""
 
     replica_map_field: ClassVar[str] = "pytorch_replica_specs"
-    pytorch_replica_specs: dict[str, ReplicaSpec | None]
+    pytorch_replica_specs: dict[str, ReplicaSpec | None] | None
     elastic_policy: ElasticPolicy | None = None
     #: `auto`, `cpu`, `gpu` or an integer string; not validated upstream, so any string is kept
     nproc_per_node: str | None = None

@@ -37,7 +37,7 @@ def _bounded(policy: ElasticPolicy, spec: PyTorchJobSpec) -> ElasticPolicy:
         return policy.model_copy(update={"min_replicas": high})
     if low is not None:
         return policy.model_copy(update={"max_replicas": low})
-    worker = spec.pytorch_replica_specs.get(WORKER)
+    worker = spec.replica_specs().get(WORKER)
     if worker is None:
         return policy
     replicas = 1 if worker.replicas is None else worker.replicas

@@ -33,7 +33,7 @@ def pytorch_env(job: JobModel, replica: ReplicaRef) -> list[EnvVar]:
     """The entries appended to each container of this pod, in upstream's order (§2.5 table)."""
     spec = spec_of(job)
     entries = [env_var("PYTHONUNBUFFERED", "1")]
-    if MASTER in spec.pytorch_replica_specs:
+    if MASTER in spec.replica_specs():
         entries += _master_block(job, spec, replica)
     if spec.nproc_per_node is not None:
         entries.append(env_var("PET_NPROC_PER_NODE", spec.nproc_per_node))
@@ -46,7 +46,7 @@ def pytorch_env(job: JobModel, replica: ReplicaRef) -> list[EnvVar]:
 
 def total_replicas(spec: PyTorchJobSpec) -> int:
     """Nodes in the job: Master plus Workers (an unset count is 1, as after defaulting)."""
-    specs = spec.pytorch_replica_specs.values()
+    specs = spec.replica_specs().values()
     return sum(1 if r is None or r.replicas is None else r.replicas for r in specs)
 
 
@@ -105,13 +105,13 @@ def _elastic_block(job: JobModel, spec: PyTorchJobSpec, policy: ElasticPolicy) -
 def _nnodes(spec: PyTorchJobSpec, policy: ElasticPolicy) -> str:
     if policy.min_replicas is not None and policy.max_replicas is not None:
         return f"{policy.min_replicas}:{policy.max_replicas}"
-    worker = spec.pytorch_replica_specs.get(WORKER)
+    worker = spec.replica_specs().get(WORKER)
     return str(1 if worker is None or worker.replicas is None else worker.replicas)
 
 
 def _port(spec: PyTorchJobSpec, replica_type: str) -> int:
     """The replica type's declared `pytorchjob-port`; missing only when defaulting was bypassed."""
-    replica = spec.pytorch_replica_specs.get(replica_type)
+    replica = spec.replica_specs().get(replica_type)
     found = None
     if replica is not None:
         found = ports.container_port(

@@ -18,7 +18,7 @@ from training_operator.core.engine.podenv import append_to_all_containers
 from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
 from training_operator.core.framework import ChildResource, EngineOptions, KindInfo
 from training_operator.pytorch import defaulting, env, hpa, init_container, status, validation
-from training_operator.pytorch.api import MASTER, REPLICA_TYPES, WORKER, PyTorchJob, spec_of
+from training_operator.pytorch.api import MASTER, REPLICA_TYPES, WORKER, PyTorchJob
 
 KIND_INFO = KindInfo(
     kind="PyTorchJob",
@@ -61,7 +61,7 @@ class PyTorchFramework(ReplicatedFramework):
 
     def is_master_role(self, job: JobModel, replica_type: str, index: int) -> bool:
         """Master pods; in a job without a Master, Worker 0 (frameworks.md §2.6)."""
-        if MASTER in spec_of(job).pytorch_replica_specs:
+        if MASTER in job.replica_specs():
             return replica_type == MASTER
         return replica_type == WORKER and index == 0
 
@@ -70,7 +70,7 @@ class PyTorchFramework(ReplicatedFramework):
     ) -> dict[str, Any]:
         """Env on every container; Workers of a job with a Master also wait for the Master's DNS name."""
         append_to_all_containers(pod, env.pytorch_env(job, replica))
-        if replica.replica_type == WORKER and MASTER in spec_of(job).pytorch_replica_specs:
+        if replica.replica_type == WORKER and MASTER in job.replica_specs():
             pod_spec = pod.setdefault("spec", {})
             added = init_container.init_containers(env.master_address(job), options)
             pod_spec["initContainers"] = [*(pod_spec.get("initContainers") or []), *added]

@@ -36,7 +36,7 @@ def visiting_order(replica_types: Iterable[str]) -> list[str]:
 def update_pytorch_status(job: JobModel, draft: StatusDraft) -> None:
     """Decide the job's conditions from the per-type pod counts of this reconcile."""
     draft.mark_started()
-    specs = spec_of(job).pytorch_replica_specs
+    specs = job.replica_specs()
     for replica_type in visiting_order(specs):
         counts = draft.counts(replica_type)
         if MASTER in specs:

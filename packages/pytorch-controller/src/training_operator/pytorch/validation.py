@@ -21,7 +21,7 @@ def pytorch_problems(job: JobModel) -> list[FieldProblem]:
     """Replica counts, the Worker an elastic job needs, and the nProcPerNode conflict."""
     spec = spec_of(job)
     found = []
-    for replica_type, replica in (spec.pytorch_replica_specs or {}).items():
+    for replica_type, replica in spec.replica_specs().items():
         if replica is None:
             continue  # core reports the null entry
         path = f"spec.{MAP_KEY}[{replica_type}].replicas"
@@ -30,7 +30,7 @@ def pytorch_problems(job: JobModel) -> list[FieldProblem]:
         elif replica_type != MASTER and replica.replicas is not None and replica.replicas < 1:
             found.append(FieldProblem(path, ProblemKind.FORBIDDEN, "must be at least 1"))
     elastic = spec.elastic_policy
-    if elastic is not None and WORKER not in (spec.pytorch_replica_specs or {}):
+    if elastic is not None and WORKER not in spec.replica_specs():
         detail = "must be configured if elastic policy is used"
         found.append(FieldProblem(f"spec.{MAP_KEY}[{WORKER}]", ProblemKind.REQUIRED, detail))
     if elastic is not None and elastic.n_proc_per_node is not None and spec.nproc_per_node is not None:
