@@ -355,8 +355,8 @@ def _identity(framework: Framework) -> list[str]:
 
 def _replica_section(kind: KindInfo) -> list[str]:
     port = (
-        f"`{kind.default_port_name}` = `{kind.default_port}` (added to the default container, else the first, "
-        "unless it already has a port of that name)"
+        f"`{kind.default_port_name}` = `{kind.default_port}` (added to the default container, else the "
+        "first, unless it already has a port of that name)"
         if kind.default_port_name
         else "none"
     )
