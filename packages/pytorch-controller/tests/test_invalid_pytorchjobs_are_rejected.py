@@ -54,7 +54,7 @@ def warnings(spec):
         pytest.param(
             {
                 "nprocPerNode": "1",
-                "elasticPolicy": {"nProcPerNode": 1},
+                "elasticPolicy": {"nProcPerNode": 2},
                 "pytorchReplicaSpecs": {"Worker": {"replicas": 1, "template": PT}},
             },
             "spec.elasticPolicy.nProcPerNode: Forbidden: must not be used with spec.nprocPerNode",
@@ -83,3 +83,14 @@ def test_valid_master_and_workers_pass():
         }
     }
     assert rejection(spec) == []
+
+
+def test_both_nproc_fields_agreeing_is_only_deprecated():
+    # Kubeflow's SDK writes both fields with one value (shared/samples); upstream rejects it, we run it
+    spec = {
+        "nprocPerNode": "2",
+        "elasticPolicy": {"nProcPerNode": 2},
+        "pytorchReplicaSpecs": {"Worker": {"replicas": 2, "template": PT}},
+    }
+    assert rejection(spec) == []
+    assert warnings(spec) == ["spec.elasticPolicy.nProcPerNode is deprecated, use spec.nprocPerNode instead"]

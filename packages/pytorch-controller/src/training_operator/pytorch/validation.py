@@ -33,8 +33,14 @@ def pytorch_problems(job: JobModel) -> list[FieldProblem]:
     if elastic is not None and WORKER not in spec.replica_specs():
         detail = "must be configured if elastic policy is used"
         found.append(FieldProblem(f"spec.{MAP_KEY}[{WORKER}]", ProblemKind.REQUIRED, detail))
-    if elastic is not None and elastic.n_proc_per_node is not None and spec.nproc_per_node is not None:
-        detail = "must not be used with spec.nprocPerNode"
+    deprecated = None if elastic is None else elastic.n_proc_per_node
+    # Upstream forbids the pair outright; Kubeflow's own SDK writes both with the same value, and such a job
+    # must run (shared/samples), so only disagreeing values are refused (docs/differences/pytorch.md).
+    if deprecated is not None and spec.nproc_per_node is not None and str(deprecated) != spec.nproc_per_node:
+        detail = (
+            f"must not be used with spec.nprocPerNode ({deprecated} vs {spec.nproc_per_node!r}); "
+            "set only spec.nprocPerNode"
+        )
         found.append(FieldProblem("spec.elasticPolicy.nProcPerNode", ProblemKind.FORBIDDEN, detail))
     return found
 
