@@ -365,7 +365,7 @@ def _replica_section(kind: KindInfo) -> list[str]:
         "",
         f"- Default container (the one the operator configures): `{kind.default_container}`",
         f"- Default port: {port}",
-        f"- Default restart policy: `{kind.default_restart_policy.value}` (what each replica type actually gets "
+        f"- Default restart policy: `{kind.default_restart_policy.value}` (what each replica type gets "
         "is in the `restartPolicy` row below)",
     ]
     if kind.normalised_types:
