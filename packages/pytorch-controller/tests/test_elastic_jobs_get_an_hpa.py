@@ -119,7 +119,7 @@ def test_changed_metrics_and_bounds_patch_only_the_spec():
         "elastic-example-imagenet",
     )
     assert update.patch == {"spec": {"maxReplicas": 5, "metrics": memory}}
-    assert plan.creates == plan.deletes == ()
+    assert (plan.creates, plan.deletes) == ((), ())
 
 
 def test_server_defaults_on_the_hpa_cause_no_update():

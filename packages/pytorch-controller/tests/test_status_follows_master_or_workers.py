@@ -1,6 +1,8 @@
 """PT-9 and PT-7's success rule: when a PyTorchJob is Running, Restarting, Succeeded or Failed
 (frameworks.md §2.9), with the Master visited before the Worker (our fixed order)."""
 
+from typing import Any
+
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.pytorch.plugin import FRAMEWORK
 
@@ -18,7 +20,7 @@ def job(policy="Never", master=True, workers=1, elastic=False):
     specs = {"Worker": {"replicas": workers, "restartPolicy": policy, "template": PT}}
     if master:
         specs["Master"] = {"replicas": 1, "restartPolicy": policy, "template": PT}
-    spec = {"pytorchReplicaSpecs": specs}
+    spec: dict[str, Any] = {"pytorchReplicaSpecs": specs}
     if elastic:
         spec["elasticPolicy"] = {"rdzvBackend": "c10d", "minReplicas": 1, "maxReplicas": 2}
     body = {
