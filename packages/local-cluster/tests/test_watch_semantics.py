@@ -105,3 +105,14 @@ def test_official_client_watch_stream(kube, api):
         if ("ADDED", "w1") in seen:
             watcher.stop()
     assert ("ADDED", "w1") in seen
+
+
+def test_boolean_query_values_are_read_as_the_real_server_reads_them(api):
+    """kubernetes client 35 (pinned by Kubeflow's SDK) writes `watch=True`: it must still stream."""
+    api.post("/api/v1/namespaces/default/configmaps", {"metadata": {"name": "flag"}, "data": {}})
+    for value in ("True", "TRUE", "1", "true"):
+        events = api.watch("/api/v1/namespaces/default/configmaps", watch=value, until=lambda e: len(e) >= 1)
+        assert [e["type"] for e in events] == ["ADDED"], value
+    status, listing = api.get("/api/v1/namespaces/default/configmaps", watch="False")
+    assert status == 200
+    assert listing["kind"] == "ConfigMapList"

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import yaml
 from aiohttp import web
 
-from training_operator.local import deletion, errors, jsonpath, patching, selectors, tables, watching
+from training_operator.local import deletion, errors, jsonpath, patching, routing, selectors, tables, watching
 from training_operator.local.registry import APPLY_PATCH, STRICT_FIELDS, Obj, Registry
 from training_operator.local.routing import Target
 
@@ -182,7 +182,7 @@ class ResourceHandlers:
             namespace=target.namespace if rtype.namespaced else None,
             matches=matches,
             resource_version=query.get("resourceVersion", ""),
-            bookmarks=query.get("allowWatchBookmarks") in ("true", "1"),
+            bookmarks=routing.flag(query.get("allowWatchBookmarks")),
             timeout=float(query.get("timeoutSeconds") or 1800),
             render=render,
             bookmark_kind=(rtype.api_version(target.version), rtype.kind),
@@ -259,7 +259,7 @@ class ResourceHandlers:
                 options[key] = (
                     int(value)
                     if key == "gracePeriodSeconds"
-                    else value == "true"
+                    else routing.flag(value)
                     if key == "orphanDependents"
                     else value
                 )
@@ -311,9 +311,9 @@ class ResourceHandlers:
             self._ns(target),
             target.name,
             container=query.get("container"),
-            follow=query.get("follow") in ("true", "1"),
+            follow=routing.flag(query.get("follow")),
             tail_lines=tail,
-            previous=query.get("previous") in ("true", "1"),
+            previous=routing.flag(query.get("previous")),
             limit_bytes=limit,
         )
         iterator = chunks.__aiter__()

@@ -75,3 +75,9 @@ def verb_of(method: str, target: Target, *, watch: bool) -> str:
     if method == "DELETE":
         return "delete" if target.name else "deletecollection"
     raise errors.method_not_allowed()
+
+
+def flag(value: str | None) -> bool:
+    """A boolean query parameter as the real API server reads it: absent, `0` or `false` (any case) is false,
+    anything else true (clients write `true`, `True` or `1`)."""
+    return value is not None and value.lower() not in ("0", "false")

@@ -93,7 +93,7 @@ class ApiServer:
 
     async def _resource(self, request: web.Request) -> web.StreamResponse:
         target = routing.parse(request.path, self.registry.catalog)
-        watch = request.query.get("watch") in ("true", "1")
+        watch = routing.flag(request.query.get("watch"))
         verb = routing.verb_of(request.method, target, watch=watch)
         self.faults.record(verb, target.resource_label)
         handlers = self.handlers
