@@ -24,11 +24,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-#: kubernetes<36 (what kubeflow-training 1.9.4 pins) sends booleans in the query as Python spells them,
-#: `watch=True`. A real API server reads any value but "0"/"false" as true; the local cluster's reads only
-#: "true"/"1", answers such a watch with a plain list, and every watch below then ends with no event.
-KUBERNETES_SENDS_CAPITAL_TRUE = int(kubernetes.__version__.split(".")[0]) < 36
-SAMPLES = Path("/work/shared/samples/kubeflow-sdk-wire-format.json")
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "data" / "kubeflow-sdk-wire-format.json"
 JOB_NAME_LABEL = "training.kubeflow.org/job-name"
 GPU = "nvidia.com/gpu"
 WAIT_SECONDS = 120
@@ -199,11 +195,6 @@ def sample(
 
 
 @pytest.mark.skipif(not SAMPLE_ITEMS, reason=f"{SAMPLES} is missing")
-@pytest.mark.xfail(
-    KUBERNETES_SENDS_CAPITAL_TRUE,
-    reason="local cluster bug: `?watch=True` (kubernetes<36 client) is served as a list, not a watch",
-    strict=True,
-)
 @pytest.mark.parametrize("sample", sorted(SAMPLE_ITEMS), indirect=True)
 def test_sample_is_stored_whole_and_reconciled(sample):
     created = sample.custom.create_namespaced_custom_object(*sample.args(), copy.deepcopy(sample.body))
