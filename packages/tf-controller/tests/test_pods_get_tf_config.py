@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from training_operator.core.engine import gojson
 from training_operator.core.testing.builders import a_job
 from training_operator.tf import tf_config
 from training_operator.tf.plugin import FRAMEWORK
@@ -226,4 +227,4 @@ def test_only_the_first_tensorflow_container_gets_tf_config(pod_of):
 
 
 def test_tf_config_uses_go_html_safe_escaping():
-    assert tf_config.gojson.dumps({"a": "<&>"}) == '{"a":"\\u003c\\u0026\\u003e"}'
+    assert gojson.dumps({"a": "<&>"}) == '{"a":"\\u003c\\u0026\\u003e"}'

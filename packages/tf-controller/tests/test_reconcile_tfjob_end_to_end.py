@@ -10,6 +10,7 @@ Failed for failed workers, a retryable exit code ending in Restarting.
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -150,7 +151,7 @@ def test_tf10_unknown_type_gets_pods_and_services():
     assert sorted(created(plan, "Service")) == ["odd-foo-0", "odd-foo-1", "odd-worker-0"]
 
 
-def conditions_of(status: dict[str, Any]) -> list[tuple[str, str, str]]:
+def conditions_of(status: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return [(c["type"], c["status"], c["message"]) for c in status["conditions"]]
 
 

@@ -15,6 +15,7 @@ import pytest
 from training_operator.core.engine.replicated import ReplicaRef
 from training_operator.core.framework import EngineOptions
 from training_operator.tf import tf_config
+from training_operator.tf.api import TFJob
 from training_operator.tf.plugin import FRAMEWORK
 
 # the TFJob entries of shared/samples/kubeflow-sdk-wire-format.json (kubeflow-training 1.9.4), verbatim
@@ -46,6 +47,7 @@ def test_admitted(body):
 @pytest.mark.parametrize("body", SAMPLES)
 def test_pods_get_tf_config_naming_every_replica(body):
     job = FRAMEWORK.default(FRAMEWORK.parse(body))
+    assert isinstance(job, TFJob)
     specs = {key: spec for key, spec in job.replica_specs().items() if spec is not None}
     namespace = job.namespace
     expected_cluster = {

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from training_operator.core.api.common import CleanPodPolicy, RestartPolicy
+from training_operator.tf.api import TFJob
 from training_operator.tf.plugin import FRAMEWORK
 
 TF = {"spec": {"containers": [{"name": "tensorflow", "image": "tf:1"}]}}
@@ -25,6 +26,12 @@ def tfjob(specs: dict[str, Any], **spec: Any) -> dict[str, Any]:
         "metadata": {"name": "d"},
         "spec": {"tfReplicaSpecs": specs, **spec},
     }
+
+
+def defaulted(body: dict[str, Any]) -> TFJob:
+    job = FRAMEWORK.default(FRAMEWORK.parse(body))
+    assert isinstance(job, TFJob)
+    return job
 
 
 def test_entry_point_names_the_framework():
@@ -66,7 +73,7 @@ def test_defaults():
             "Foo": {"template": TF},
         }
     )
-    job = FRAMEWORK.default(FRAMEWORK.parse(body))
+    job = defaulted(body)
     assert job.run_policy.clean_pod_policy is CleanPodPolicy.NONE
     assert job.spec.success_policy == ""
     specs = job.replica_specs()
@@ -74,6 +81,7 @@ def test_defaults():
     summary = {
         k: (s.replicas, s.restart_policy, s.template["spec"]["containers"][0]["ports"])
         for k, s in specs.items()
+        if s is not None
     }
     assert summary == {
         "Worker": (1, RestartPolicy.NEVER, DEFAULT_PORT),
@@ -86,7 +94,7 @@ def test_explicit_values_are_kept():
     body = tfjob(
         {"Worker": {"template": TF}}, successPolicy="AllWorkers", runPolicy={"cleanPodPolicy": "All"}
     )
-    job = FRAMEWORK.default(FRAMEWORK.parse(body))
+    job = defaulted(body)
     assert (job.run_policy.clean_pod_policy, job.spec.success_policy) == (CleanPodPolicy.ALL, "AllWorkers")
 
 
@@ -118,5 +126,5 @@ WORKERS_ONLY = tfjob(
     ],
 )
 def test_master_role(body, replica_type, index, master):
-    job = FRAMEWORK.default(FRAMEWORK.parse(body))
+    job = defaulted(body)
     assert FRAMEWORK.is_master_role(job, replica_type, index) is master
