@@ -32,6 +32,7 @@ CRDS = REPO / "manifests" / "base" / "crds"
 JOB_NAME_LABEL = "training.kubeflow.org/job-name"
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 READ_VERBS = ("get", "list")
+CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 Obj = dict[str, Any]
 
 
@@ -47,7 +48,7 @@ def serve(state_dir: str) -> None:
         await cluster.start()
         info = {"url": cluster.url, "token": cluster.token, "ca": str(cluster.ca_path), "pid": os.getpid()}
         info["kubeconfig"] = str(cluster.kubeconfig_path)
-        Path(state_dir, "bench.json").write_text(json.dumps(info))
+        await asyncio.to_thread(Path(state_dir, "bench.json").write_text, json.dumps(info))
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         await stop.wait()
@@ -63,7 +64,10 @@ def cluster_process(state_dir: Path) -> Iterator[Obj]:
     info_file = state_dir / "bench.json"
     with open(state_dir / "cluster.log", "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, __file__, "serve", str(state_dir)], stdout=log, stderr=log, stdin=subprocess.DEVNULL
+            [sys.executable, __file__, "serve", str(state_dir)],
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
         )
     try:
         deadline = time.monotonic() + 60
@@ -165,7 +169,8 @@ class Api:
     def _count(self, method: str, path: str, params: Obj | None) -> None:
         resource = resource_of(path)
         if method == "GET":
-            verb = "watch" if params and params.get("watch") else ("list" if self._is_collection(path) else "get")
+            collection = "list" if self._is_collection(path) else "get"
+            verb = "watch" if params and params.get("watch") else collection
         else:
             verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}[method]
         self.mine[f"{verb} {resource}"] += 1
@@ -186,7 +191,8 @@ class Api:
         data = json.dumps(body) if body is not None else None
         if data is not None and not ctype:
             headers["Content-Type"] = "application/json"
-        async with self.session.request(method, self.url + path, data=data, params=params, headers=headers) as r:
+        request = self.session.request(method, self.url + path, data=data, params=params, headers=headers)
+        async with request as r:
             payload = await r.json(content_type=None)
             if r.status >= 400:
                 raise RuntimeError(f"{method} {path}: {r.status} {payload}")
@@ -212,7 +218,7 @@ class Api:
             for doc in yaml.safe_load_all(path.read_text()):
                 if doc:
                     with contextlib.suppress(RuntimeError):
-                        await self.call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", doc)
+                        await self.call("POST", CRD_PATH, doc)
         await asyncio.sleep(0.5)
 
 
@@ -310,15 +316,15 @@ class Simulator:
         await asyncio.gather(*(one(p) for p in pods))
 
 
-async def wait_for(check: Any, timeout: float, interval: float = 0.2) -> Any:
-    """Poll the async `check` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
+async def wait_for(check: Any, limit: float, interval: float = 0.2) -> Any:
+    """Poll the async `check` until it returns something truthy; TimeoutError after `limit` seconds."""
+    deadline = time.monotonic() + limit
     while True:
         result = await check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up after {timeout}s waiting for {getattr(check, '__name__', check)}")
+            raise TimeoutError(f"gave up after {limit}s waiting for {getattr(check, '__name__', check)}")
         await asyncio.sleep(interval)
 
 

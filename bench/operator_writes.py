@@ -1,16 +1,16 @@
 """How many API writes the operator spends per job, against the minimum; reads at rest; a 1,000-replica job.
 
-For each kind and replica count N the script creates the job, waits for all its pods, patches them all Running
-(as a kubelet would), waits for the job's Running condition, patches them all Succeeded and waits for the job's
-Succeeded condition; then it takes the API server's request counters, subtracts its own requests and reports
-the operator's writes (create/update/patch/delete on every resource but events; events apart) divided by the
-minimum: 2N+3 for the v1 kinds (N pods, N services, Created/Running/Succeeded status writes) and N+7 for MPIJob
-(mpi.md §8/§18: Service, ConfigMap, Secret, N workers, launcher Job, three status writes). Then, with nothing
-happening, it counts the operator's GET/LIST for `--quiet` seconds (the target is 0).
+For each kind and replica count N the script creates the job, waits for all its pods, patches them all
+Running (as a kubelet would), waits for the job's Running condition, patches them all Succeeded and waits for
+the job's Succeeded condition; then it takes the API server's request counters, subtracts its own requests
+and reports the operator's writes (create/update/patch/delete on every resource but events; events apart)
+divided by the minimum: 2N+3 for the v1 kinds (N pods, N services, Created/Running/Succeeded status writes)
+and N+7 for MPIJob (mpi.md §8/§18: Service, ConfigMap, Secret, N workers, launcher Job, three status writes).
+Then, with nothing happening, it counts the operator's GET/LIST for `--quiet` seconds (the target is 0).
 
-`--big 1000` also times a 1,000-replica PyTorchJob from create until all 2,000 children (pods + services) exist,
-against a plain aiohttp script creating the same 2,000 objects at the operator's default concurrency (32) on
-the same server. Nothing here asserts on time; the figures are printed and written to bench/results/.
+`--big 1000` also times a 1,000-replica PyTorchJob from create until all 2,000 children (pods + services)
+exist, against a plain aiohttp script creating the same 2,000 objects at the operator's default concurrency
+(32) on the same server. Nothing here asserts on time; the figures are printed and written to bench/results/.
 
     python bench/operator_writes.py [--kinds all] [--replicas 1,8,64] [--big 1000] [--big-qps 50,0] [--jobs 0]
 """
@@ -20,6 +20,7 @@ import asyncio
 import collections
 import copy
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -43,6 +44,7 @@ from operator_harness import (
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONCURRENCY = 32  # the operator's ApiClient default bound on concurrent requests
+ROLE = "training.kubeflow.org/job-role"  # MPIJob pods: launcher or worker
 
 
 def container(name: str) -> Obj:
@@ -50,7 +52,8 @@ def container(name: str) -> Obj:
 
 
 def replica(count: int, name: str, restart: str = "Never") -> Obj:
-    return {"replicas": count, "restartPolicy": restart, "template": {"spec": {"containers": [container(name)]}}}
+    template = {"spec": {"containers": [container(name)]}}
+    return {"replicas": count, "restartPolicy": restart, "template": template}
 
 
 def pytorch_workers(n: int) -> Obj:
@@ -79,7 +82,11 @@ def mxnet(n: int) -> Obj:
     if n < 3:
         specs = {"Worker": replica(n, "mxnet")}
     else:
-        specs = {"Scheduler": replica(1, "mxnet"), "Server": replica(1, "mxnet"), "Worker": replica(n - 2, "mxnet")}
+        specs = {
+            "Scheduler": replica(1, "mxnet"),
+            "Server": replica(1, "mxnet"),
+            "Worker": replica(n - 2, "mxnet"),
+        }
     return {"kind": "MXJob", "spec": {"jobMode": "MXTrain", "mxReplicaSpecs": specs}}
 
 
@@ -125,7 +132,7 @@ async def make_namespace(api: Api, ns: str) -> None:
     await api.call("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
 
 
-async def run_case(api: Api, label: str, n: int, quiet: float, timeout: float) -> Obj:
+async def run_case(api: Api, label: str, n: int, quiet: float, limit: float) -> Obj:
     """One job through its life; the operator's requests for it; reads while at rest."""
     body = KINDS[label](n)
     kind = body["kind"]
@@ -149,7 +156,7 @@ async def run_case(api: Api, label: str, n: int, quiet: float, timeout: float) -
     async def all_pods() -> list[Obj]:
         pods = await sim.pods(selector)
         if kind == "MPIJob":
-            pods = [p for p in pods if p["metadata"]["labels"].get("training.kubeflow.org/replica-type") != "launcher"]
+            pods = [p for p in pods if p["metadata"]["labels"].get(ROLE) != "launcher"]
         return pods if len(pods) >= workers_wanted else []
 
     async def job() -> Obj:
@@ -162,16 +169,16 @@ async def run_case(api: Api, label: str, n: int, quiet: float, timeout: float) -
 
         return check
 
-    pods = await wait_for(all_pods, timeout)
+    pods = await wait_for(all_pods, limit)
     await sim.set_phase(pods, "Running")
     if kind == "MPIJob":
-        launcher = await wait_for(lambda: launcher_pods(sim, selector), timeout)
+        launcher = await wait_for(lambda: launcher_pods(sim, selector), limit)
         await sim.set_phase(launcher, "Running")
-    await wait_for(await with_condition("Running"), timeout)
+    await wait_for(await with_condition("Running"), limit)
     if kind == "MPIJob":
         await sim.set_phase(launcher, "Succeeded")  # the batch Job controller then completes the Job
     await sim.set_phase(pods, "Succeeded")
-    await wait_for(await with_condition("Succeeded"), timeout)
+    await wait_for(await with_condition("Succeeded"), limit)
     seconds = time.perf_counter() - started
     await asyncio.sleep(1.0)  # let trailing writes for this job land in the counters
     life = split_counts(await api.operator_counts())
@@ -201,7 +208,7 @@ async def run_case(api: Api, label: str, n: int, quiet: float, timeout: float) -
 
 async def launcher_pods(sim: Simulator, selector: str) -> list[Obj]:
     pods = await sim.pods(selector)
-    return [p for p in pods if p["metadata"]["labels"].get("training.kubeflow.org/replica-type") == "launcher"]
+    return [p for p in pods if p["metadata"]["labels"].get(ROLE) == "launcher"]
 
 
 async def created_children(api: Api) -> int:
@@ -209,7 +216,7 @@ async def created_children(api: Api) -> int:
     return counts.get("create pods", 0) + counts.get("create services", 0)
 
 
-async def big_job(api: Api, replicas: int, timeout: float) -> float:
+async def big_job(api: Api, replicas: int, limit: float) -> float:
     """Seconds from create to all 2×replicas children created by the operator (counted at the server)."""
     ns = f"big-{int(time.time() * 1000) % 10**8}"
     await make_namespace(api, ns)
@@ -227,7 +234,7 @@ async def big_job(api: Api, replicas: int, timeout: float) -> float:
     async def done() -> bool:
         return await created_children(api) >= 2 * replicas
 
-    await wait_for(done, timeout, interval=0.05)
+    await wait_for(done, limit, interval=0.05)
     return time.perf_counter() - started
 
 
@@ -243,7 +250,11 @@ async def plain_creates(api: Api, replicas: int) -> float:
         pod = {"metadata": {"name": name, "labels": labels}, "spec": {"containers": [container("pytorch")]}}
         service = {
             "metadata": {"name": name, "labels": labels},
-            "spec": {"clusterIP": "None", "selector": labels, "ports": [{"name": "pytorchjob-port", "port": 23456}]},
+            "spec": {
+                "clusterIP": "None",
+                "selector": labels,
+                "ports": [{"name": "pytorchjob-port", "port": 23456}],
+            },
         }
         queue.put_nowait(("pods", pod))
         queue.put_nowait(("services", service))
@@ -258,7 +269,7 @@ async def plain_creates(api: Api, replicas: int) -> float:
     return time.perf_counter() - started
 
 
-async def many_jobs(api: Api, count: int, timeout: float) -> float:
+async def many_jobs(api: Api, count: int, limit: float) -> float:
     """`count` one-worker PyTorchJobs created at once; seconds until the operator made all their children."""
     ns = "many"
     await make_namespace(api, ns)
@@ -282,19 +293,30 @@ async def many_jobs(api: Api, count: int, timeout: float) -> float:
     async def done() -> bool:
         return await created_children(api) >= 2 * count
 
-    await wait_for(done, timeout, interval=0.5)
-    return time.perf_counter() - started
+    await wait_for(done, limit, interval=0.5)
+    seconds = time.perf_counter() - started
+    await api.call("DELETE", f"/api/v1/namespaces/{ns}")  # later operators must not start with 1,000 jobs
+
+    async def gone() -> bool:
+        try:
+            await api.call("GET", f"/api/v1/namespaces/{ns}")
+        except RuntimeError:
+            return True
+        return False
+
+    await wait_for(gone, limit, interval=0.5)
+    return seconds
 
 
 def table(rows: list[Obj]) -> str:
     head = "| case | kind | N | writes | minimum | ratio | events | reads (life) | reads at rest | seconds |"
     lines = [head, "|" + "---|" * 10]
-    for r in rows:
-        lines.append(
-            f"| {r['case']} | {r['kind']} | {r['replicas']} | {r['writes']} | {r['minimum']} | {r['ratio']} "
-            f"| {r['events']} | {r['reads_during_life']} | {r['reads_at_rest']} in {r['quiet_seconds']:g}s "
-            f"| {r['seconds']} |"
-        )
+    lines.extend(
+        f"| {r['case']} | {r['kind']} | {r['replicas']} | {r['writes']} | {r['minimum']} | {r['ratio']} "
+        f"| {r['events']} | {r['reads_during_life']} | {r['reads_at_rest']} in {r['quiet_seconds']:g}s "
+        f"| {r['seconds']} |"
+        for r in rows
+    )
     return "\n".join(lines)
 
 
@@ -310,7 +332,16 @@ async def bench(info: Obj, pid: int, args: argparse.Namespace) -> Obj:
         labels = list(KINDS) if args.kinds == "all" else args.kinds.split(",")
         for n in [int(x) for x in args.replicas.split(",")]:
             for label in labels:
-                row = await run_case(api, label, n, args.quiet, args.timeout)
+                try:
+                    row = await run_case(api, label, n, args.quiet, args.limit)
+                except TimeoutError as exc:
+                    print(f"{label} N={n}: {exc}", flush=True)
+                    ns = f"w-{label}-{n}"
+                    pods = await api.call("GET", f"/api/v1/namespaces/{ns}/pods")
+                    for pod in pods.get("items") or []:
+                        meta = pod["metadata"]
+                        print(" ", meta["name"], meta.get("labels"), pod.get("status", {}).get("phase"))
+                    continue
                 result["rows"].append(row)
                 print(
                     f"{label:16} N={n:<4} writes={row['writes']:<5} min={row['minimum']:<4} "
@@ -319,7 +350,7 @@ async def bench(info: Obj, pid: int, args: argparse.Namespace) -> Obj:
                 )
         result["rss_mib"]["after_cases"] = round(rss_mib(pid), 1)
         if args.jobs:
-            seconds = await many_jobs(api, args.jobs, args.timeout * 10)
+            seconds = await many_jobs(api, args.jobs, args.limit * 10)
             result["many_jobs"] = {"jobs": args.jobs, "seconds_to_all_children": round(seconds, 2)}
             result["rss_mib"][f"after_{args.jobs}_jobs"] = round(rss_mib(pid), 1)
             print(f"{args.jobs} jobs: children in {seconds:.1f}s; RSS {result['rss_mib']}", flush=True)
@@ -328,11 +359,11 @@ async def bench(info: Obj, pid: int, args: argparse.Namespace) -> Obj:
     return result
 
 
-async def bench_big(info: Obj, replicas: int, qps: str, timeout: float) -> Obj:
+async def bench_big(info: Obj, replicas: int, qps: str, limit: float) -> Obj:
     api = Api(info, concurrency=CONCURRENCY)
     try:
         plain_before = await plain_creates(api, replicas)
-        operator_seconds = await big_job(api, replicas, timeout)
+        operator_seconds = await big_job(api, replicas, limit)
         plain_after = await plain_creates(api, replicas)
     finally:
         await api.close()
@@ -354,28 +385,31 @@ def main(argv: list[str] | None = None) -> Obj:
     parser.add_argument("--replicas", default="1,8,64")
     parser.add_argument("--quiet", type=float, default=5.0, help="seconds at rest to count reads")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds for the operator to start")
-    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--limit", type=float, default=120.0)
     parser.add_argument("--big", type=int, default=0, help="replicas of the big PyTorchJob (0: skip)")
     parser.add_argument("--big-qps", default="50,0", help="operator --kube-api-qps values for the big job")
     parser.add_argument("--jobs", type=int, default=0, help="one-worker jobs for the RSS figure (0: skip)")
     parser.add_argument("--out", type=Path, default=RESULTS / "operator_writes.json")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups: stop operator and cluster
     result: Obj = {}
-    with tempfile.TemporaryDirectory(prefix="bench-operator-") as tmp:
-        with cluster_process(Path(tmp) / "cluster") as info:
-            asyncio.run(_install(info))
-            with operator_process(info["kubeconfig"], Path(tmp) / "operator.log") as operator:
-                result = asyncio.run(bench(info, operator.pid, args))
-            result["big"] = []
-            for qps in [q for q in args.big_qps.split(",") if q] if args.big else []:
-                with operator_process(
-                    info["kubeconfig"], Path(tmp) / f"operator-{qps}.log", "--kube-api-qps", qps
-                ) as operator:
-                    time.sleep(args.settle)
-                    big = asyncio.run(bench_big(info, args.big, qps, args.timeout * 5))
-                    big["operator_rss_mib"] = round(rss_mib(operator.pid), 1)
-                    result["big"].append(big)
-                    print(f"big job qps={qps}: {big}", flush=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-operator-") as tmp,
+        cluster_process(Path(tmp) / "cluster") as info,
+    ):
+        asyncio.run(_install(info))
+        with operator_process(info["kubeconfig"], Path(tmp) / "operator.log") as operator:
+            result = asyncio.run(bench(info, operator.pid, args))
+        result["big"] = []
+        for qps in [q for q in args.big_qps.split(",") if q] if args.big else []:
+            with operator_process(
+                info["kubeconfig"], Path(tmp) / f"operator-{qps}.log", "--kube-api-qps", qps
+            ) as operator:
+                time.sleep(args.settle)
+                big = asyncio.run(bench_big(info, args.big, qps, args.limit * 5))
+                big["operator_rss_mib"] = round(rss_mib(operator.pid), 1)
+                result["big"].append(big)
+                print(f"big job qps={qps}: {big}", flush=True)
     print()
     print(table(result["rows"]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
