@@ -4,13 +4,15 @@ TF-2, TF-3, TF-6, TF-7, TF-9, TF-10 `Foo`; common.md §21 case 23).
 Covers: the exact pod and headless service of a local job (labels, master role, restart policy, port, no
 TF_CONFIG); PS/Worker and Chief/PS/Evaluator/Worker jobs get one pod and service per slot with the exact
 TF_CONFIG, master role on worker 0 or the chief only, services exposing each type's own port, the cluster
-domain from the operator options; lower-case keys normalised; unknown types get pods and services; from
-observed pods: worker-0 success (or Running under AllWorkers until all succeed), chief success followed by
-Failed for failed workers, a retryable exit code ending in Restarting.
+domain from the operator options; lower-case keys normalised, a sidecar left untouched and the user's own
+TF_CONFIG kept before ours; unknown types get pods and services; from observed pods: worker-0 success with the
+Running condition flipped to False in place (not with AllWorkers, nor without a terminated state), or Running
+under AllWorkers until all succeed, chief success followed by Failed for failed workers, a retryable exit code
+ending in Restarting.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -138,11 +140,36 @@ def test_tf3_chief_ps_evaluator_workers_with_custom_port_and_domain():
     assert services["mnist-evaluator-0"]["spec"]["ports"] == [{"name": "tfjob-port", "port": 2222}]
 
 
-def test_tf6_lower_case_key_is_normalised():
-    plan = reconcile(tfjob("side", {"worker": 2}))
-    assert sorted(created(plan, "Pod")) == ["side-worker-0", "side-worker-1"]
+TF6_TEMPLATE = {
+    "spec": {
+        "containers": [
+            {"name": "sidecar", "image": "busybox"},
+            {"name": "tensorflow", "image": "tf:1", "env": [{"name": "TF_CONFIG", "value": "user"}]},
+        ]
+    }
+}
+SIDE_CLUSTER = '{"worker":["side-worker-0.default.svc:2222","side-worker-1.default.svc:2222"]}'
+
+
+def test_tf6_lower_case_key_sidecar_first_and_user_tf_config():
+    body = a_job(kind=KIND, name="side", replicas={"worker": 2}, templates={"worker": TF6_TEMPLATE})
+    plan = reconcile(body)
+    pods = created(plan, "Pod")
+    assert sorted(pods) == ["side-worker-0", "side-worker-1"]
     assert plan.status is not None
     assert list(plan.status["replicaStatuses"]) == ["Worker"]
+    for index in (0, 1):
+        sidecar, tensorflow = pods[f"side-worker-{index}"]["spec"]["containers"]
+        assert sidecar == {"name": "sidecar", "image": "busybox"}
+        assert tensorflow["ports"] == [{"name": "tfjob-port", "containerPort": 2222}]
+        assert tensorflow["env"] == [
+            {"name": "TF_CONFIG", "value": "user"},
+            {
+                "name": "TF_CONFIG",
+                "value": f'{{"cluster":{SIDE_CLUSTER},"task":{{"type":"worker","index":{index}}},'
+                '"environment":"cloud"}',
+            },
+        ]
 
 
 def test_tf10_unknown_type_gets_pods_and_services():
@@ -182,6 +209,54 @@ def test_case_23_worker_0_success(success_policy, expected):
     cluster.reconcile_until_quiet(NOW)
     assert conditions_of(cluster.status)[-1] == expected
     assert ("completionTime" in cluster.status) is (expected[0] == "Succeeded")
+
+
+def worker_0_of_s(container: ContainerRecord) -> Callable[[PodRecord], PodRecord]:
+    def change(pod: PodRecord) -> PodRecord:
+        return replace(pod, phase="Succeeded", containers=(container,)) if pod.name == "s-worker-0" else pod
+
+    return change
+
+
+S_RUNNING = ("Running", "True", "TFJob default/s is running.")
+
+
+@pytest.mark.parametrize(
+    ("spec", "worker_0", "expected"),
+    [
+        pytest.param(
+            {},
+            ContainerRecord("tensorflow", exit_code=0),
+            [
+                ("Created", "True", "TFJob s is created."),
+                ("Running", "False", "TFJob default/s is running."),
+                ("Succeeded", "True", "TFJob default/s successfully completed."),
+            ],
+            id="TF-7-default-policy-running-flipped-in-place",
+        ),
+        pytest.param(
+            {"successPolicy": "AllWorkers"},
+            ContainerRecord("tensorflow", exit_code=0),
+            [("Created", "True", "TFJob s is created."), S_RUNNING],
+            id="TF-7-all-workers-keeps-running",
+        ),
+        pytest.param(
+            {},
+            ContainerRecord("tensorflow", running=True),
+            [("Created", "True", "TFJob s is created."), S_RUNNING],
+            id="TF-7-no-terminated-state-is-not-success",
+        ),
+    ],
+)
+def test_tf7_worker_0_success_rule(spec, worker_0, expected):
+    cluster = FakeCluster(FRAMEWORK, tfjob("s", {"Worker": 4}, **spec))
+    cluster.reconcile_until_quiet(NOW)
+    cluster.run_all()
+    cluster.reconcile_until_quiet(NOW)
+    cluster.set_pods(worker_0_of_s(worker_0))
+    cluster.reconcile_until_quiet(NOW)
+    assert conditions_of(cluster.status) == expected
+    assert ("completionTime" in cluster.status) is (expected[-1][0] == "Succeeded")
 
 
 def test_case_23_all_workers_succeed_only_when_all_four_did():
