@@ -284,7 +284,7 @@ class FakeApiServer:
             return status(404, "NotFound", "the server could not find the requested resource")
         if request.method == "POST":
             return await self._create(request, kind, plural, ns)
-        if request.query.get("watch") in ("true", "1"):
+        if _flag(request.query.get("watch")):
             return await self._watch(request, plural, ns)
         items = [o for (p, n, _), o in self.state.objects.items() if p == plural and n == ns]
         items = [
@@ -401,7 +401,7 @@ class FakeApiServer:
         if container not in containers:
             return status(400, "BadRequest", f"a container name must be specified for pod {name}")
         lines = self.state.logs[(ns, name, container)]
-        if request.query.get("follow") != "true":
+        if not _flag(request.query.get("follow")):
             return web.Response(text="".join(line + "\n" for line in lines))
         response = web.StreamResponse()
         await response.prepare(request)
@@ -417,3 +417,8 @@ class FakeApiServer:
                     lambda sent=sent: len(lines) > sent or (ns, name) not in self.state.open_logs
                 )
         return response
+
+
+def _flag(value: str | None) -> bool:
+    """Booleans as the real API server reads them: absent, 0 or false (any case) is false."""
+    return value is not None and value.lower() not in ("0", "false")

@@ -105,7 +105,7 @@ def test_follow_streams_every_pod_until_all_end(client: TrainingClient, api: Fak
 
     assert found["mnist-worker-1"] == "worker 1 says hi\ndone mnist-worker-1"
     assert len(seen) == 6
-    assert all(r.query.get("follow") == "true" for r in api.requests("GET", "/log"))
+    assert all(r.query.get("follow", "").lower() == "true" for r in api.requests("GET", "/log"))
 
 
 def test_follow_prints_like_kubeflow_by_default(client: TrainingClient, api: FakeApiServer, capsys):

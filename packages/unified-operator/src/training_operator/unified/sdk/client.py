@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
+import kubernetes
 import urllib3
 from kubernetes.client import ApiClient, CoreV1Api, CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
@@ -25,6 +26,14 @@ from training_operator.unified.sdk import connection, errors, jobs, kinds, logs,
 
 DEFAULT_TIMEOUT = 120
 LineSink = Callable[[str, str], object]
+
+#: Clients from 36 on need the content type spelled out; 35 (Kubeflow's SDK pins <36) rejects the keyword and
+#: already sends merge-patch for custom objects.
+_MERGE_PATCH: dict[str, Any] = (
+    {"_content_type": "application/merge-patch+json"}
+    if int(kubernetes.__version__.split(".")[0]) >= 36
+    else {}
+)
 
 
 class TrainingClient:
@@ -131,7 +140,7 @@ class TrainingClient:
             ref.plural,
             name,
             body,
-            _content_type="application/merge-patch+json",
+            **_MERGE_PATCH,
         )
         return jobs.parse_job(patched)
 

@@ -75,8 +75,11 @@ def ssl_context(configuration: client.Configuration) -> ssl.SSLContext | bool:
 
 def auth_headers(configuration: client.Configuration) -> dict[str, str]:
     """The Authorization header the configuration carries (token, refreshed by exec plug-ins, or basic)."""
-    # kubernetes >= 35 stores the kubeconfig token as "BearerToken", older clients as "authorization"
-    token = configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
+    # newer clients store the kubeconfig token as "BearerToken" (and accept an alias), older ones (35, which
+    # Kubeflow's SDK pins) as "authorization": ask for both, each call in the form every version accepts
+    token = configuration.get_api_key_with_prefix("BearerToken") or configuration.get_api_key_with_prefix(
+        "authorization"
+    )
     if token:
         return {"Authorization": token}
     if configuration.username or configuration.password:
