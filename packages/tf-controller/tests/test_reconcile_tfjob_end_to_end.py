@@ -8,7 +8,7 @@ domain from the operator options; lower-case keys normalised, a sidecar left unt
 TF_CONFIG kept before ours; unknown types get pods and services; from observed pods: worker-0 success with the
 Running condition flipped to False in place (not with AllWorkers, nor without a terminated state), or Running
 under AllWorkers until all succeed, chief success followed by Failed for failed workers, a retryable exit code
-ending in Restarting.
+ending in Restarting; worker 0 decides only when it is the single pod of its slot.
 """
 
 import json
@@ -305,3 +305,18 @@ def test_retryable_exit_code_deletes_the_pod_and_keeps_restarting():
         "True",
         "job r is restarting because Worker replica(s) failed.",
     )
+
+
+def test_worker_0_decides_only_when_it_is_alone_in_its_slot():
+    body = tfjob("s", {"Worker": 2})
+    pods = [
+        a_pod("s", "Worker", 0, kind=KIND, phase="Succeeded", exit_code=0),
+        a_pod("s", "Worker", 0, kind=KIND, phase="Running", name="s-worker-0-copy"),
+        a_pod("s", "Worker", 1, kind=KIND, phase="Running"),
+    ]
+    plan = reconcile(body, *pods)
+    assert plan.status is not None
+    assert conditions_of(plan.status)[-1] == S_RUNNING
+    alone = reconcile(body, pods[0], pods[2])
+    assert alone.status is not None
+    assert conditions_of(alone.status)[-1] == ("Succeeded", "True", "TFJob default/s successfully completed.")
