@@ -57,6 +57,7 @@ def test_kind_constants():
     )
     assert (kind.controller_name, kind.framework_label) == ("tfjob-controller", "tensorflow")
     assert kind.default_restart_policy is RestartPolicy.NEVER
+    assert kind.categories == ("kubeflow", "all")
     assert kind.scale_replica_type is None
     assert not FRAMEWORK.restrict_replica_types
     assert not FRAMEWORK.writes_selector
