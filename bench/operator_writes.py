@@ -399,6 +399,9 @@ def main(argv: list[str] | None = None) -> Obj:
     ):
         asyncio.run(_install(info))
         with operator_process(info["kubeconfig"], Path(tmp) / "operator.log") as operator:
+            time.sleep(1.0)
+            if operator.poll() is not None:
+                sys.exit(f"the operator exited:\n{(Path(tmp) / 'operator.log').read_text()[-3000:]}")
             result = asyncio.run(bench(info, operator.pid, args))
         result["big"] = []
         for qps in [q for q in args.big_qps.split(",") if q] if args.big else []:
