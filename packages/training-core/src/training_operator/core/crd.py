@@ -11,14 +11,12 @@ because Kubeflow's own SDK refuses to read back a job without one.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from training_operator.core import generated
 from training_operator.core.framework import Framework, KindInfo
 
 _DROP = {"title", "description", "default", "examples"}
@@ -173,29 +171,14 @@ def file_name(kind: KindInfo) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write (or with --check, compare) one CRD file per installed framework."""
-    from training_operator.core import discovery  # the operator's loader; local import keeps crd importable
-
-    formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--check", action="store_true", help="fail if the files differ from the models")
-    args = parser.parse_args(argv)
-    drift = []
-    for framework in discovery.discover().values():
-        path = args.out / file_name(framework.kind)
-        text = render(framework)
-        if args.check:
-            if not path.exists() or path.read_text() != text:
-                drift.append(str(path))
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    if drift:
-        print("CRDs differ from the models; regenerate with", file=sys.stderr)
-        print(f"  python -m training_operator.core.crd --out {args.out}", file=sys.stderr)
-        print("\n".join(f"  {p}" for p in drift), file=sys.stderr)
-        return 1
-    return 0
+    return generated.main(
+        argv,
+        description=__doc__ or "",
+        what="CRDs",
+        module="training_operator.core.crd",
+        render=render,
+        file_name=file_name,
+    )
 
 
 if __name__ == "__main__":

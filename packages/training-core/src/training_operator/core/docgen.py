@@ -14,16 +14,13 @@ kind's admission rules about a value that cannot be valid.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from training_operator.core import crd
+from training_operator.core import crd, generated
 from training_operator.core.api.problems import FieldProblem
 from training_operator.core.errors import InvalidJob
 from training_operator.core.framework import Framework, KindInfo
@@ -384,32 +381,15 @@ def file_name(kind: KindInfo) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write (or with --check, compare) one page per installed kind."""
-    from training_operator.core import (
-        discovery,
-    )  # the operator's loader; local import keeps docgen importable
-
-    formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--check", action="store_true", help="fail if the pages differ from the models")
-    args = parser.parse_args(argv)
-    drift = []
-    for framework in discovery.discover().values():
-        path = args.out / file_name(framework.kind)
-        text = render(framework)
-        if args.check:
-            if not path.exists() or path.read_text() != text:
-                drift.append(str(path))
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    if drift:
-        print("kind reference pages differ from the models; regenerate with", file=sys.stderr)
-        print(f"  python -m training_operator.core.docgen --out {args.out}", file=sys.stderr)
-        print("\n".join(f"  {p}" for p in drift), file=sys.stderr)
-        return 1
-    return 0
+    """Write (or with --check, compare) one page per installed framework."""
+    return generated.main(
+        argv,
+        description=__doc__ or "",
+        what="kind reference pages",
+        module="training_operator.core.docgen",
+        render=render,
+        file_name=file_name,
+    )
 
 
 if __name__ == "__main__":
