@@ -12,7 +12,6 @@ from typing import Final
 
 from training_operator.core.api.common import RestartPolicy
 from training_operator.core.api.status import ConditionType
-from training_operator.core.engine import draft as drafts
 from training_operator.core.engine.conditions import TRUE
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.mxnet.api import KIND, SCHEDULER, SERVER, TUNER, WORKER, MXJob
@@ -69,24 +68,15 @@ def update_status(job: MXJob, draft: StatusDraft) -> None:
 
 
 def _succeed(job: MXJob, draft: StatusDraft) -> None:
-    message = f"MXJob {job.name} is successfully completed."
-    draft.event("Normal", SUCCEEDED, message)
-    draft.mark_completed()
-    draft.set_condition(ConditionType.SUCCEEDED, TRUE, SUCCEEDED, message)
-    draft.count(drafts.JOBS_SUCCESSFUL)
+    draft.succeed(SUCCEEDED, f"MXJob {job.name} is successfully completed.")
 
 
 def _fail(job: MXJob, draft: StatusDraft, replica_type: str, failed: int) -> None:
     spec = job.replica_specs().get(replica_type)
     if spec is not None and spec.restart_policy == RestartPolicy.EXIT_CODE:
         # lower-case "mxjob" in both messages is upstream's text
-        message = f"mxjob {job.name} is restarting because {failed} {replica_type} replica(s) failed."
-        draft.event("Warning", RESTARTING, message)
-        draft.set_condition(ConditionType.RESTARTING, TRUE, RESTARTING, message)
-        draft.count(drafts.JOBS_RESTARTED)
+        draft.restart(
+            RESTARTING, f"mxjob {job.name} is restarting because {failed} {replica_type} replica(s) failed."
+        )
         return
-    message = f"mxjob {job.name} is failed because {failed} {replica_type} replica(s) failed."
-    draft.event("Normal", FAILED, message)
-    draft.mark_completed()
-    draft.set_condition(ConditionType.FAILED, TRUE, FAILED, message)
-    draft.count(drafts.JOBS_FAILED)
+    draft.fail(FAILED, f"mxjob {job.name} is failed because {failed} {replica_type} replica(s) failed.")

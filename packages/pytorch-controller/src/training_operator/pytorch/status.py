@@ -14,9 +14,6 @@ from training_operator.core.api.job import JobModel
 from training_operator.core.api.status import ConditionType
 from training_operator.core.engine import conditions as cond
 from training_operator.core.engine.draft import (
-    JOBS_FAILED,
-    JOBS_RESTARTED,
-    JOBS_SUCCESSFUL,
     ReplicaCounts,
     StatusDraft,
 )
@@ -75,23 +72,13 @@ def _failure_rule(
     """Restarting for restartable policies, Failed for Never; pods gone by scale-down are not failures."""
     failed = f"{counts.failed} {replica_type} replica(s) failed."
     if restart:
-        message = f"{KIND} {job.name} is restarting because {failed}"
-        draft.event(WARNING, _reason(ConditionType.RESTARTING), message)
-        _set(draft, ConditionType.RESTARTING, message)
-        draft.count(JOBS_RESTARTED)
+        draft.restart(_reason(ConditionType.RESTARTING), f"{KIND} {job.name} is restarting because {failed}")
         return
-    message = f"{KIND} {job.name} is failed because {failed}"
-    draft.event(NORMAL, _reason(ConditionType.FAILED), message)
-    draft.mark_completed()
-    _set(draft, ConditionType.FAILED, message)
-    draft.count(JOBS_FAILED)
+    draft.fail(_reason(ConditionType.FAILED), f"{KIND} {job.name} is failed because {failed}")
 
 
 def _succeed(draft: StatusDraft, message: str) -> None:
-    draft.event(NORMAL, _reason(ConditionType.SUCCEEDED), message)
-    draft.mark_completed()
-    _set(draft, ConditionType.SUCCEEDED, message)
-    draft.count(JOBS_SUCCESSFUL)
+    draft.succeed(_reason(ConditionType.SUCCEEDED), message)
 
 
 def _set(draft: StatusDraft, type_: ConditionType, message: str) -> None:

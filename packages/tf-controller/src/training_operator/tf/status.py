@@ -80,11 +80,7 @@ def _set_running(job: TFJob, draft: StatusDraft) -> None:
 
 
 def _succeed(job: TFJob, draft: StatusDraft) -> None:
-    message = f"TFJob {job.namespace}/{job.name} successfully completed."
-    draft.event("Normal", SUCCEEDED, message)
-    draft.mark_completed()
-    draft.set_condition(ConditionType.SUCCEEDED, TRUE, SUCCEEDED, message)
-    draft.count(drafts.JOBS_SUCCESSFUL)
+    draft.succeed(SUCCEEDED, f"TFJob {job.namespace}/{job.name} successfully completed.")
 
 
 def _on_failure(
@@ -97,10 +93,7 @@ def _on_failure(
         return
     if replica_type == WORKER and job.spec.enable_dynamic_worker:
         return  # dynamic workers may come and go
-    message = (
-        f"TFJob {job.namespace}/{job.name} has failed because {failed} {replica_type} replica(s) failed."
+    draft.fail(
+        FAILED,
+        f"TFJob {job.namespace}/{job.name} has failed because {failed} {replica_type} replica(s) failed.",
     )
-    draft.event("Normal", FAILED, message)
-    draft.mark_completed()
-    draft.set_condition(ConditionType.FAILED, TRUE, FAILED, message)
-    draft.count(drafts.JOBS_FAILED)

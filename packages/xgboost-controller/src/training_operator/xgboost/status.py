@@ -12,7 +12,6 @@ from typing import Final
 
 from training_operator.core.api.common import RestartPolicy
 from training_operator.core.api.status import ConditionType
-from training_operator.core.engine import draft as drafts
 from training_operator.core.engine.conditions import TRUE
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.xgboost.api import KIND, MASTER, XGBoostJob
@@ -51,23 +50,13 @@ def _set_running(job: XGBoostJob, draft: StatusDraft) -> None:
 
 def _succeed(job: XGBoostJob, draft: StatusDraft) -> None:
     _set_running(job, draft)
-    message = f"XGBoostJob {job.name} is successfully completed."
-    draft.event("Normal", SUCCEEDED, message)
-    draft.mark_completed()
-    draft.set_condition(ConditionType.SUCCEEDED, TRUE, SUCCEEDED, message)
-    draft.count(drafts.JOBS_SUCCESSFUL)
+    draft.succeed(SUCCEEDED, f"XGBoostJob {job.name} is successfully completed.")
 
 
 def _fail(job: XGBoostJob, draft: StatusDraft, replica_type: str, failed: int) -> None:
     spec = job.replica_specs().get(replica_type)
     if spec is not None and spec.restart_policy == RestartPolicy.EXIT_CODE:
-        message = f"XGBoostJob {job.name} is restarting because {failed} {replica_type} replica(s) failed."
-        draft.event("Warning", RESTARTING, message)
-        draft.set_condition(ConditionType.RESTARTING, TRUE, RESTARTING, message)
-        draft.count(drafts.JOBS_RESTARTED)
+        restarting = f"XGBoostJob {job.name} is restarting because {failed} {replica_type} replica(s) failed."
+        draft.restart(RESTARTING, restarting)
         return
-    message = f"XGBoostJob {job.name} is failed because {failed} {replica_type} replica(s) failed."
-    draft.event("Normal", FAILED, message)
-    draft.mark_completed()
-    draft.set_condition(ConditionType.FAILED, TRUE, FAILED, message)
-    draft.count(drafts.JOBS_FAILED)
+    draft.fail(FAILED, f"XGBoostJob {job.name} is failed because {failed} {replica_type} replica(s) failed.")

@@ -115,6 +115,26 @@ class StatusDraft:
         """Record an event on the job."""
         self.events.append(Event(type_, reason, message))
 
+    def succeed(self, reason: str, message: str) -> None:
+        """The framework decided success: event, completionTime, Succeeded=True, the success counter."""
+        self.event("Normal", reason, message)
+        self.mark_completed()
+        self.set_condition(ConditionType.SUCCEEDED, cond.TRUE, reason, message)
+        self.count(JOBS_SUCCESSFUL)
+
+    def fail(self, reason: str, message: str) -> None:
+        """The framework decided failure: Normal event (as upstream), completionTime, Failed=True, counter."""
+        self.event("Normal", reason, message)
+        self.mark_completed()
+        self.set_condition(ConditionType.FAILED, cond.TRUE, reason, message)
+        self.count(JOBS_FAILED)
+
+    def restart(self, reason: str, message: str) -> None:
+        """Replicas failed and will be restarted: Warning event, Restarting=True, the restart counter."""
+        self.event("Warning", reason, message)
+        self.set_condition(ConditionType.RESTARTING, cond.TRUE, reason, message)
+        self.count(JOBS_RESTARTED)
+
     def count(self, metric: str) -> None:
         """Increment one of the job counters, labelled with the job's namespace and framework."""
         labels = {"job_namespace": self.job.namespace, "framework": self.framework_label}
