@@ -18,69 +18,42 @@ _QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 Causes = list[dict[str, str]]
 
 
+def _name_causes(value: str, field: str, *, limit: int, pattern: re.Pattern[str], rule: str) -> Causes:
+    """apimachinery's two checks on a name, in its order: the length, then the character rule."""
+    causes = []
+    if len(value) > limit:
+        message = f'Invalid value: "{value}": must be no more than {limit} characters'
+        causes.append(errors.cause(field, "FieldValueInvalid", message))
+    if not pattern.match(value):
+        causes.append(errors.cause(field, "FieldValueInvalid", f'Invalid value: "{value}": {rule}'))
+    return causes
+
+
 def dns1123_label(value: str, field: str) -> Causes:
     """RFC 1123 label: lower-case alphanumerics and '-', at most 63 characters."""
-    causes = []
-    if len(value) > 63:
-        causes.append(
-            errors.cause(
-                field, "FieldValueInvalid", f'Invalid value: "{value}": must be no more than 63 characters'
-            )
-        )
-    if not _DNS1123_LABEL.match(value):
-        causes.append(
-            errors.cause(
-                field,
-                "FieldValueInvalid",
-                f'Invalid value: "{value}": a lowercase RFC 1123 label must consist of lower case '
-                f"alphanumeric characters or '-', and must start and end with an alphanumeric character",
-            )
-        )
-    return causes
+    rule = (
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+        "start and end with an alphanumeric character"
+    )
+    return _name_causes(value, field, limit=63, pattern=_DNS1123_LABEL, rule=rule)
 
 
 def dns1123_subdomain(value: str, field: str) -> Causes:
     """RFC 1123 subdomain: labels joined by '.', at most 253 characters."""
-    causes = []
-    if len(value) > 253:
-        causes.append(
-            errors.cause(
-                field, "FieldValueInvalid", f'Invalid value: "{value}": must be no more than 253 characters'
-            )
-        )
-    if not _DNS1123_SUBDOMAIN.match(value):
-        causes.append(
-            errors.cause(
-                field,
-                "FieldValueInvalid",
-                f'Invalid value: "{value}": a lowercase RFC 1123 subdomain must consist of lower '
-                f"case alphanumeric characters, '-' or '.', and must start and end with an "
-                f"alphanumeric character",
-            )
-        )
-    return causes
+    rule = (
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
+        "must start and end with an alphanumeric character"
+    )
+    return _name_causes(value, field, limit=253, pattern=_DNS1123_SUBDOMAIN, rule=rule)
 
 
 def dns1035_label(value: str, field: str) -> Causes:
     """RFC 1035 label (services): must start with a letter."""
-    causes = []
-    if len(value) > 63:
-        causes.append(
-            errors.cause(
-                field, "FieldValueInvalid", f'Invalid value: "{value}": must be no more than 63 characters'
-            )
-        )
-    if not _DNS1035_LABEL.match(value):
-        causes.append(
-            errors.cause(
-                field,
-                "FieldValueInvalid",
-                f'Invalid value: "{value}": a DNS-1035 label must consist of lower case '
-                f"alphanumeric characters or '-', start with an alphabetic character, and end with "
-                f"an alphanumeric character",
-            )
-        )
-    return causes
+    rule = (
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+        "alphabetic character, and end with an alphanumeric character"
+    )
+    return _name_causes(value, field, limit=63, pattern=_DNS1035_LABEL, rule=rule)
 
 
 # Which name rule each built-in resource applies to metadata.name (upstream's ValidateObjectMeta callers).
