@@ -4,6 +4,11 @@ Pure. For the pod itself: its IP for its hostname (and FQDN when it has a subdom
 it; without that entry gloo and MPI advertise 127.0.0.1. For its namespace: every service name (short,
 `.ns`, `.ns.svc`, `.ns.svc.cluster.local`) → the IPs of the pods it selects, and every pod with
 hostname+subdomain → its IP under the subdomain names. Regenerated in place as pods come and go.
+
+A DNS resolver would also try a short name against the pod's search list (`spec.dnsConfig.searches`);
+/etc/hosts lookups never do, so each name under one of the pod's extra search domains is also listed
+without it. MPICH and Intel MPI need exactly this: their proxies dial the launcher by its bare hostname,
+which MPIJob makes resolvable with the search domain `<job>.<ns>.svc.cluster.local`.
 """
 
 from typing import Any
@@ -42,6 +47,15 @@ def _ip(pod: dict[str, Any]) -> str | None:
     return str(ip)
 
 
+def _searched(names: list[str], searches: list[str]) -> list[str]:
+    """The short forms of `names` that a resolver would complete with one of `searches`."""
+    short = []
+    for search in searches:
+        suffix = f".{search}"
+        short.extend(n[: -len(suffix)] for n in names if n.endswith(suffix) and len(n) > len(suffix))
+    return short
+
+
 def hosts_file(
     pod: dict[str, Any], own_ip: str, pods: list[dict[str, Any]], services: list[dict[str, Any]]
 ) -> str:
@@ -74,7 +88,9 @@ def hosts_file(
                 ips.append(ip)
         for ip in sorted(set(ips)):
             entries.setdefault(ip, []).extend(_service_names(service["metadata"]["name"], namespace))
+    searches = [str(s).rstrip(".") for s in (pod["spec"].get("dnsConfig") or {}).get("searches") or []]
     for ip, names in entries.items():
+        names.extend(_searched(names, searches))
         unique = list(dict.fromkeys(n for n in names if n not in own or ip != own_ip))
         if unique:
             lines.append(f"{ip}\t{' '.join(unique)}\n")
