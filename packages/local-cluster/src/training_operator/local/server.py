@@ -96,14 +96,22 @@ class ApiServer:
         watch = routing.flag(request.query.get("watch"))
         verb = routing.verb_of(request.method, target, watch=watch)
         self.faults.record(verb, target.resource_label)
-        handlers = self.handlers
         try:
-            self.faults.check(verb, target.resource_label)
+            fault = self.faults.check(verb, target.resource_label)
         except errors.ApiError as exc:
             if verb == "watch" and exc.code == 410:
                 # A real server reports an expired watch as an ERROR event on a 200 stream.
                 return await self.watches.error(request, exc)
             raise
+        if fault is not None and fault.mode == "stall":
+            return await self.faults.stall(request)
+        response = await self._dispatch(request, target, verb)
+        if fault is not None:  # mode "after": the verb has committed, the client does not learn it
+            self.faults.answer_after(fault, target.resource_label, request)
+        return response
+
+    async def _dispatch(self, request: web.Request, target: routing.Target, verb: str) -> web.StreamResponse:
+        handlers = self.handlers
         if verb == "watch":
             return await handlers.watch(request, target)
         if verb in ("get", "list") and target.sub in ("", "status", "scale", "log"):
@@ -182,7 +190,7 @@ class ApiServer:
         if body.get("expireWatches"):
             self.faults.expire_next_watches += int(body["expireWatches"])
             return dump({"expireWatches": self.faults.expire_next_watches}, 201)
-        kwargs = {k: body[k] for k in ("code", "resource", "nth", "times") if k in body}
+        kwargs = {k: body[k] for k in ("code", "resource", "nth", "times", "mode") if k in body}
         if "verbs" in body:
             kwargs["verbs"] = frozenset(body["verbs"])
         return dump(self.faults.add(**kwargs).to_dict(), 201)
@@ -192,6 +200,7 @@ class ApiServer:
         return dump({})
 
     async def _cut_watches(self, _request: web.Request) -> web.Response:
-        count = self.watches.count
+        count = self.watches.count + self.faults.stalled
         self.watches.cut_all()
+        self.faults.release_stalls()
         return dump({"cut": count})
