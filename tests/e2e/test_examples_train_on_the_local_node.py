@@ -2,9 +2,10 @@
 
 Covers (local-cluster.md §5): PyTorch DDP with gloo (all ranks agree on the final loss and the weights),
 torchrun elastic from PET_* (every process joins one rendezvous), XGBoost collective training through the
-master's tracker (one model on every rank), TF_CONFIG (every task reaches every other task at the address
-TF_CONFIG gives it) and MXNet's DMLC_* contract. Each case asserts the job's conditions, the pods' exit
-codes and the training output, not just that something finished.
+master's tracker (one model on every rank), real TensorFlow MultiWorkerMirroredStrategy driven by TF_CONFIG
+(every task ends with the same weights), TF_CONFIG with a PS (every task reaches every other task at the
+address TF_CONFIG gives it) and MXNet's DMLC_* contract. Each case asserts the job's conditions, the pods'
+exit codes and the training output, not just that something finished.
 """
 
 import importlib.util
@@ -47,6 +48,14 @@ CASES = [
         ("final_error", "model"),
         marks=needs("xgboost"),
         id="xgboost",
+    ),
+    pytest.param(
+        "tensorflow/mwms/job.yaml",
+        "tfmw",
+        3,
+        ("workers", "final_loss", "weights"),
+        marks=needs("tensorflow"),
+        id="tensorflow-multiworker",
     ),
     pytest.param("tensorflow/tf_sample/job.yaml", "tf", 4, ("missing",), id="tensorflow-tf-config"),
     pytest.param("mxnet/train/job.yaml", "mx", 4, (), id="mxnet-dmlc"),
