@@ -29,12 +29,13 @@ PidFile none
 AuthorizedKeysFile /root/.ssh/authorized_keys
 PasswordAuthentication no
 """
-# The images' ssh_config would say this; locally the host's ssh_config is in force. The wrapper also adds
-# the extra-arguments variable the operator sets for Hydra (MPICH's or Intel's), proving its value is valid
-# for ssh.
+# The images' ssh_config would say this; locally the host's ssh_config is in force. The wrapper records the
+# arguments its MPI hands it, and stands in for Intel's Hydra by adding I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS
+# (MPICH's Hydra does not read Intel's name), proving that value is valid for ssh.
 SSH_WRAPPER = """#!/bin/sh
+echo "$@" >> "$(dirname "$0")/ssh-arguments"
 exec ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \\
-  ${HYDRA_LAUNCH_EXTRA_ARGS:-} ${I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS:-} "$@"
+  ${I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS:-} "$@"
 """
 
 
@@ -91,3 +92,7 @@ def test_pi_runs_with_one_rank_on_each_worker(jobs, tmp_path, example, compiler,
     assert "pi is approximately 3.1" in log, log
     assert f"on {name}-worker-0" in log, log
     assert f"on {name}-worker-1" in log, log
+    if example != "job-intel.yaml":
+        # the operator's "-o ConnectionAttempts=10" reaches ssh through the implementation's own variable
+        arguments = (tmp_path / "ssh-arguments").read_text()
+        assert "-o ConnectionAttempts=10" in arguments, arguments

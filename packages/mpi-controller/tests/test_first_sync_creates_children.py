@@ -189,6 +189,8 @@ def test_ac1_status_event_and_steady_state():
                 ("K_MPI_JOB_ROLE", "launcher"),
                 ("HYDRA_HOST_FILE", "/etc/mpi/hostfile"),
                 ("HYDRA_LAUNCH_EXTRA_ARGS", "-o ConnectionAttempts=10"),
+                # deliberate difference: the variable MPICH's ssh launcher actually reads
+                ("HYDRA_LAUNCHER_EXTRA_ARGS", "-o ConnectionAttempts=10"),
                 ("NVIDIA_VISIBLE_DEVICES", ""),
                 ("NVIDIA_DRIVER_CAPABILITIES", ""),
             ],

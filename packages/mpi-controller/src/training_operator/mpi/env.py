@@ -32,7 +32,12 @@ def launcher_env(job: MPIJob) -> list[dict[str, str]]:
             ("I_MPI_PERHOST", slots),
         ]
     elif implementation == MPIImplementation.MPICH:
-        pairs += [("HYDRA_HOST_FILE", hostfile.HOSTFILE_PATH), ("HYDRA_LAUNCH_EXTRA_ARGS", _SSH_RETRIES)]
+        pairs += [
+            ("HYDRA_HOST_FILE", hostfile.HOSTFILE_PATH),
+            ("HYDRA_LAUNCH_EXTRA_ARGS", _SSH_RETRIES),
+            # what MPICH's ssh launcher really reads; upstream sets only the name above, which it ignores
+            ("HYDRA_LAUNCHER_EXTRA_ARGS", _SSH_RETRIES),
+        ]
     if not job.launcher_as_worker:
         # the launcher only runs mpirun: hide the node's GPUs from it
         pairs += [("NVIDIA_VISIBLE_DEVICES", ""), ("NVIDIA_DRIVER_CAPABILITIES", "")]
