@@ -4,14 +4,18 @@ Covers: a worker exiting 1 under Never fails the job; ExitCode restarts a pod th
 and the job then succeeds, while exit 1 (permanent) fails it; OnFailure restarts in place and succeeds;
 backoffLimit stops a crash loop; activeDeadlineSeconds fails a job on time even when nothing else happens;
 a job created suspended runs nothing until resumed, then succeeds; cleanPodPolicy All deletes the pods of a
-finished job; ttlSecondsAfterFinished deletes the job itself.
+finished job; ttlSecondsAfterFinished deletes the job itself; deleting a running job stops its processes and
+removes its pods and services.
 """
 
+import os
+import time
 import uuid
 
 import pytest
 
 pytestmark = pytest.mark.e2e
+JOB_NAME = "training.kubeflow.org/job-name"
 
 
 def a_job(name: str, worker_command: str, *, restart: str = "Never", workers: int = 1, **run_policy):
@@ -119,3 +123,25 @@ def test_ttl_deletes_the_finished_job(jobs):
     job = jobs.wait(create(jobs, a_job("e2e-ttl", "exit 0", ttlSecondsAfterFinished=1)))
     assert jobs.conditions(job)[-1] == ("Succeeded", "True")
     jobs.wait_deleted(job)
+
+
+def test_deleting_a_running_job_stops_its_processes_and_removes_its_children(jobs, tmp_path):
+    pid_file = tmp_path / "pids"
+    # `$$$$`: Kubernetes turns `$$` into `$` in commands, so the shell sees `$$`, its own pid
+    body = a_job("e2e-delete", f"echo $$$$ >> {pid_file}; exec sleep 300", workers=2)
+    running = jobs.wait(create(jobs, body), until=lambda job: last(job).get("type") == "Running")
+    pods = jobs.wait_pods(running, lambda pods: [p.status.phase for p in pods] == ["Running", "Running"])
+    deadline = time.monotonic() + 20  # the shells write their pids right after starting
+    while len(pid_file.read_text().split() if pid_file.exists() else []) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pids = [int(line) for line in pid_file.read_text().split()]
+    assert len(pids) == 2
+    jobs.custom.delete_namespaced_custom_object("kubeflow.org", "v1", "default", "pytorchjobs", "e2e-delete")
+    jobs.wait_deleted(running)
+    assert jobs.wait_pods(running, lambda pods: not pods) == []
+    services = jobs.core.list_namespaced_service("default", label_selector=f"{JOB_NAME}=e2e-delete")
+    assert services.items == [], [s.metadata.name for s in services.items]
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert {p.metadata.name for p in pods} == {"e2e-delete-worker-0", "e2e-delete-worker-1"}
