@@ -1,0 +1,382 @@
+"""The fault-injection world: the integration world (cluster, api, operator, second_operator, kit) plus what
+judging a faulted run against a fault-free one needs.
+
+* `Ledger`: every committed change to pods, services and TFJobs, taken from the cluster's storage itself
+  (not from a watch, which the faults cut): which child names were created how often (by uid), every job
+  status ever stored (to find condition regressions), and when each job was deleted. It can also fire a
+  callback on the Nth change, which is how "SIGKILL at a random instant" lands exactly after a commit.
+* `Actor`: the test's own API calls (the user and the stand-in kubelet), counted so that the operator's
+  writes are the server's write counters minus ours.
+* `World.live`: one TFJob's whole life (children, user edits, Running, Succeeded), returning an `Outcome`
+  with names made job-independent, so a faulted job compares equal to a fault-free `control` job.
+
+The integration conftest is loaded by file path (pytest's importlib mode gives test folders no importable
+names) and its fixtures re-exported, so nothing of it is copied here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import copy
+import importlib.util
+import json
+import signal
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from training_operator.core.kube.client import ApiClient, ApiError
+from training_operator.local.cluster import NODE_NAME, LocalCluster
+from training_operator.local.storage import Change
+
+_spec = importlib.util.spec_from_file_location(
+    "faults_integration_world", Path(__file__).parent.parent / "integration" / "conftest.py"
+)
+assert _spec is not None
+assert _spec.loader is not None
+_world = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_world)
+
+cluster = _world.cluster
+api = _world.api
+operator = _world.operator
+second_operator = _world.second_operator
+kit = _world.kit
+Operator = _world.Operator
+eventually: Callable[..., Any] = _world.eventually
+WRITE_VERBS: tuple[str, ...] = _world.WRITE_VERBS
+
+NS = "/api/v1/namespaces/default"
+TFJOBS = "/apis/kubeflow.org/v1/namespaces/default/tfjobs"
+USER_LABEL = {"example.com/user-edit": "kept"}
+USER_ANNOTATION = {"example.com/note": "kept"}
+RECONCILES = "training_operator_reconcile_duration_seconds_count"
+DEPTH = "training_operator_workqueue_depth"
+# Running and Restarting replace each other; finishing flips Running to False (core.engine.conditions)
+MAY_LEAVE_TRUE = {"Running": ("Restarting", "Succeeded", "Failed"), "Restarting": ("Running",)}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "faults: the fault-injection suite (issue 11), operator + local cluster"
+    )
+    config.addinivalue_line("markers", "slow: a long fault case, left out of quick runs with -m 'not slow'")
+
+
+# -- the ledger ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Ledger:
+    """Changes straight from storage: creations by child name, job statuses, deletions, a change counter."""
+
+    creations: dict[tuple[str, str, str], list[str]] = field(
+        default_factory=lambda: collections.defaultdict(list)
+    )
+    statuses: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: collections.defaultdict(list))
+    deleted: dict[str, float] = field(default_factory=dict)
+    changes: int = 0
+    triggers: list[tuple[int, Callable[[], None]]] = field(default_factory=list)
+
+    def __call__(self, change: Change) -> None:
+        kind = change.resource.rpartition("/")[2]
+        if kind not in ("pods", "services", "tfjobs"):
+            return
+        self.changes += 1
+        obj = change.object
+        meta = obj.get("metadata") or {}
+        if kind == "tfjobs":
+            if change.type == "DELETED" and change.old is not None:
+                self.deleted.setdefault(meta["uid"], time.monotonic())
+            elif change.type != "DELETED":
+                self.statuses[meta["uid"]].append(copy.deepcopy(obj.get("status") or {}))
+        elif change.type == "ADDED":
+            owner = next((r["uid"] for r in meta.get("ownerReferences") or [] if r.get("controller")), "")
+            self.creations[(owner, kind, meta["name"])].append(meta["uid"])
+        for when, fire in list(self.triggers):
+            if self.changes >= when:
+                self.triggers.remove((when, fire))
+                fire()
+
+    def at_change(self, count: int, fire: Callable[[], None]) -> None:
+        """Call `fire` synchronously inside the commit of change number `count` (or the next one)."""
+        self.triggers.append((count, fire))
+
+    def children(self, job_uid: str) -> dict[str, int]:
+        """`kind/name` → how many objects of that name were created for this job."""
+        return {f"{k}/{n}": len(uids) for (owner, k, n), uids in self.creations.items() if owner == job_uid}
+
+    def regressions(self, job_uid: str) -> list[str]:
+        """Condition types that left True although no condition that may replace them came."""
+        found: list[str] = []
+        true_before: set[str] = set()
+        for number, status in enumerate(self.statuses[job_uid]):
+            now = {c["type"] for c in status.get("conditions") or [] if c.get("status") == "True"}
+            found.extend(
+                f"status #{number}: {gone} went from True to {sorted(now)}"
+                for gone in sorted(true_before - now)
+                if not any(successor in now for successor in MAY_LEAVE_TRUE.get(gone, ()))
+            )
+            true_before = now
+        return found
+
+
+@pytest.fixture
+def ledger_factory() -> type[Ledger]:
+    return Ledger
+
+
+@pytest.fixture
+def ledger(cluster: LocalCluster) -> Ledger:
+    recording = Ledger()
+    cluster.storage.listen(recording)
+    return recording
+
+
+# -- the test's own requests ----------------------------------------------------------------------------
+
+
+def _label(method: str, path: str) -> str:
+    """The server's `verb resource` counter key of one of our requests (named objects in a namespace)."""
+    verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, "get")
+    parts = path.split("/namespaces/", 1)[1].split("/")[1:]  # plural, [name, [subresource]]
+    return f"{verb} {'/'.join([parts[0], *parts[2:3]])}"
+
+
+class Actor:
+    """The user and the stand-in kubelet: API calls that are counted, so the operator's can be told apart."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self.writes: collections.Counter[str] = collections.Counter()
+
+    async def request(self, method: str, path: str, body: Any = None, *, merge: bool = False) -> Any:
+        if method != "GET":
+            self.writes[_label(method, path)] += 1
+        kind = "application/merge-patch+json" if merge else "application/json"
+        return await self.api.request(method, path, body=body, content_type=kind)
+
+    async def operator_writes(self) -> collections.Counter[str]:
+        """Write requests the server counted since the last reset, minus ours (leases left out)."""
+        counts = (await self.api.request("GET", "/debug/requests"))["requests"]
+        theirs = collections.Counter(
+            {k: n for k, n in counts.items() if k.split()[0] in WRITE_VERBS and "leases" not in k}
+        )
+        theirs.subtract(self.writes)
+        return +theirs
+
+    async def reset(self) -> None:
+        await self.api.request("DELETE", "/debug/requests")
+        self.writes.clear()
+
+    # the kubelet's part: bind, run, finish (no processes: only what a kubelet would write)
+    async def pods_of(self, job: str) -> list[dict[str, Any]]:
+        listing = await self.api.request("GET", f"{NS}/pods")
+        return [p for p in listing["items"] if (p["metadata"].get("labels") or {}).get(_JOB_LABEL) == job]
+
+    async def set_phase(self, pod: Mapping[str, Any], phase: str) -> None:
+        name = pod["metadata"]["name"]
+        if not pod["spec"].get("nodeName"):
+            binding = {"metadata": {"name": name}, "target": {"kind": "Node", "name": NODE_NAME}}
+            await self.request("POST", f"{NS}/pods/{name}/binding", binding)
+        await self.request("PATCH", f"{NS}/pods/{name}/status", _pod_status(pod, phase), merge=True)
+
+
+_JOB_LABEL = "training.kubeflow.org/job-name"
+
+
+def _pod_status(pod: Mapping[str, Any], phase: str) -> dict[str, Any]:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if phase == "Running":
+        state: dict[str, Any] = {"running": {"startedAt": stamp}}
+    else:
+        code = 0 if phase == "Succeeded" else 1
+        reason = "Completed" if phase == "Succeeded" else "Error"
+        state = {"terminated": {"exitCode": code, "reason": reason, "startedAt": stamp, "finishedAt": stamp}}
+    statuses = [
+        {"name": c["name"], "ready": phase == "Running", "restartCount": 0, "image": "local", "state": state}
+        for c in pod["spec"]["containers"]
+    ]
+    return {"status": {"phase": phase, "startTime": stamp, "containerStatuses": statuses}}
+
+
+# -- one job's life and its judgement ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished job with its name taken out: comparable between a faulted run and a fault-free one."""
+
+    uid: str
+    conditions: tuple[tuple[str, str, str], ...]
+    replica_statuses: str
+    children: dict[str, int]
+    writes: collections.Counter[str]
+
+
+def tfjob(name: str, *, workers: int = 2, **run_policy: Any) -> dict[str, Any]:
+    body: dict[str, Any] = _world.tfjob(name, workers=workers)
+    if run_policy:
+        body["spec"]["runPolicy"] = run_policy
+    return body
+
+
+class World:
+    """The pieces of one fault case, and one job's life through them."""
+
+    def __init__(self, api: ApiClient, operator: Any, ledger: Ledger) -> None:
+        self.api = api
+        self.actor = Actor(api)
+        self.operator = operator
+        self.ledger = ledger
+
+    async def job(self, name: str) -> dict[str, Any]:
+        return await self.api.request("GET", f"{TFJOBS}/{name}")
+
+    async def condition(self, name: str, type_: str) -> bool:
+        try:
+            status = (await self.job(name)).get("status") or {}
+        except ApiError:
+            return False
+        return any(c["type"] == type_ and c["status"] == "True" for c in status.get("conditions") or [])
+
+    async def children_exist(self, name: str, count: int) -> bool:
+        pods = await self.actor.pods_of(name)
+        services = await self.api.request("GET", f"{NS}/services")
+        mine = [s for s in services["items"] if s["metadata"]["name"].startswith(f"{name}-")]
+        return (
+            len(pods) == count
+            and len(mine) == count
+            and not any(p["metadata"].get("deletionTimestamp") for p in pods)
+        )
+
+    async def settled(self, operator: Any = None) -> bool:
+        """The (given) operator reconciles and has nothing queued."""
+        running = operator or self.operator
+        if running.process is None:
+            return False
+        done = await running.sample(RECONCILES, controller="tfjob-controller")
+        return done >= 1 and await running.sample(DEPTH, controller="tfjob-controller") == 0
+
+    async def live(
+        self, name: str, *, workers: int = 2, during: Mapping[str, Callable[[], Any]] | None = None
+    ) -> Outcome:
+        """Create a job, edit it as a user would, run and finish its pods; `during[step]` runs before a step
+        (steps: "created", "running", "finished")."""
+        hooks = during or {}
+        await self.actor.reset()
+        body = tfjob(name, workers=workers)
+        uid = (await self.actor.request("POST", TFJOBS, body))["metadata"]["uid"]
+        await eventually(lambda: self.children_exist(name, workers), what=f"{name}'s children", within=60)
+        await eventually(lambda: self.condition(name, "Created"), what=f"{name} Created", within=60)
+        await self._run_hook(hooks, "created")
+        first = (await self.actor.pods_of(name))[0]["metadata"]["name"]
+        await self.actor.request(
+            "PATCH", f"{TFJOBS}/{name}", {"metadata": {"labels": USER_LABEL}}, merge=True
+        )
+        await self.actor.request(
+            "PATCH", f"{NS}/pods/{first}", {"metadata": {"annotations": USER_ANNOTATION}}, merge=True
+        )
+        for pod in await self.actor.pods_of(name):
+            await self.actor.set_phase(pod, "Running")
+        await eventually(lambda: self.condition(name, "Running"), what=f"{name} Running", within=60)
+        await self._run_hook(hooks, "running")
+        for pod in await self.actor.pods_of(name):
+            await self.actor.set_phase(pod, "Succeeded")
+        await self._run_hook(hooks, "finished")
+        await eventually(lambda: self.condition(name, "Succeeded"), what=f"{name} Succeeded", within=60)
+        await eventually(lambda: self._all_succeeded(name, workers), what=f"{name}'s replica counts")
+        await eventually(self.settled, what="the operator idle", within=60)
+        job = await self.job(name)
+        assert (job["metadata"].get("labels") or {}).items() >= USER_LABEL.items(), "the user's label is lost"
+        annotations = (await self.api.request("GET", f"{NS}/pods/{first}"))["metadata"].get("annotations")
+        assert (annotations or {}).items() >= USER_ANNOTATION.items(), "the user's annotation is lost"
+        assert self.ledger.regressions(uid) == []
+        status = job["status"]
+        return Outcome(
+            uid=uid,
+            conditions=tuple((c["type"], c["status"], c["reason"]) for c in status["conditions"]),
+            replica_statuses=json.dumps(status.get("replicaStatuses"), sort_keys=True).replace(name, "JOB"),
+            children={k.replace(name, "JOB", 1): n for k, n in self.ledger.children(uid).items()},
+            writes=await self.actor.operator_writes(),
+        )
+
+    async def _all_succeeded(self, name: str, workers: int) -> bool:
+        replicas = ((await self.job(name)).get("status") or {}).get("replicaStatuses") or {}
+        return (replicas.get("Worker") or {}).get("succeeded") == workers
+
+    @staticmethod
+    async def _run_hook(hooks: Mapping[str, Callable[[], Any]], step: str) -> None:
+        if step in hooks:
+            result = hooks[step]()
+            if hasattr(result, "__await__"):
+                await result
+
+
+def extra_writes(faulted: Outcome, control: Outcome) -> int:
+    """Operator writes beyond the fault-free run's (never negative: fewer is not a credit)."""
+    return sum((faulted.writes - control.writes).values())
+
+
+def assert_same_life(faulted: Outcome, control: Outcome) -> None:
+    """Same conditions and replica statuses as the fault-free run, every child exactly once."""
+    assert faulted.conditions == control.conditions
+    assert faulted.replica_statuses == control.replica_statuses
+    assert faulted.children == control.children
+    assert set(faulted.children.values()) == {1}, faulted.children
+
+
+@pytest.fixture
+async def world(api: ApiClient, operator: Any, ledger: Ledger) -> World:
+    return World(api, operator, ledger)
+
+
+def kill(running: Any) -> None:
+    """SIGKILL an operator process now (synchronously: usable inside a ledger trigger)."""
+    if running.process is not None and running.process.returncode is None:
+        running.process.send_signal(signal.SIGKILL)
+
+
+async def kill_and_restart(running: Any, ledger: Ledger, instants: list[int], killed: list[int]) -> None:
+    """SIGKILL `running` inside the commit of each change number in `instants` (counted from now), and start
+    it again each time; an instant that passed while it was restarting kills it as soon as it is back.
+
+    Meant to run as a task beside a job's life; the change number of each kill goes into `killed`."""
+    start = ledger.changes
+    for instant in instants:
+        fired = asyncio.Event()
+
+        def fire(event: asyncio.Event = fired) -> None:
+            killed.append(ledger.changes - start)
+            kill(running)
+            event.set()
+
+        if ledger.changes - start >= instant:
+            fire()
+        else:
+            ledger.at_change(start + instant, fire)
+        await fired.wait()
+        await running.stop(signal.SIGKILL)
+        await running.start()
+
+
+class Kit:
+    """The helpers above, as a fixture (test modules cannot import this conftest)."""
+
+    kill = staticmethod(kill)
+    kill_and_restart = staticmethod(kill_and_restart)
+    assert_same_life = staticmethod(assert_same_life)
+    extra_writes = staticmethod(extra_writes)
+    tfjob = staticmethod(tfjob)
+    TFJOBS = TFJOBS
+    NS = NS
+
+
+@pytest.fixture
+def faults() -> type[Kit]:
+    return Kit
