@@ -255,6 +255,19 @@ class World:
             and not any(p["metadata"].get("deletionTimestamp") for p in pods)
         )
 
+    async def fault(self, **rule: Any) -> None:
+        """Install a fault rule (`/debug/faults`)."""
+        await self.api.request("POST", "/debug/faults", body=rule)
+
+    async def clear_faults(self) -> None:
+        await self.api.request("DELETE", "/debug/faults")
+
+    async def debug(self) -> dict[str, Any]:
+        return await self.api.request("GET", "/debug/requests")
+
+    async def cut_watches(self) -> None:
+        await self.api.request("POST", "/debug/watches/cut", body={})
+
     async def settled(self, operator: Any = None) -> bool:
         """The (given) operator reconciles and has nothing queued."""
         running = operator or self.operator
@@ -266,8 +279,9 @@ class World:
     async def live(
         self, name: str, *, workers: int = 2, during: Mapping[str, Callable[[], Any]] | None = None
     ) -> Outcome:
-        """Create a job, edit it as a user would, run and finish its pods; `during[step]` runs before a step
-        (steps: "created", "running", "finished")."""
+        """Create a job, edit it as a user would, run and finish its pods; `during[step]` runs after a step:
+        "created" (children and Created exist), "edited" (user edits made, pods set Running), "running"
+        (the job is Running), "finished" (pods set Succeeded, not yet awaited)."""
         hooks = during or {}
         await self.actor.reset()
         body = tfjob(name, workers=workers)
@@ -284,6 +298,7 @@ class World:
         )
         for pod in await self.actor.pods_of(name):
             await self.actor.set_phase(pod, "Running")
+        await self._run_hook(hooks, "edited")
         await eventually(lambda: self.condition(name, "Running"), what=f"{name} Running", within=60)
         await self._run_hook(hooks, "running")
         for pod in await self.actor.pods_of(name):
@@ -368,11 +383,13 @@ async def kill_and_restart(running: Any, ledger: Ledger, instants: list[int], ki
 class Kit:
     """The helpers above, as a fixture (test modules cannot import this conftest)."""
 
+    eventually = staticmethod(eventually)
     kill = staticmethod(kill)
     kill_and_restart = staticmethod(kill_and_restart)
     assert_same_life = staticmethod(assert_same_life)
     extra_writes = staticmethod(extra_writes)
     tfjob = staticmethod(tfjob)
+    ApiError = ApiError
     TFJOBS = TFJOBS
     NS = NS
 
