@@ -390,6 +390,7 @@ class Kit:
     extra_writes = staticmethod(extra_writes)
     tfjob = staticmethod(tfjob)
     ApiError = ApiError
+    signal = signal
     TFJOBS = TFJOBS
     NS = NS
 
