@@ -45,21 +45,27 @@ class EventRecorder:
         key = (event.reason, event.message)
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         namespace = meta.get("namespace") or "default"
+        # the memory is updated before each request: the writer records events of concurrent creates, and
+        # the cap and the counts must hold across them
         try:
             if key in seen:
                 name, count = seen[key]
+                seen[key] = (name, count + 1)
                 patch = {"count": count + 1, "lastTimestamp": now}
                 await self.client.request(
                     "PATCH", EVENTS.path(namespace, name), body=patch, content_type=MERGE_PATCH
                 )
-                seen[key] = (name, count + 1)
                 return
             if len(seen) >= self.per_job:
                 log.debug("event cap reached for %s/%s: %s", namespace, meta.get("name"), event.reason)
                 return
             body = _event_body(job, event, component=component, now=now)
-            await self.client.request("POST", EVENTS.path(namespace), body=body)
             seen[key] = (body["metadata"]["name"], 1)
+            try:
+                await self.client.request("POST", EVENTS.path(namespace), body=body)
+            except ApiError:
+                seen.pop(key, None)
+                raise
         except ApiError as error:
             log.warning(
                 "could not record event %s on %s/%s: %s", event.reason, namespace, meta.get("name"), error

@@ -3,8 +3,16 @@
 deletes (uid precondition) → creates → updates (merge patches) → the status (a merge patch on /status, only
 when `Plan.status` is not None) → the job deletion (TTL) → events → metrics. The first failing write stops
 the plan: no status is written and the error goes back to the queue, whose back-off retries the job; the next
-reconcile re-plans from what then exists. Each successful create/delete updates the index from the response,
-so the next reconcile sees it even before the watch does (this replaces Go's expectations, common.md §15).
+reconcile re-plans from what then exists.
+
+Pods and services do not depend on each other, so a run of them is created in slow-start batches (1, 2, 4, …
+up to the client's concurrency), as Kubernetes' Job and ReplicaSet controllers do: a 1,000-replica job is not
+bound by one round trip per child, yet a create that fails (quota, webhook, bad template) is tried once, not
+a thousand times. Any other kind (PodGroup, ConfigMap, Secret, the MPI launcher's Job) is a barrier, created
+alone and in plan order, because what follows it may need it.
+
+Each successful create/delete updates the index from the response, so the next reconcile sees it even before
+the watch does (this replaces Go's expectations, common.md §15).
 
 Events whose text depends on a write's outcome (`SuccessfulCreatePod`, `Error creating: …`) and the internal
 counters of common.md §17.2 are produced here, because only the writer knows the outcome.
@@ -12,8 +20,9 @@ counters of common.md §17.2 are produced here, because only the writer knows th
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from training_operator.core.engine import draft
@@ -26,6 +35,8 @@ from training_operator.core.kube.recorder import EventRecorder
 
 log = logging.getLogger(__name__)
 _OUTCOME_KINDS = {"Pod": "pod", "Service": "service", "PodGroup": "podgroup"}
+_INDEPENDENT = frozenset({"Pod", "Service"})
+MAX_BATCH = 32  # the ApiClient's default bound on concurrent requests
 
 
 class MetricSink(Protocol):
@@ -44,12 +55,19 @@ class Writer:
     """Executes plans for the jobs of any kind."""
 
     def __init__(
-        self, client: ApiClient, index: Index, *, recorder: EventRecorder, metrics: MetricSink
+        self,
+        client: ApiClient,
+        index: Index,
+        *,
+        recorder: EventRecorder,
+        metrics: MetricSink,
+        max_batch: int = MAX_BATCH,
     ) -> None:
         self.client = client
         self.index = index
         self.recorder = recorder
         self.metrics = metrics
+        self.max_batch = max(1, max_batch)
 
     async def execute(
         self, plan: Plan, *, key: JobKey, job: Mapping[str, Any], kind: KindInfo
@@ -59,8 +77,8 @@ class Writer:
         try:
             for delete in plan.deletes:
                 await self._delete(delete, key=key, job=job, component=component)
-            for create in plan.creates:
-                await self._create(create, key=key, job=job, component=component)
+            for group in create_groups(plan.creates):
+                await self._create_batched(group, key=key, job=job, component=component)
             for update in plan.updates:
                 await self._update(update, key=key)
         except ApiError as error:
@@ -77,6 +95,23 @@ class Writer:
         for gauge in plan.gauges:
             self.metrics.set_gauge(gauge.name, gauge.labels, gauge.value)
         return job
+
+    async def _create_batched(
+        self, group: Sequence[Create], *, key: JobKey, job: Mapping[str, Any], component: str
+    ) -> None:
+        """Slow start: batches of 1, 2, 4, … creates at once; the first batch with a failure stops the run."""
+        size, start = 1, 0
+        while start < len(group):
+            batch = group[start : start + size]
+            outcomes = await asyncio.gather(
+                *(self._create(create, key=key, job=job, component=component) for create in batch),
+                return_exceptions=True,
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            start += len(batch)
+            size = min(2 * size, self.max_batch)
 
     async def _create(self, create: Create, *, key: JobKey, job: Mapping[str, Any], component: str) -> None:
         body = create.body
@@ -192,6 +227,17 @@ _INTERNAL = {
     ("PodGroup", "Create", True): "created_pod_groups_total",
     ("PodGroup", "Delete", True): "deleted_pod_groups_total",
 }
+
+
+def create_groups(creates: Sequence[Create]) -> list[list[Create]]:
+    """Plan-ordered groups: each run of pods and services is one group, any other kind a group of its own."""
+    groups: list[list[Create]] = []
+    for create in creates:
+        if create.kind in _INDEPENDENT and groups and groups[-1][0].kind in _INDEPENDENT:
+            groups[-1].append(create)
+        else:
+            groups.append([create])
+    return groups
 
 
 def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
