@@ -84,3 +84,40 @@ def test_settings_are_frozen():
 )
 def test_bind_addresses(address, bound):
     assert settings.bind_address(address) == bound
+
+
+def test_the_init_container_template_file_is_rendered_per_job_before_it_is_parsed(tmp_path):
+    """Upstream's ConfigMap holds a Go template of a YAML list; `{{.MasterAddr}}` unquoted is not YAML."""
+    from training_operator.pytorch.init_container import init_containers
+    from training_operator.unified.composition import engine_options
+
+    template = tmp_path / "initContainer.yaml"
+    template.write_text(
+        "- name: wait-for-master\n"
+        "  image: {{.InitContainerImage}}\n"
+        "  command: [sh, -c, until nslookup {{.MasterAddr}}; do sleep 1; done]\n"
+    )
+    options = engine_options(
+        settings.parse(
+            [f"--pytorch-init-container-template-file={template}", "--pytorch-init-container-image=busybox"],
+            environ={},
+        )
+    )
+    assert init_containers("job-master-0", options) == [
+        {
+            "name": "wait-for-master",
+            "image": "busybox",
+            "command": ["sh", "-c", "until nslookup job-master-0; do sleep 1; done"],
+        }
+    ]
+
+
+def test_without_a_template_file_the_built_in_init_container_is_used(tmp_path):
+    from training_operator.pytorch.init_container import init_containers
+    from training_operator.unified.composition import engine_options
+
+    missing = tmp_path / "absent.yaml"
+    options = engine_options(
+        settings.parse([f"--pytorch-init-container-template-file={missing}"], environ={})
+    )
+    assert [c["name"] for c in init_containers("job-master-0", options)] == ["init-pytorch"]

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import kopf
-import yaml
 
 from training_operator.core import discovery
 from training_operator.core.framework import ChildResource, EngineOptions, Framework, KindInfo
@@ -111,18 +110,19 @@ def engine_options(settings: Settings) -> EngineOptions:
         cluster_domain=settings.cluster_domain,
         pytorch_init_container_image=settings.pytorch_init_container_image,
         pytorch_init_container_max_tries=settings.pytorch_init_container_max_tries,
-        pytorch_init_container_template=_template(settings.pytorch_init_container_template_file),
+        pytorch_init_container_template_text=_template_text(settings.pytorch_init_container_template_file),
     )
 
 
-def _template(path: str) -> dict[str, object] | None:
-    """The optional init-container template file (PyTorch); absent is normal outside a cluster."""
+def _template_text(path: str) -> str | None:
+    """The optional init-container template file (PyTorch), as text: it is a Go template of a YAML list, so
+    it becomes YAML only once `{{.MasterAddr}}` and friends are filled in per job. Absent is normal outside a
+    cluster (the built-in container is used)."""
     try:
         with open(path) as stream:
-            loaded = yaml.safe_load(stream)
+            return stream.read()
     except OSError:
         return None
-    return loaded if isinstance(loaded, dict) else None
 
 
 def kopf_settings(settings: Settings) -> kopf.OperatorSettings:
