@@ -206,9 +206,19 @@ def container_problems(template: Mapping[str, Any], path: str, default_container
     spec = template.get("spec") or {}
     containers = spec.get("containers") or []
     found = []
+    # templates are carried verbatim (STYLE §5): a wrong JSON type must be a problem here, not a crash
+    if not isinstance(containers, list):
+        return [FieldProblem(f"{path}.containers", ProblemKind.INVALID, "must be a list", containers)]
+    if bad := [i for i, c in enumerate(containers) if not isinstance(c or {}, Mapping)]:
+        where = f"{path}.containers"
+        return [FieldProblem(f"{where}[{i}]", ProblemKind.INVALID, "must be an object") for i in bad]
     if not containers:
         found.append(FieldProblem(f"{path}.containers", ProblemKind.REQUIRED, "must be specified"))
     for i, container in enumerate(containers):
+        ports = (container or {}).get("ports") or []
+        if not isinstance(ports, list) or not all(isinstance(port, Mapping) for port in ports):
+            detail = "must be a list of objects"
+            found.append(FieldProblem(f"{path}.containers[{i}].ports", ProblemKind.INVALID, detail, ports))
         if not (container or {}).get("image"):
             image_path = f"{path}.containers[{i}].image"
             found.append(FieldProblem(image_path, ProblemKind.REQUIRED, "must be required"))
@@ -250,10 +260,13 @@ def _with_default_port(template: Mapping[str, Any], kind: KindInfo) -> dict[str,
     if kind.default_port_name is None or kind.default_port is None:
         return dict(template)
     containers = (template.get("spec") or {}).get("containers") or []
-    if not containers:
-        return dict(template)
-    target = next((i for i, c in enumerate(containers) if (c or {}).get("name") == kind.default_container), 0)
+    malformed = not isinstance(containers, list) or not all(isinstance(c, Mapping) for c in containers)
+    if malformed or not containers:
+        return dict(template)  # container_problems rejects a malformed list; defaulting must not crash first
+    target = next((i for i, c in enumerate(containers) if c.get("name") == kind.default_container), 0)
     ports = containers[target].get("ports") or []
+    if not isinstance(ports, list) or not all(isinstance(p, Mapping) for p in ports):
+        return dict(template)
     if any(p.get("name") == kind.default_port_name for p in ports):
         return dict(template)
     patched = copy.deepcopy(dict(template))

@@ -1,0 +1,150 @@
+"""Case 9 of issue 11: job specs fuzzed (hypothesis) through the admission webhook and the engine.
+
+A valid TFJob or PyTorchJob has one field, picked among the run policy, the replica specs, the pod template
+and the name, replaced by an arbitrary JSON value (or an unknown key added). Then:
+
+* `webhooks.rejection` (what the validating webhook answers) never raises;
+* every rejection names field paths: each problem carries a wire path under `spec` or `metadata`, the message
+  contains each path, and one of them is the changed field, an ancestor or a descendant of it;
+* an admitted job goes through `framework.plan` against an empty and a full-sized snapshot without raising.
+"""
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from training_operator.core import discovery
+from training_operator.core.engine.observed import Snapshot
+from training_operator.core.errors import InvalidJob
+from training_operator.core.framework import EngineOptions
+from training_operator.unified import webhooks
+
+pytestmark = pytest.mark.faults
+FRAMEWORKS = discovery.discover(["tfjob", "pytorchjob"])
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+CONTAINER = {"name": "tensorflow", "image": "local", "command": ["true"]}
+
+
+def _body(kind: str) -> tuple[dict[str, Any], str]:
+    specs_key, container, types = {
+        "TFJob": ("tfReplicaSpecs", "tensorflow", ("Worker",)),
+        "PyTorchJob": ("pytorchReplicaSpecs", "pytorch", ("Master", "Worker")),
+    }[kind]
+    specs = {
+        t: {
+            "replicas": 1,
+            "restartPolicy": "OnFailure",
+            "template": {"spec": {"containers": [{**CONTAINER, "name": container}]}},
+        }
+        for t in types
+    }
+    meta = {"name": "fuzz", "namespace": "default", "uid": "u-1", "resourceVersion": "1", "generation": 1}
+    body = {"apiVersion": "kubeflow.org/v1", "kind": kind, "metadata": meta, "spec": {specs_key: specs}}
+    return body, specs_key
+
+
+def _paths(specs_key: str) -> list[tuple[str | int, ...]]:
+    worker = ("spec", specs_key, "Worker")
+    container = (*worker, "template", "spec", "containers", 0)
+    run = ("spec", "runPolicy")
+    return [
+        ("metadata", "name"),
+        ("spec", "runPolicy"),
+        (*run, "backoffLimit"),
+        (*run, "activeDeadlineSeconds"),
+        (*run, "ttlSecondsAfterFinished"),
+        (*run, "cleanPodPolicy"),
+        (*run, "suspend"),
+        (*run, "schedulingPolicy", "minAvailable"),
+        ("spec", specs_key),
+        worker,
+        (*worker, "replicas"),
+        (*worker, "restartPolicy"),
+        (*worker, "template"),
+        (*worker, "template", "spec", "containers"),
+        (*container, "name"),
+        (*container, "image"),
+        (*container, "ports"),
+        ("spec", specs_key, "Bogus"),
+        ("spec", "bogusField"),
+    ]
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**40), max_value=2**40)
+    | st.sampled_from([0, -1, 1, 2**31, "", "Never", "OnFailure", "Running", "x" * 70, "Worker", "a.b"])
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _set(body: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:
+    cursor: Any = body
+    for step in path[:-1]:
+        cursor = cursor[step] if isinstance(step, int) else cursor.setdefault(step, {})
+    cursor[path[-1]] = value
+
+
+def _wire(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
+    return text
+
+
+def _related(found: str, changed: str) -> bool:
+    plain = found.replace("[", ".").replace("]", "")
+    target = changed.replace("[", ".").replace("]", "")
+    return plain.startswith(target) or target.startswith(plain)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(["TFJob", "PyTorchJob"]), data=st.data(), value=JSON)
+def test_any_single_field_change_is_admitted_and_planned_or_rejected_by_path(kind, data, value):
+    body, specs_key = _body(kind)
+    path = data.draw(st.sampled_from(_paths(specs_key)), label="path")
+    body = copy.deepcopy(body)
+    _set(body, path, value)
+    framework = FRAMEWORKS[kind.lower()]
+
+    message = webhooks.rejection(framework, body)
+
+    try:
+        job = framework.parse(body)
+        problems = list(framework.problems(job, old=None))
+    except InvalidJob as error:
+        problems = list(error.problems)
+    assert (message is None) == (not problems)
+    if message is not None:
+        for problem in problems:
+            assert problem.path.split(".")[0].split("[")[0] in ("spec", "metadata"), problem
+            assert problem.path in message
+        assert any(_related(p.path, _wire(path)) for p in problems), (_wire(path), message)
+        return
+    defaulted = framework.default(job)
+    framework.plan(defaulted, Snapshot(), now=NOW, options=EngineOptions())
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    [
+        pytest.param(("containers",), True, "containers", id="containers-not-a-list"),
+        pytest.param(("containers",), ["x"], "containers[0]", id="container-not-an-object"),
+        pytest.param(("containers", 0, "ports"), True, "containers[0].ports", id="ports-not-a-list"),
+        pytest.param(("containers", 0, "ports"), ["p"], "containers[0].ports", id="port-not-an-object"),
+    ],
+)
+def test_malformed_containers_are_rejected_by_path_not_crashed_on(path, value, named):
+    # found by the fuzzing above: these raised TypeError/AttributeError inside the webhook and defaulting
+    body, specs_key = _body("TFJob")
+    _set(body, ("spec", specs_key, "Worker", "template", "spec", *path), value)
+    message = webhooks.rejection(FRAMEWORKS["tfjob"], body)
+    assert message is not None
+    assert f"spec.{specs_key}[Worker].template.spec.{named}: Invalid value" in message
