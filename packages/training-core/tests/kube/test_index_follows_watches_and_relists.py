@@ -53,10 +53,10 @@ def test_a_pod_owned_by_something_else_is_kept_only_if_it_carries_our_labels(ind
 
 def test_an_update_that_changes_nothing_the_engine_reads_wakes_no_job(index, a_pod):
     index.apply("ADDED", a_pod("job-a-worker-0", rv="1"))
-    noisy = a_pod("job-a-worker-0", rv="1")
+    noisy = a_pod("job-a-worker-0", rv="2")  # every real update bumps the resourceVersion
     noisy["metadata"]["annotations"] = {"kubelet": "heartbeat"}
     assert index.apply("MODIFIED", noisy) == set()
-    assert index.apply("MODIFIED", a_pod("job-a-worker-0", phase="Succeeded", rv="2")) == {KEY}
+    assert index.apply("MODIFIED", a_pod("job-a-worker-0", phase="Succeeded", rv="3")) == {KEY}
     assert index.snapshot(KEY).pods[0].phase == "Succeeded"
 
 
@@ -116,3 +116,17 @@ async def test_watch_resumes_from_the_last_version_and_relists_on_410(index, cli
     assert all(w["labelSelector"] == "x in (y)" for w in watches)
     assert names(index) == ["job-a-worker-1"]  # worker-0 vanished during the gap: gone after the relist
     assert {KEY} in notified
+
+
+def test_children_of_one_job_share_their_key_and_repeated_strings(index, a_pod):
+    """Memory: 10,000 children must not carry 10,000 copies of the same label keys, owner uid and job key."""
+    import json
+
+    first = index.apply("ADDED", json.loads(json.dumps(a_pod("job-a-worker-0"))))
+    second = index.apply("ADDED", json.loads(json.dumps(a_pod("job-a-worker-1"))))
+    assert next(iter(first)) is next(iter(second))
+    pod0, pod1 = index.snapshot(KEY).pods
+    assert pod0.owner_uid is pod1.owner_uid
+    shared_keys = [(k0, k1) for k0, k1 in zip(sorted(pod0.labels), sorted(pod1.labels), strict=True)]
+    assert shared_keys
+    assert all(k0 is k1 for k0, k1 in shared_keys)

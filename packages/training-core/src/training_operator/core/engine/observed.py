@@ -54,7 +54,6 @@ class PodRecord:
     init_containers: tuple[ContainerRecord, ...] = ()
     conditions: tuple[PodConditionRecord, ...] = ()
     creation_timestamp: str = ""
-    resource_version: str = ""
 
     @property
     def ready(self) -> bool:

@@ -1,11 +1,15 @@
 """API objects (JSON dicts) → the slim, frozen records of `core.engine.observed`.
 
 The index keeps only these records, so memory stays flat for tens of thousands of pods and the engine never
-sees a full pod. Pure functions: the watcher and the writer (for optimistic index updates) share them.
+sees a full pod. Strings that repeat from child to child (label keys and most values, the owner's uid,
+phases, condition types, timestamps to the second) are interned: JSON parsing makes a fresh copy of each
+for every object, and those copies were most of a record's size. Pure functions: the watcher and the writer
+(for optimistic index updates) share them.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +22,15 @@ from training_operator.core.engine.observed import (
 )
 
 Record = PodRecord | ServiceRecord | ObjectRecord
+
+
+def _shared(text: str) -> str:
+    """One copy of a string that many children repeat."""
+    return sys.intern(str(text))
+
+
+def _shared_map(mapping: Mapping[str, Any] | None) -> dict[str, str]:
+    return {_shared(key): _shared(value) for key, value in (mapping or {}).items()}
 
 
 def controller_of(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -46,16 +59,15 @@ def pod_record(pod: Mapping[str, Any]) -> PodRecord:
         name=meta.get("name", ""),
         uid=meta.get("uid", ""),
         owner_uid=_owner_uid(pod),
-        labels=dict(meta.get("labels") or {}),
-        phase=status.get("phase") or "Pending",
+        labels=_shared_map(meta.get("labels")),
+        phase=_shared(status.get("phase") or "Pending"),
         deleting=bool(meta.get("deletionTimestamp")),
         reason=status.get("reason") or "",
         message=status.get("message") or "",
         containers=tuple(container_record(c) for c in status.get("containerStatuses") or []),
         init_containers=tuple(container_record(c) for c in status.get("initContainerStatuses") or []),
         conditions=tuple(_condition(c) for c in status.get("conditions") or []),
-        creation_timestamp=meta.get("creationTimestamp") or "",
-        resource_version=meta.get("resourceVersion") or "",
+        creation_timestamp=_shared(meta.get("creationTimestamp") or ""),
     )
 
 
@@ -66,12 +78,12 @@ def container_record(status: Mapping[str, Any]) -> ContainerRecord:
     waiting = state.get("waiting") or {}
     exit_code = terminated.get("exitCode")
     return ContainerRecord(
-        name=status.get("name", ""),
+        name=_shared(status.get("name", "")),
         restart_count=int(status.get("restartCount") or 0),
         exit_code=None if exit_code is None else int(exit_code),
-        terminated_reason=terminated.get("reason") or "",
+        terminated_reason=_shared(terminated.get("reason") or ""),
         terminated_message=terminated.get("message") or "",
-        waiting_reason=waiting.get("reason") or "",
+        waiting_reason=_shared(waiting.get("reason") or ""),
         waiting_message=waiting.get("message") or "",
         running="running" in state,
     )
@@ -79,11 +91,11 @@ def container_record(status: Mapping[str, Any]) -> ContainerRecord:
 
 def _condition(condition: Mapping[str, Any]) -> PodConditionRecord:
     return PodConditionRecord(
-        type=condition.get("type", ""),
-        status=condition.get("status", ""),
-        reason=condition.get("reason") or "",
+        type=_shared(condition.get("type", "")),
+        status=_shared(condition.get("status", "")),
+        reason=_shared(condition.get("reason") or ""),
         message=condition.get("message") or "",
-        last_transition_time=condition.get("lastTransitionTime") or "",
+        last_transition_time=_shared(condition.get("lastTransitionTime") or ""),
     )
 
 
@@ -95,9 +107,9 @@ def service_record(service: Mapping[str, Any]) -> ServiceRecord:
         name=meta.get("name", ""),
         uid=meta.get("uid", ""),
         owner_uid=_owner_uid(service),
-        labels=dict(meta.get("labels") or {}),
+        labels=_shared_map(meta.get("labels")),
         deleting=bool(meta.get("deletionTimestamp")),
-        selector=dict(spec.get("selector") or {}),
+        selector=_shared_map(spec.get("selector")),
         publish_not_ready_addresses=bool(spec.get("publishNotReadyAddresses", False)),
     )
 
@@ -123,4 +135,4 @@ def object_record(obj: Mapping[str, Any]) -> ObjectRecord:
 
 def _owner_uid(obj: Mapping[str, Any]) -> str:
     ref = controller_of(obj)
-    return str(ref.get("uid", "")) if ref else ""
+    return _shared(ref.get("uid", "")) if ref else ""

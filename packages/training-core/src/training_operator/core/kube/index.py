@@ -1,6 +1,7 @@
 """The in-memory index of every job's children, fed by the watches and read as a `Snapshot` per reconcile.
 
-Records are slim (see `convert`), keyed by the job they belong to, and compared on arrival: an update that
+Records are slim (see `convert`), keyed by the job they belong to, and compared on arrival; the keys' parts
+that every child repeats (resource type, namespace, job key) are shared, not copied per child: an update that
 changes nothing the engine reads (a resourceVersion bump, a kubelet heartbeat) wakes no reconcile. A relist
 after 410 Gone *replaces* one resource's records wholesale, so an object deleted while the watch was broken
 cannot linger. The writer updates the index from its own responses (create, delete), which is what stops the
@@ -10,6 +11,7 @@ next reconcile from creating a child again before the watch shows it (Go's "expe
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +47,7 @@ class Index:
         self._by_controller = {k.controller_name: k.kind for k in kinds}
         self._children: dict[JobKey, dict[tuple[Tag, str], Record]] = {}
         self._where: dict[tuple[Tag, str, str], JobKey] = {}
+        self._keys: dict[JobKey, JobKey] = {}
 
     def route(self, obj: Mapping[str, Any]) -> JobKey | None:
         """The job an object belongs to: its controller owner, else (MPI launcher pods) the job-name label."""
@@ -55,19 +58,23 @@ class Index:
             group = str(ref.get("apiVersion", "")).rpartition("/")[0]
             kind = self._kinds.get((group, str(ref.get("kind", ""))))
             if kind is not None:
-                return JobKey(kind, namespace, str(ref.get("name", "")))
+                return self._shared_key(JobKey(kind, namespace, str(ref.get("name", ""))))
         obj_labels = meta.get("labels") or {}
         kind = self._by_controller.get(obj_labels.get(labels.OPERATOR_NAME, ""))
         job_name = obj_labels.get(labels.JOB_NAME)
         if kind is not None and job_name:
-            return JobKey(kind, namespace, job_name)
+            return self._shared_key(JobKey(kind, namespace, job_name))
         return None
+
+    def _shared_key(self, key: JobKey) -> JobKey:
+        """The one JobKey object of this job (forgotten with its last child)."""
+        return self._keys.setdefault(key, key)
 
     def apply(self, event_type: str, obj: Mapping[str, Any]) -> set[JobKey]:
         """Fold one watch event in; the jobs whose snapshot changed."""
         tag = _tag(obj)
         meta = obj.get("metadata") or {}
-        where = (tag, meta.get("namespace") or "default", meta.get("name", ""))
+        where = (tag, sys.intern(meta.get("namespace") or "default"), meta.get("name", ""))
         if event_type == "DELETED":
             return self._remove(where)
         key = self.route(obj)
@@ -81,7 +88,7 @@ class Index:
         touched: set[JobKey] = set()
         for obj in objects:
             meta = obj.get("metadata") or {}
-            where = (tag, meta.get("namespace") or "default", meta.get("name", ""))
+            where = (tag, sys.intern(meta.get("namespace") or "default"), meta.get("name", ""))
             key = self.route(obj)
             if key is not None:
                 stale.discard(where)
@@ -94,7 +101,7 @@ class Index:
         """Record an object the writer has just created or changed (from the API's response)."""
         meta = obj.get("metadata") or {}
         self._put(
-            (_tag(obj), meta.get("namespace") or key.namespace, meta.get("name", "")),
+            (_tag(obj), sys.intern(meta.get("namespace") or key.namespace), meta.get("name", "")),
             key,
             convert.record(obj),
         )
@@ -138,8 +145,13 @@ class Index:
         children.pop((where[0], where[2]), None)
         if not children:
             self._children.pop(key, None)
+            self._keys.pop(key, None)
         return {key}
 
 
+_TAGS: dict[Tag, Tag] = {}
+
+
 def _tag(obj: Mapping[str, Any]) -> Tag:
-    return (str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+    tag = (str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+    return _TAGS.setdefault(tag, tag)
