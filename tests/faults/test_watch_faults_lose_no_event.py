@@ -3,7 +3,7 @@
 Through one job's life: right after its children exist, every watch is cut and the pod watch's reconnect
 stalls (open, silent); while it is stalled the user edits the job and the pods go Running (the operator must
 not act on its stale view: no create, no status change); the stall ends and the resumed watch delivers the
-missed changes (the job becomes Running). Then every watch is cut and the next three reconnects get 410
+missed changes (the job becomes Running). Then every watch is cut and each one's reconnect gets 410
 (pods, services and kopf's job watch relist), and the pods finish during another cut. The job must end like a
 fault-free control, with each child created once and no extra writes beyond the stale-view reconcile's.
 """
@@ -36,7 +36,8 @@ async def test_cut_stalled_and_expired_watches_lose_nothing(world, operator, led
         await world.clear_faults()
 
     async def expire_every_watch() -> None:
-        await world.api.request("POST", "/debug/faults", body={"expireWatches": 3})
+        for resource in ("pods", "services", "tfjobs"):
+            await world.fault(code=410, verbs=["watch"], resource=resource)
         await world.cut_watches()
 
     outcome = await world.live(
