@@ -130,3 +130,29 @@ def test_children_of_one_job_share_their_key_and_repeated_strings(index, a_pod):
     shared_keys = [(k0, k1) for k0, k1 in zip(sorted(pod0.labels), sorted(pod1.labels), strict=True)]
     assert shared_keys
     assert all(k0 is k1 for k0, k1 in shared_keys)
+
+
+async def test_a_relist_reads_pages_and_replaces_only_once_all_are_in(index, a_pod):
+    """client-go's reflector pages its LISTs; so do we, so 10,000 pods are never parsed in one piece."""
+    index.apply("ADDED", a_pod("job-a-worker-9"))  # deleted while we were away
+    pages = {
+        None: {"metadata": {"continue": "p2", "resourceVersion": "40"}, "items": [a_pod("job-a-worker-0")]},
+        "p2": {"metadata": {"resourceVersion": "40"}, "items": [a_pod("job-a-worker-1")]},
+    }
+    asked: list[dict[str, str]] = []
+    seen_mid_relist: list[list[str]] = []
+
+    class PagingClient:
+        async def request(self, method, path, *, params=None, body=None, content_type=""):
+            asked.append(dict(params))
+            seen_mid_relist.append(names(index))
+            return pages[params.get("continue")]
+
+    version = await watch._relist(
+        PagingClient(), PODS, index=index, selector=None, namespace=None, notify=lambda keys: None
+    )
+    assert version == "40"
+    assert [a.get("limit") for a in asked] == [str(watch.PAGE_SIZE)] * 2
+    assert [a.get("continue") for a in asked] == [None, "p2"]
+    assert seen_mid_relist[1] == ["job-a-worker-0", "job-a-worker-9"]  # nothing dropped before the end
+    assert names(index) == ["job-a-worker-0", "job-a-worker-1"]

@@ -84,18 +84,13 @@ class Index:
 
     def replace(self, tag: Tag, objects: Iterable[Mapping[str, Any]]) -> set[JobKey]:
         """A fresh list of one resource type replaces everything the index held of it."""
-        stale = {where for where in self._where if where[0] == tag}
-        touched: set[JobKey] = set()
-        for obj in objects:
-            meta = obj.get("metadata") or {}
-            where = (tag, sys.intern(meta.get("namespace") or "default"), meta.get("name", ""))
-            key = self.route(obj)
-            if key is not None:
-                stale.discard(where)
-                touched |= self._put(where, key, convert.record(obj))
-        for where in stale:
-            touched |= self._remove(where)
-        return touched
+        relist = self.relisting(tag)
+        relist.add(objects)
+        return relist.finish()
+
+    def relisting(self, tag: Tag) -> Relisting:
+        """`replace`, a page at a time: a paginated LIST never holds all of its raw objects at once."""
+        return Relisting(self, tag)
 
     def put(self, key: JobKey, obj: Mapping[str, Any]) -> None:
         """Record an object the writer has just created or changed (from the API's response)."""
@@ -147,6 +142,31 @@ class Index:
             self._children.pop(key, None)
             self._keys.pop(key, None)
         return {key}
+
+
+class Relisting:
+    """One relist in progress: pages go in as they arrive; `finish` drops what no page mentioned."""
+
+    def __init__(self, index: Index, tag: Tag) -> None:
+        self._index = index
+        self._tag = _TAGS.setdefault(tag, tag)
+        self._stale = {where for where in index._where if where[0] == tag}
+        self._touched: set[JobKey] = set()
+
+    def add(self, objects: Iterable[Mapping[str, Any]]) -> None:
+        for obj in objects:
+            meta = obj.get("metadata") or {}
+            where = (self._tag, sys.intern(meta.get("namespace") or "default"), meta.get("name", ""))
+            key = self._index.route(obj)
+            if key is not None:
+                self._stale.discard(where)
+                self._touched |= self._index._put(where, key, convert.record(obj))
+
+    def finish(self) -> set[JobKey]:
+        """The jobs whose snapshot changed over the whole relist."""
+        for where in self._stale:
+            self._touched |= self._index._remove(where)
+        return self._touched
 
 
 _TAGS: dict[Tag, Tag] = {}
