@@ -18,6 +18,8 @@ from training_operator.core.kube.config import ClusterAccess
 
 JSON = dict[str, Any]
 MERGE_PATCH = "application/merge-patch+json"
+#: seconds past a watch's timeoutSeconds after which a silent stream counts as stalled
+WATCH_SILENCE_GRACE = 30.0
 
 
 class ApiError(Exception):
@@ -117,7 +119,11 @@ class ApiClient:
         """Events of one watch request until the server ends it; an ERROR event with 410 raises ApiError."""
         assert self.session is not None, "use `async with ApiClient(...)`"
         query = {**params, "watch": "true"}
-        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+        # the server ends a watch after timeoutSeconds; a stream silent for longer than that is stalled (a
+        # stuck proxy, a hung server), and waiting on it would hide every later change: give up and resume
+        ends_after = params.get("timeoutSeconds")
+        silent_limit = float(ends_after) + WATCH_SILENCE_GRACE if ends_after else None
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=silent_limit)
         await self.limiter.take()
         async with self.session.get(path, params=query, timeout=timeout) as response:
             if response.status >= 300:
