@@ -92,17 +92,24 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def operator_process(kubeconfig: str, log_path: Path, *extra: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`training-operator run` against the cluster, webhooks off, on free ports; logs to `log_path`."""
+def operator_process(
+    kubeconfig: str, log_path: Path, *extra: str, ports: dict[str, int] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`training-operator run` against the cluster, webhooks off, on free ports; logs to `log_path`.
+
+    Pass a dict as `ports` to learn the "metrics" and "health" ports it listens on."""
+    chosen = {"metrics": free_port(), "health": free_port()}
+    if ports is not None:
+        ports.update(chosen)
     command = [
         str(Path(sys.executable).parent / "training-operator"),
         "run",
         "--kubeconfig",
         kubeconfig,
         "--metrics-bind-address",
-        f"127.0.0.1:{free_port()}",
+        f"127.0.0.1:{chosen['metrics']}",
         "--health-probe-bind-address",
-        f"127.0.0.1:{free_port()}",
+        f"127.0.0.1:{chosen['health']}",
         "--disable-webhooks",
         *extra,
     ]

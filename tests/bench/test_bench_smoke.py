@@ -1,6 +1,8 @@
-"""The operator-writes benchmark still runs: one one-replica PyTorchJob yields a row with a numeric ratio.
+"""The benchmark scripts still run, at tiny sizes: the writes benchmark yields a row with a numeric ratio for
+one one-replica PyTorchJob; the scale benchmark yields every figure (big-job ratio, RSS, CPU per event, the
+restart, one load stage), and a restart holding the jobs writes nothing.
 
-A smoke test, not a timed assert: it checks the script's output shape only. Select it with `-m bench`.
+Smoke tests, not timed asserts: they check the scripts' output shape only. Select them with `-m bench`.
 """
 
 import json
@@ -39,3 +41,37 @@ def test_the_writes_benchmark_produces_a_ratio_for_one_replica(tmp_path: Path) -
     assert row["replicas"] == 1
     assert isinstance(row["ratio"], (int, float))
     assert row["ratio"] > 0
+
+
+SCALE = SCRIPT.parent / "operator_scale.py"
+
+
+@pytest.mark.bench
+def test_the_scale_benchmark_produces_every_figure_at_a_tiny_size(tmp_path: Path) -> None:
+    out = tmp_path / "scale.json"
+    command = [
+        sys.executable,
+        str(SCALE),
+        "all",
+        "--replicas=20",
+        "--rounds=1",
+        "--jobs=2",
+        "--per-job=10",
+        "--rates=1",
+        "--stage-seconds=3",
+        "--grace=20",
+        "--settle=1",
+        f"--out={out}",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text())
+    assert result["big"]["rounds"][0]["ratio"] > 0
+    pods = result["pods"]
+    assert pods["owned_pods"] == 20
+    assert pods["rss_mib_holding"] > 0
+    assert pods["cpu"]["annotation"]["cpu_ms_per_event"] >= 0
+    assert pods["restart"]["writes"] == 0, pods["restart"]
+    assert set(pods["restart"]["reads"]) >= {"list pods", "list services", "list pytorchjobs"}
+    stage = result["load"]["stages"][0]
+    assert stage["jobs_with_all_pods"] == stage["jobs"], stage
