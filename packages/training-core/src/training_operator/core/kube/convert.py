@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from training_operator.core.engine.observed import (
     ContainerRecord,
@@ -31,6 +31,21 @@ def _shared(text: str) -> str:
 
 def _shared_map(mapping: Mapping[str, Any] | None) -> dict[str, str]:
     return {_shared(key): _shared(value) for key, value in (mapping or {}).items()}
+
+
+_COMMON: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_COMMON_LIMIT = 10_000
+
+
+_Records = TypeVar("_Records", bound=tuple[Any, ...])
+
+
+def _common(records: _Records) -> _Records:
+    """One copy of a tuple of frozen records that many pods share (all of a job's running containers look
+    alike, so do their Ready conditions); the cache is emptied when it fills, never grown without bound."""
+    if len(_COMMON) >= _COMMON_LIMIT:
+        _COMMON.clear()
+    return cast(_Records, _COMMON.setdefault(records, records))
 
 
 def controller_of(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -64,9 +79,11 @@ def pod_record(pod: Mapping[str, Any]) -> PodRecord:
         deleting=bool(meta.get("deletionTimestamp")),
         reason=status.get("reason") or "",
         message=status.get("message") or "",
-        containers=tuple(container_record(c) for c in status.get("containerStatuses") or []),
-        init_containers=tuple(container_record(c) for c in status.get("initContainerStatuses") or []),
-        conditions=tuple(_condition(c) for c in status.get("conditions") or []),
+        containers=_common(tuple(container_record(c) for c in status.get("containerStatuses") or [])),
+        init_containers=_common(
+            tuple(container_record(c) for c in status.get("initContainerStatuses") or [])
+        ),
+        conditions=_common(tuple(_condition(c) for c in status.get("conditions") or [])),
         creation_timestamp=_shared(meta.get("creationTimestamp") or ""),
     )
 
