@@ -6,7 +6,7 @@
   status is written;
 * any other kind (ConfigMap, Secret, PodGroup, the MPI launcher's Job) waits for everything before it and is
   created before everything after it, because what follows may need it;
-* the event cap holds when outcome events are recorded concurrently.
+* the per-job event budget holds when outcome events are recorded concurrently.
 """
 
 import asyncio
@@ -72,8 +72,8 @@ class OverlapClient:
         return {**body, "metadata": {**body["metadata"], "uid": f"uid-{name}"}}
 
 
-def writer_for(client: OverlapClient, *, per_job: int = 64) -> Writer:
-    recorder = EventRecorder(client, per_job=per_job)
+def writer_for(client: OverlapClient, *, burst: int = 25) -> Writer:
+    recorder = EventRecorder(client, burst=burst)
     return Writer(client, Index([KIND]), recorder=recorder, metrics=Metrics())
 
 
@@ -118,9 +118,9 @@ async def test_other_kinds_are_barriers_in_plan_order():
     assert [len(g) for g in create_groups(creates)] == [1, 1, 1, 3, 1]
 
 
-async def test_the_event_cap_holds_across_concurrent_creates():
+async def test_the_event_budget_holds_across_concurrent_creates():
     client = OverlapClient()
     creates = tuple(child("Pod", f"p{i}") for i in range(200))
-    await writer_for(client, per_job=10).execute(Plan(creates=creates), key=KEY, job=JOB, kind=KIND)
+    await writer_for(client, burst=10).execute(Plan(creates=creates), key=KEY, job=JOB, kind=KIND)
     assert len(client.posts) == 200
     assert client.events == 10
