@@ -301,7 +301,10 @@ class World:
         await self._run_hook(hooks, "edited")
         await eventually(lambda: self.condition(name, "Running"), what=f"{name} Running", within=60)
         await self._run_hook(hooks, "running")
-        for pod in await self.actor.pods_of(name):
+        # worker 0 decides a TFJob's success: it finishes last, so the job never finishes with a pod still
+        # Running (which cleanPodPolicy would delete, and the replica counts would then depend on timing)
+        pods = sorted(await self.actor.pods_of(name), key=lambda p: p["metadata"]["name"], reverse=True)
+        for pod in pods:
             await self.actor.set_phase(pod, "Succeeded")
         await self._run_hook(hooks, "finished")
         await eventually(lambda: self.condition(name, "Succeeded"), what=f"{name} Succeeded", within=60)
