@@ -61,13 +61,6 @@ DEPTH = "training_operator_workqueue_depth"
 MAY_LEAVE_TRUE = {"Running": ("Restarting", "Succeeded", "Failed"), "Restarting": ("Running",)}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "faults: the fault-injection suite (issue 11), operator + local cluster"
-    )
-    config.addinivalue_line("markers", "slow: a long fault case, left out of quick runs with -m 'not slow'")
-
-
 # -- the ledger ---------------------------------------------------------------------------------------
 
 

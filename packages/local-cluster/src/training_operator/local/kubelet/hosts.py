@@ -49,7 +49,7 @@ def _ip(pod: dict[str, Any]) -> str | None:
 
 def _searched(names: list[str], searches: list[str]) -> list[str]:
     """The short forms of `names` that a resolver would complete with one of `searches`."""
-    short = []
+    short: list[str] = []
     for search in searches:
         suffix = f".{search}"
         short.extend(n[: -len(suffix)] for n in names if n.endswith(suffix) and len(n) > len(suffix))
