@@ -7,7 +7,7 @@ written to bench/results/operator_scale.json; bench/RESULTS.md records a run.
 
     python bench/operator_scale.py big  [--replicas 1000] [--rounds 3] [--qps 0]
     python bench/operator_scale.py pods [--jobs 10] [--per-job 1000]
-    python bench/operator_scale.py load [--rates 1,2,4,8] [--stage-seconds 20]
+    python bench/operator_scale.py load [--rates 1,2,4,8] [--stage-seconds 20] [--load-qps 0]
     python bench/operator_scale.py all
 
 * big: seconds from the job's create until the operator's N pod + N service creates reached the server, and
@@ -341,12 +341,14 @@ SIZES = ((2, 6), (8, 3), (64, 1))
 
 
 def stage_load(tmp: Path, args: argparse.Namespace) -> Obj:
+    flags = ["--kube-api-qps", args.load_qps] if args.load_qps else []
     with (
         fresh_cluster(tmp, "load") as info,
-        operator(info, tmp, "load") as (process, ports),
+        operator(info, tmp, "load", *flags) as (process, ports),
     ):
         result = asyncio.run(_load(info, ports, args))
         result["operator_rss_mib"] = round(rss_mib(process.pid), 1)
+    result["kube_api_qps"] = args.load_qps or "default (50)"
     return result
 
 
@@ -417,6 +419,9 @@ async def _load(info: Obj, ports: dict[str, int], args: argparse.Namespace) -> O
                 "create_to_all_pods_p50_s": round(statistics.median(latencies), 2) if latencies else None,
                 "create_to_all_pods_p99_s": round(_quantile(latencies, 0.99), 2) if latencies else None,
                 "workqueue_wait_p99_le_s": queue_p99,
+                "reconcile_p99_le_s": histogram_p99(
+                    before, after, "training_operator_reconcile_duration_seconds"
+                ),
             }
             row["kept_up"] = row["jobs_with_all_pods"] == row["jobs"] and (queue_p99 or 0) < 1
             stages.append(row)
@@ -501,6 +506,7 @@ def main(argv: list[str] | None = None) -> Obj:
     parser.add_argument("--rates", default="1,2,4,8,16", help="load: job arrivals per second, per stage")
     parser.add_argument("--stage-seconds", type=float, default=20.0, help="load: seconds of arrivals")
     parser.add_argument("--grace", type=float, default=30.0, help="load: seconds to finish a stage")
+    parser.add_argument("--load-qps", default="", help="load: operator --kube-api-qps (default: its own)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--settle", type=float, default=2.0, help="seconds of quiet that count as settled")
     parser.add_argument("--limit", type=float, default=120.0)

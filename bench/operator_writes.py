@@ -13,6 +13,7 @@ exist, against a plain aiohttp script creating the same 2,000 objects at the ope
 (32) on the same server. Nothing here asserts on time; the figures are printed and written to bench/results/.
 
     python bench/operator_writes.py [--kinds all] [--replicas 1,8,64] [--big 1000] [--big-qps 50,0] [--jobs 0]
+                                    [--one-by-one]
 """
 
 import argparse
@@ -132,8 +133,12 @@ async def make_namespace(api: Api, ns: str) -> None:
     await api.call("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
 
 
-async def run_case(api: Api, label: str, n: int, quiet: float, limit: float) -> Obj:
-    """One job through its life; the operator's requests for it; reads while at rest."""
+async def run_case(api: Api, label: str, n: int, quiet: float, limit: float, one_by_one: bool = False) -> Obj:
+    """One job through its life; the operator's requests for it; reads while at rest.
+
+    `one_by_one`: the simulated kubelet starts and finishes pods one after another (each patch waits for
+    the previous answer) instead of all together, as a real node spreads them; the operator then sees
+    intermediate replica counts, and its coalescing decides how many status writes they cost."""
     body = KINDS[label](n)
     kind = body["kind"]
     ns = f"w-{label}-{n}"
@@ -170,14 +175,15 @@ async def run_case(api: Api, label: str, n: int, quiet: float, limit: float) -> 
         return check
 
     pods = await wait_for(all_pods, limit)
-    await sim.set_phase(pods, "Running")
+    spread = 1 if one_by_one else 32
+    await sim.set_phase(pods, "Running", concurrency=spread)
     if kind == "MPIJob":
         launcher = await wait_for(lambda: launcher_pods(sim, selector), limit)
         await sim.set_phase(launcher, "Running")
     await wait_for(await with_condition("Running"), limit)
     if kind == "MPIJob":
         await sim.set_phase(launcher, "Succeeded")  # the batch Job controller then completes the Job
-    await sim.set_phase(pods, "Succeeded")
+    await sim.set_phase(pods, "Succeeded", concurrency=spread)
     await wait_for(await with_condition("Succeeded"), limit)
     seconds = time.perf_counter() - started
     await asyncio.sleep(1.0)  # let trailing writes for this job land in the counters
@@ -336,7 +342,7 @@ async def bench(info: Obj, pid: int, args: argparse.Namespace) -> Obj:
         for n in [int(x) for x in args.replicas.split(",")]:
             for label in labels:
                 try:
-                    row = await run_case(api, label, n, args.quiet, args.limit)
+                    row = await run_case(api, label, n, args.quiet, args.limit, args.one_by_one)
                 except TimeoutError as exc:
                     print(f"{label} N={n}: {exc}", flush=True)
                     ns = f"w-{label}-{n}"
@@ -392,6 +398,9 @@ def main(argv: list[str] | None = None) -> Obj:
     parser.add_argument("--big", type=int, default=0, help="replicas of the big PyTorchJob (0: skip)")
     parser.add_argument("--big-qps", default="50,0", help="operator --kube-api-qps values for the big job")
     parser.add_argument("--jobs", type=int, default=0, help="one-worker jobs for the RSS figure (0: skip)")
+    parser.add_argument(
+        "--one-by-one", action="store_true", help="pods start and finish one after another, not together"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "operator_writes.json")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups: stop operator and cluster
