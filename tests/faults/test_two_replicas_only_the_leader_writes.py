@@ -11,18 +11,11 @@ import asyncio
 import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(120)]
-ELECTION = [
-    "--disable-webhooks",
-    "--leader-elect",
-    "--leader-election-lease-duration=2",
-    "--leader-election-renew-deadline=1.5",
-    "--leader-election-retry-period=0.2",
-]
 RECONCILES = "training_operator_reconcile_duration_seconds_count"
 
 
 async def test_the_follower_writes_nothing_then_takes_over(world, operator, second_operator, faults):
-    operator.args = second_operator.args = ELECTION
+    operator.args = second_operator.args = list(operator.LEADER_ELECTION)
     await operator.start()
     await second_operator.start(leader=False)
     control = await world.live("control")

@@ -49,6 +49,15 @@ def free_port() -> int:
 class Operator:
     """`training-operator run` as a child process, with its metrics endpoint for readiness."""
 
+    #: leader election with short timings, so a takeover happens within a test's patience
+    LEADER_ELECTION = (
+        "--disable-webhooks",
+        "--leader-elect",
+        "--leader-election-lease-duration=2",
+        "--leader-election-renew-deadline=1.5",
+        "--leader-election-retry-period=0.2",
+    )
+
     def __init__(self, kubeconfig: Path, log: Path) -> None:
         self.kubeconfig = kubeconfig
         self.log = log

@@ -10,18 +10,11 @@ import signal
 import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-ELECTION = [
-    "--disable-webhooks",
-    "--leader-elect",
-    "--leader-election-lease-duration=2",
-    "--leader-election-renew-deadline=1.5",
-    "--leader-election-retry-period=0.2",
-]
 RECONCILES = "training_operator_reconcile_duration_seconds_count"
 
 
 async def test_one_leader_writes_and_a_follower_takes_over(api, operator, second_operator, kit):
-    operator.args = second_operator.args = ELECTION
+    operator.args = second_operator.args = list(operator.LEADER_ELECTION)
     await operator.start()
     await second_operator.start(leader=False)
 
