@@ -1,4 +1,5 @@
-"""Fixtures: a fake API server on loopback, a kubeconfig pointing at it, and clients built from that file."""
+"""Fixtures: one local cluster per test module (every generated CRD installed, pods run as local processes),
+a fresh namespace per test with a kubeconfig defaulting to it, and clients built from that file."""
 
 from __future__ import annotations
 
@@ -7,47 +8,48 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kubernetes
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakeapi import FakeApiServer
+from localapi import World, install_crds, new_namespace
 
+from training_operator.local.testing import BackgroundCluster
 from training_operator.unified.sdk import TrainingClient
 
 
-@pytest.fixture
-def api() -> Iterator[FakeApiServer]:
-    server = FakeApiServer()
-    server.start()
-    yield server
-    server.stop()
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    state = tmp_path_factory.mktemp("cluster")
+    # loopback: pods are plain processes (no root needed); a short back-off keeps restarts quick
+    with BackgroundCluster(state, network="loopback", backoff_base=0.2, backoff_cap=1.0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def kube(cluster: Any) -> Iterator[kubernetes.client.ApiClient]:
+    client = kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig_path))
+    install_crds(client)
+    yield client
+    client.close()
 
 
 @pytest.fixture
-def kubeconfig(api: FakeApiServer, tmp_path: Path) -> Path:
-    return api.write_kubeconfig(tmp_path / "kubeconfig", namespace="team")
+def world(cluster: Any, kube: kubernetes.client.ApiClient, tmp_path: Path) -> Iterator[World]:
+    found = World(cluster, kube, new_namespace(kube), tmp_path)
+    found.reset_requests()
+    yield found
+    found.clear_faults()
 
 
 @pytest.fixture
-def client(kubeconfig: Path) -> TrainingClient:
-    return TrainingClient(config_file=str(kubeconfig))
+def kubeconfig(world: World) -> Path:
+    return world.kubeconfig
 
 
-def a_pytorch_job(name: str = "mnist", namespace: str | None = None, workers: int = 1) -> dict[str, Any]:
-    template = {"spec": {"containers": [{"name": "pytorch", "image": "pytorch:2"}]}}
-    metadata: dict[str, Any] = {"name": name}
-    if namespace:
-        metadata["namespace"] = namespace
-    return {
-        "apiVersion": "kubeflow.org/v1",
-        "kind": "PyTorchJob",
-        "metadata": metadata,
-        "spec": {
-            "runPolicy": {},
-            "pytorchReplicaSpecs": {
-                "Master": {"replicas": 1, "template": template},
-                "Worker": {"replicas": workers, "template": template},
-            },
-        },
-    }
+@pytest.fixture
+def client(kubeconfig: Path) -> Iterator[TrainingClient]:
+    found = TrainingClient(config_file=str(kubeconfig))
+    yield found
+    found.api_client.close()

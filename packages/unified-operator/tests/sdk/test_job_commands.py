@@ -1,9 +1,10 @@
-"""The job commands of the `training-operator` CLI, as a user runs them.
+"""The job commands of the `training-operator` CLI, as a user runs them against the local cluster.
 
 Covers: submit (multi-document, prints names, invalid YAML with file:line, unknown kind listing the known
-ones, a server refusal), get (one kind, all kinds, one job, empty), describe, logs (master, replica filter,
-follow), wait (progress lines, exit 0/1/2, bad duration), delete, render (objects as YAML, field problems,
-framework missing), and errors for a missing namespace or kubeconfig.
+ones, a server refusal with its field, forbidden), get (one kind, all kinds skipping kinds whose CRD is
+absent, one job, missing job, empty), describe, logs (master, replica filter, follow), wait (progress lines
+from a watch, exit 0/1/2, bad duration), delete (also a missing job), render (objects as YAML, field
+problems, framework missing; no cluster), and errors for a missing namespace or kubeconfig.
 """
 
 from __future__ import annotations
@@ -11,26 +12,28 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import kubernetes
 import pytest
 import yaml
-from conftest import a_pytorch_job
-from fakeapi import FakeApiServer
-from test_pods_and_logs_by_label import job_pods
+from localapi import World, a_pytorch_job, install_crds
 
 from training_operator.core.testing.demo_kind import DemoFramework, a_body
+from training_operator.local.testing import BackgroundCluster
 from training_operator.unified import jobcli
-from training_operator.unified.sdk import kinds
+from training_operator.unified.sdk import TrainingClient, kinds, printing
+
+
+def run_against(kubeconfig: Path, *argv: str) -> int:
+    """Parse and run one job command as `training-operator ... --kubeconfig FILE` would."""
+    parser = argparse.ArgumentParser(prog="training-operator")
+    jobcli.register(parser.add_subparsers(required=True))
+    args = parser.parse_args([*argv, "--kubeconfig", str(kubeconfig)])
+    return int(args.func(args))
 
 
 @pytest.fixture
 def run(kubeconfig: Path):
-    def run(*argv: str) -> int:
-        parser = argparse.ArgumentParser(prog="training-operator")
-        jobcli.register(parser.add_subparsers(required=True))
-        args = parser.parse_args([*argv, "--kubeconfig", str(kubeconfig)])
-        return args.func(args)
-
-    return run
+    return lambda *argv: run_against(kubeconfig, *argv)
 
 
 def write(tmp_path: Path, *documents: dict, name: str = "jobs.yaml") -> str:
@@ -39,22 +42,32 @@ def write(tmp_path: Path, *documents: dict, name: str = "jobs.yaml") -> str:
     return str(path)
 
 
-def test_submit_creates_every_document_and_prints_names(run, tmp_path, capsys, api: FakeApiServer):
-    path = write(tmp_path, a_pytorch_job("a"), a_pytorch_job("b", namespace="default"))
+def test_submit_creates_every_document_and_prints_names(run, tmp_path, capsys, world: World):
+    path = write(tmp_path, a_pytorch_job("a"), a_pytorch_job("b"))
 
     assert run("submit", path) == 0
 
     assert capsys.readouterr().out == "pytorchjob/a created\npytorchjob/b created\n"
-    assert api.get("pytorchjobs", "default", "b") is not None
+    assert world.get("pytorchjobs", "b") is not None
 
 
-def test_submit_reports_invalid_yaml_with_file_and_line(run, tmp_path, capsys):
+def test_submit_reads_standard_input(run, capsys, monkeypatch, world: World):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(yaml.safe_dump(a_pytorch_job("piped"))))
+
+    assert run("submit", "-") == 0
+    assert world.get("pytorchjobs", "piped") is not None
+
+
+def test_submit_reports_invalid_yaml_with_file_and_line(run, tmp_path, capsys, world: World):
     path = tmp_path / "broken.yaml"
     path.write_text("kind: PyTorchJob\nmetadata:\n  name: [oops\n")
 
     assert run("submit", str(path)) == 1
 
     assert capsys.readouterr().err.startswith(f"error: {path}:4:1: invalid YAML")
+    assert world.requests() == {}
 
 
 def test_submit_unknown_kind_lists_the_known_ones(run, tmp_path, capsys):
@@ -79,42 +92,65 @@ def test_submit_reports_an_invalid_job_and_goes_on(run, tmp_path, capsys):
     assert 'metadata.name: Invalid value: "Bad_Name"' in captured.err
 
 
+def test_submit_shows_the_servers_field_cause(run, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(kinds, "registry", lambda: kinds._BUILTIN_BY_KIND)  # no local check: the server's
+    bad = a_pytorch_job("bad")
+    bad["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] = "two"
+
+    assert run("submit", write(tmp_path, bad)) == 1
+    assert (
+        "spec.pytorchReplicaSpecs.Worker.replicas in body must be of type integer" in capsys.readouterr().err
+    )
+
+
 def test_submit_into_a_missing_namespace(run, tmp_path, capsys):
     assert run("submit", write(tmp_path, a_pytorch_job("x")), "-n", "nowhere") == 1
     assert "namespace 'nowhere' not found" in capsys.readouterr().err
 
 
-def test_get_lists_one_kind_as_a_table(run, capsys, api: FakeApiServer, client):
+def test_submit_into_a_terminating_namespace_is_forbidden(run, tmp_path, capsys, world: World):
+    assert run("submit", write(tmp_path, a_pytorch_job("x")), "-n", world.terminating_namespace()) == 1
+    assert "forbidden: " in capsys.readouterr().err
+
+
+def test_get_lists_one_kind_as_a_table(run, capsys, world: World, client):
+    assert run("get", "pytorchjobs") == 0
+    assert capsys.readouterr().out == f"No PyTorchJobs found in {world.namespace}.\n"
     client.create_job(a_pytorch_job("alpha"))
-    api.set_conditions("pytorchjobs", "team", "alpha", "Created", "Running")
+    world.set_conditions("pytorchjobs", "alpha", "Created", "Running")
 
     assert run("get", "pytorchjobs") == 0
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["NAME", "STATE", "AGE"]
     assert lines[1].split()[:2] == ["alpha", "Running"]
+    assert lines[1].split()[2].endswith("s")
+    assert run("get", "pt", "alpha") == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["alpha", "Running"]
 
 
-def test_get_without_kind_lists_every_kind_and_skips_missing_crds(run, capsys, api: FakeApiServer, client):
-    from fakeapi import SERVED
+def test_get_without_kind_lists_every_kind_and_skips_missing_crds(tmp_path, capsys):
+    with BackgroundCluster(tmp_path / "bare", kubelet=False) as bare:
+        kube = kubernetes.config.new_client_from_config(config_file=str(bare.kubeconfig_path))
+        install_crds(kube, skip=("mxjobs",))
+        client = TrainingClient(config_file=str(bare.kubeconfig_path))
+        client.create_job(a_pytorch_job("alpha"))
+        mpi = {"apiVersion": "kubeflow.org/v2beta1", "kind": "MPIJob", "metadata": {"name": "pi"}}
+        client.create_job({**mpi, "spec": {"mpiReplicaSpecs": {"Launcher": {"replicas": 1, "template": {}}}}})
 
-    client.create_job(a_pytorch_job("alpha"))
-    client.create_job(
-        {"apiVersion": "kubeflow.org/v2beta1", "kind": "MPIJob", "metadata": {"name": "pi"}, "spec": {}}
-    )
-    served = SERVED[("kubeflow.org", "v1")].pop("mxjobs")
-    try:
-        assert run("get") == 0
-    finally:
-        SERVED[("kubeflow.org", "v1")]["mxjobs"] = served
+        assert run_against(bare.kubeconfig_path, "get") == 0
+        assert run_against(bare.kubeconfig_path, "get", "mxjobs") == 1
+        kube.close()
 
-    rows = [line.split()[:2] for line in capsys.readouterr().out.splitlines()]
+    captured = capsys.readouterr()
+    rows = [line.split()[:2] for line in captured.out.splitlines()]
     assert rows == [["KIND", "NAME"], ["MPIJob", "pi"], ["PyTorchJob", "alpha"]]
+    assert "MXJob in default: kind not installed in the cluster" in captured.err
 
 
-def test_get_one_missing_job(run, capsys):
+def test_get_one_missing_job(run, capsys, world: World):
     assert run("get", "tfjob", "nope") == 1
-    assert capsys.readouterr().err == "error: TFJob team/nope not found\n"
+    assert capsys.readouterr().err == f"error: TFJob {world.namespace}/nope not found\n"
 
 
 def test_get_unknown_kind(run, capsys):
@@ -122,25 +158,24 @@ def test_get_unknown_kind(run, capsys):
     assert "known kinds are" in capsys.readouterr().err
 
 
-def test_describe_shows_spec_conditions_statuses_and_events(run, capsys, api: FakeApiServer, client):
+def test_describe_shows_spec_conditions_statuses_and_events(run, capsys, world: World, client):
     client.create_job(a_pytorch_job("alpha", workers=2))
-    body = api.get("pytorchjobs", "team", "alpha")
-    body["status"] = {"replicaStatuses": {"Worker": {"active": 2}}}
-    api.put("pytorchjobs", body)
-    api.set_conditions("pytorchjobs", "team", "alpha", "Created")
-    api.add_event("team", "PyTorchJob", "alpha", "Created pod: alpha-worker-0", reason="SuccessfulCreatePod")
+    world.set_conditions("pytorchjobs", "alpha", "Created", replicaStatuses={"Worker": {"active": 2}})
+    world.add_event("PyTorchJob", "alpha", "Created pod: alpha-worker-0", reason="SuccessfulCreatePod")
 
     assert run("describe", "pytorch", "alpha") == 0
 
     out = capsys.readouterr().out
+    assert f"Namespace:    {world.namespace}" in out
     assert "  Worker: 2 x pytorch:2 (restartPolicy <default>)" in out
     assert "Created   True     JobCreated" in out
     assert "Worker   2        0           0" in out
     assert "SuccessfulCreatePod   Created pod: alpha-worker-0" in out
+    assert run("describe", "pytorch", "absent") == 1
 
 
-def test_logs_of_the_master_and_of_one_replica(run, capsys, api: FakeApiServer):
-    job_pods(api)
+def test_logs_of_the_master_and_of_one_replica(run, capsys, world: World):
+    world.job_pods()
 
     assert run("logs", "pytorchjob", "mnist") == 0
     assert capsys.readouterr().out == "master 0 says hi\n"
@@ -148,19 +183,21 @@ def test_logs_of_the_master_and_of_one_replica(run, capsys, api: FakeApiServer):
     assert capsys.readouterr().out == "worker 1 says hi\n"
     assert run("logs", "pytorchjob", "mnist", "--all") == 0
     assert capsys.readouterr().out.splitlines()[0] == "[mnist-master-0] master 0 says hi"
+    assert run("logs", "pytorchjob", "mnist", "-c", "sidecar") == 0
+    assert capsys.readouterr().out == "noise\n"
 
 
-def test_logs_follow_and_no_pods(run, capsys, api: FakeApiServer):
-    job_pods(api)
+def test_logs_follow_and_no_pods(run, capsys, world: World):
+    world.job_pods()
     assert run("logs", "pytorchjob", "mnist", "-f") == 0
     assert capsys.readouterr().out == "[mnist-master-0] master 0 says hi\n"
     assert run("logs", "tfjob", "none") == 1
     assert "has no started pods" in capsys.readouterr().err
 
 
-def test_wait_prints_progress_and_exits_zero(run, capsys, api: FakeApiServer, client):
+def test_wait_prints_progress_and_exits_zero(run, capsys, world: World, client):
     client.create_job(a_pytorch_job("alpha"))
-    api.set_conditions("pytorchjobs", "team", "alpha", "Created", "Running", "Succeeded")
+    world.set_conditions("pytorchjobs", "alpha", "Created", "Running", "Succeeded")
 
     assert run("wait", "pytorchjob", "alpha", "--for=Succeeded", "--timeout=5s") == 0
 
@@ -169,12 +206,33 @@ def test_wait_prints_progress_and_exits_zero(run, capsys, api: FakeApiServer, cl
     assert out[-1] == "pytorchjob/alpha condition met"
 
 
-def test_wait_exits_one_when_the_job_failed(run, capsys, api: FakeApiServer, client):
+def test_wait_reports_changes_as_the_watch_delivers_them(run, capsys, world: World, client, monkeypatch):
     client.create_job(a_pytorch_job("alpha"))
-    api.set_conditions("pytorchjobs", "team", "alpha", "Created", "Failed")
+    world.reset_requests()
+    steps = [("Created",), ("Created", "Running"), ("Created", "Succeeded")]
+    printed = []
+
+    def progress(what, condition) -> str:  # each progress line moves the job on, as an operator would
+        printed.append(condition.type)
+        if steps:
+            world.set_conditions("pytorchjobs", "alpha", *steps.pop(0))
+        return f"{what}: {condition.type}"
+
+    monkeypatch.setattr(printing, "progress", progress)
+    world.set_conditions("pytorchjobs", "alpha", *steps.pop(0))
+
+    assert run("wait", "pytorchjob", "alpha", "--for=Succeeded,Failed", "--timeout=20s") == 0
+
+    assert printed == ["Created", "Running", "Succeeded"]
+    assert world.requests()["get pytorchjobs"] == 1
+
+
+def test_wait_exits_one_when_the_job_failed(run, capsys, world: World, client):
+    client.create_job(a_pytorch_job("alpha"))
+    world.set_conditions("pytorchjobs", "alpha", "Created", "Failed")
 
     assert run("wait", "pytorchjob", "alpha", "--timeout=30s") == 1
-    assert "PyTorchJob team/alpha failed" in capsys.readouterr().err
+    assert f"PyTorchJob {world.namespace}/alpha failed" in capsys.readouterr().err
 
 
 def test_wait_exits_two_on_timeout(run, capsys, client):
@@ -197,6 +255,8 @@ def test_delete(run, capsys, client):
     assert run("delete", "pytorchjob", "alpha") == 0
     assert capsys.readouterr().out == "pytorchjob/alpha deleted\n"
     assert client.list_jobs() == []
+    assert run("delete", "pytorchjob", "alpha") == 1
+    assert "not found" in capsys.readouterr().err
 
 
 def test_missing_kubeconfig_is_reported(tmp_path, capsys):

@@ -3,7 +3,7 @@
 TrainingError (a RuntimeError: Kubeflow's SDK raises RuntimeError for API failures; old `except`s work)
 ├── JobNotFound        the job (or its namespace) does not exist
 ├── KindNotInstalled   the cluster serves no such resource: its CRD is missing (404 on the collection)
-├── Forbidden          RBAC denied the request (403)
+├── Forbidden          RBAC denied the request (403), or the credentials were rejected (401)
 ├── AlreadyExists      a job of that name exists (409)
 ├── InvalidSpec        the API server or a webhook rejected the body (422/400), with its field causes
 ├── JobFailed          a wait ended because the job Failed
@@ -35,7 +35,7 @@ class KindNotInstalled(TrainingError):
 
 
 class Forbidden(TrainingError):
-    """The credentials in use may not do this (RBAC)."""
+    """The credentials in use may not do this (RBAC), or the API server did not accept them at all."""
 
 
 class AlreadyExists(TrainingError):
@@ -95,6 +95,8 @@ def from_response(
         return KindNotInstalled(f"{what}: kind not installed in the cluster (404: {message})", status=status)
     if status == 403:
         return Forbidden(f"forbidden: {text}", status=status)
+    if status == 401:  # expired token, wrong context: the user's fix is the same as for a 403
+        return Forbidden(f"unauthorized (the API server rejected the credentials): {text}", status=status)
     if status == 409:
         return AlreadyExists(f"already exists: {text}", status=status)
     if status in (400, 422):
