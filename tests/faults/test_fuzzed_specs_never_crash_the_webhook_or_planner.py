@@ -1,7 +1,8 @@
 """Case 9 of issue 11: job specs fuzzed (hypothesis) through the admission webhook and the engine.
 
-A valid TFJob or PyTorchJob has one field, picked among the run policy, the replica specs, the pod template
-and the name, replaced by an arbitrary JSON value (or an unknown key added). Then:
+A valid job of each kind (TFJob, PyTorchJob, MXJob, XGBoostJob, MPIJob) has one field, picked among the
+run policy, the replica specs, the pod template and the name, replaced by an arbitrary JSON value (or an
+unknown key added). Then:
 
 * `webhooks.rejection` (what the validating webhook answers) never raises;
 * every rejection names field paths: each problem carries a wire path under `spec` or `metadata`, the message
@@ -24,7 +25,8 @@ from training_operator.core.framework import EngineOptions
 from training_operator.unified import webhooks
 
 pytestmark = pytest.mark.faults
-FRAMEWORKS = discovery.discover(["tfjob", "pytorchjob"])
+FRAMEWORKS = discovery.discover(["tfjob", "pytorchjob", "mxjob", "xgboostjob", "mpijob"])
+KINDS = ["TFJob", "PyTorchJob", "MXJob", "XGBoostJob", "MPIJob"]
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 CONTAINER = {"name": "tensorflow", "image": "local", "command": ["true"]}
 
@@ -33,6 +35,9 @@ def _body(kind: str) -> tuple[dict[str, Any], str]:
     specs_key, container, types = {
         "TFJob": ("tfReplicaSpecs", "tensorflow", ("Worker",)),
         "PyTorchJob": ("pytorchReplicaSpecs", "pytorch", ("Master", "Worker")),
+        "MXJob": ("mxReplicaSpecs", "mxnet", ("Scheduler", "Server", "Worker")),
+        "XGBoostJob": ("xgbReplicaSpecs", "xgboost", ("Master", "Worker")),
+        "MPIJob": ("mpiReplicaSpecs", "mpi", ("Launcher", "Worker")),
     }[kind]
     specs = {
         t: {
@@ -43,7 +48,11 @@ def _body(kind: str) -> tuple[dict[str, Any], str]:
         for t in types
     }
     meta = {"name": "fuzz", "namespace": "default", "uid": "u-1", "resourceVersion": "1", "generation": 1}
-    body = {"apiVersion": "kubeflow.org/v1", "kind": kind, "metadata": meta, "spec": {specs_key: specs}}
+    version = "kubeflow.org/v2beta1" if kind == "MPIJob" else "kubeflow.org/v1"
+    spec: dict[str, Any] = {specs_key: specs}
+    if kind == "MXJob":
+        spec["jobMode"] = "MXTrain"
+    body = {"apiVersion": version, "kind": kind, "metadata": meta, "spec": spec}
     return body, specs_key
 
 
@@ -105,8 +114,8 @@ def _related(found: str, changed: str) -> bool:
     return plain.startswith(target) or target.startswith(plain)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.sampled_from(["TFJob", "PyTorchJob"]), data=st.data(), value=JSON)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(KINDS), data=st.data(), value=JSON)
 def test_any_single_field_change_is_admitted_and_planned_or_rejected_by_path(kind, data, value):
     body, specs_key = _body(kind)
     path = data.draw(st.sampled_from(_paths(specs_key)), label="path")
@@ -139,12 +148,15 @@ def test_any_single_field_change_is_admitted_and_planned_or_rejected_by_path(kin
         pytest.param(("containers",), ["x"], "containers[0]", id="container-not-an-object"),
         pytest.param(("containers", 0, "ports"), True, "containers[0].ports", id="ports-not-a-list"),
         pytest.param(("containers", 0, "ports"), ["p"], "containers[0].ports", id="port-not-an-object"),
+        pytest.param(("containers",), [None], "containers[0]", id="container-null"),
     ],
 )
-def test_malformed_containers_are_rejected_by_path_not_crashed_on(path, value, named):
+@pytest.mark.parametrize("kind", KINDS)
+def test_malformed_containers_are_rejected_by_path_not_crashed_on(kind, path, value, named):
     # found by the fuzzing above: these raised TypeError/AttributeError inside the webhook and defaulting
-    body, specs_key = _body("TFJob")
+    # (TFJob, PyTorchJob), or were admitted and crashed the planner (MXJob, MPIJob)
+    body, specs_key = _body(kind)
     _set(body, ("spec", specs_key, "Worker", "template", "spec", *path), value)
-    message = webhooks.rejection(FRAMEWORKS["tfjob"], body)
+    message = webhooks.rejection(FRAMEWORKS[kind.lower()], body)
     assert message is not None
     assert f"spec.{specs_key}[Worker].template.spec.{named}: Invalid value" in message

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from training_operator.core.api.common import CleanPodPolicy, RestartPolicy
 from training_operator.core.api.problems import FieldProblem, ProblemKind, aggregate, dns1035_label_problems
+from training_operator.core.engine.replicated import container_shape_problems
 from training_operator.mpi.api import (
     LAUNCHER,
     MANAGED_BY_MPI_OPERATOR,
@@ -100,6 +101,8 @@ def _one_replica_problems(spec: MPIReplicaSpec, path: str) -> list[FieldProblem]
                 allowed=_RESTART_POLICIES,
             )
         )
+    if shape := container_shape_problems(spec.template, f"{path}.template.spec"):
+        return found + shape  # wrong JSON types: reported by path, not crashed on while building pods
     if not (spec.template.get("spec") or {}).get("containers"):
         detail = "must define at least one container"
         found.append(FieldProblem(f"{path}.template.spec.containers", ProblemKind.REQUIRED, detail))

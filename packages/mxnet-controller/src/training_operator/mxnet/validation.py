@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from training_operator.core.api.problems import FieldProblem, ProblemKind, dns1035_label_problems
+from training_operator.core.engine.replicated import container_shape_problems
 from training_operator.mxnet.api import MXJob
 
 SPEC_NOT_VALID: Final = "MXJobSpec is not valid"
@@ -41,6 +42,8 @@ def spec_problems(job: MXJob, *, map_key: str, default_container: str) -> list[F
 
 
 def _container_problems(template: Mapping[str, Any], path: str, default_container: str) -> list[FieldProblem]:
+    if shape := container_shape_problems(template, path):
+        return shape  # wrong JSON types: reported by path, before anything below reads them
     containers = (template.get("spec") or {}).get("containers") or []
     if not containers:
         return [FieldProblem(f"{path}.containers", ProblemKind.REQUIRED, SPEC_NOT_VALID)]

@@ -201,24 +201,34 @@ def managed_by_problems(new: RunPolicy, old: RunPolicy | None) -> list[FieldProb
     return found
 
 
-def container_problems(template: Mapping[str, Any], path: str, default_container: str) -> list[FieldProblem]:
-    """V5–V7: containers present, each with an image, one named after the kind's default container."""
-    spec = template.get("spec") or {}
-    containers = spec.get("containers") or []
-    found = []
-    # templates are carried verbatim (STYLE §5): a wrong JSON type must be a problem here, not a crash
+def container_shape_problems(template: Mapping[str, Any], path: str) -> list[FieldProblem]:
+    """Containers and their ports of the wrong JSON type. Templates are carried verbatim (STYLE §5), so every
+    kind's validation must report these as field problems before anything reads the template and crashes."""
+    containers = (template.get("spec") or {}).get("containers") or []
     if not isinstance(containers, list):
         return [FieldProblem(f"{path}.containers", ProblemKind.INVALID, "must be a list", containers)]
-    if bad := [i for i, c in enumerate(containers) if not isinstance(c or {}, Mapping)]:
+    if bad := [i for i, c in enumerate(containers) if not isinstance(c, Mapping)]:
         where = f"{path}.containers"
         return [FieldProblem(f"{where}[{i}]", ProblemKind.INVALID, "must be an object") for i in bad]
-    if not containers:
-        found.append(FieldProblem(f"{path}.containers", ProblemKind.REQUIRED, "must be specified"))
+    found = []
     for i, container in enumerate(containers):
         ports = (container or {}).get("ports") or []
         if not isinstance(ports, list) or not all(isinstance(port, Mapping) for port in ports):
             detail = "must be a list of objects"
             found.append(FieldProblem(f"{path}.containers[{i}].ports", ProblemKind.INVALID, detail, ports))
+    return found
+
+
+def container_problems(template: Mapping[str, Any], path: str, default_container: str) -> list[FieldProblem]:
+    """V5–V7: containers present, each with an image, one named after the kind's default container."""
+    spec = template.get("spec") or {}
+    containers = spec.get("containers") or []
+    found = container_shape_problems(template, path)
+    if not isinstance(containers, list) or any(not isinstance(c, Mapping) for c in containers):
+        return found
+    if not containers:
+        found.append(FieldProblem(f"{path}.containers", ProblemKind.REQUIRED, "must be specified"))
+    for i, container in enumerate(containers):
         if not (container or {}).get("image"):
             image_path = f"{path}.containers[{i}].image"
             found.append(FieldProblem(image_path, ProblemKind.REQUIRED, "must be required"))
