@@ -20,8 +20,8 @@ import aiohttp
 
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.status import ConditionType, JobCondition
-from training_operator.unified.sdk import connection, errors, jobs, kinds, logs, watching
-from training_operator.unified.sdk.transport import AsyncApi, core_path, job_path
+from training_operator.unified.sdk import calls, connection, jobs, kinds, logs, watching
+from training_operator.unified.sdk.transport import AsyncApi
 
 DEFAULT_TIMEOUT = 120
 LineSink = Callable[[str, str], object]
@@ -73,13 +73,12 @@ class AsyncTrainingClient:
         job_kind: str | None = None,
         **builder: Any,
     ) -> JobModel:
-        """Create a job given as our model, a dict, a YAML file path or a Kubeflow SDK model; returns it."""
+        """Create a job given as our model, a dict, a YAML file path or a Kubeflow SDK model, or built from
+        `train_func=`/`base_image=` as Kubeflow's builders do; returns the job as stored."""
         ref, ns, body = jobs.creation(
             job, name, namespace, self.namespace, labels, annotations, job_kind, builder
         )
-        what = f"{ref.kind} {ns}/{body['metadata'].get('name')}"
-        created = await self.api.request("POST", job_path(ref, ns), what=what, body=body, collection=True)
-        return jobs.parse_job(created)
+        return jobs.parse_job(await self.api.request(calls.create_job(ref, ns, body)))
 
     async def get_job(
         self,
@@ -89,8 +88,8 @@ class AsyncTrainingClient:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> JobModel:
         """The job as stored now; JobNotFound when it does not exist."""
-        ref, ns = self._kind(job_kind), namespace or self.namespace
-        return jobs.parse_job(await self._get_body(ref, ns, name, timeout))
+        call = calls.get_job(self._kind(job_kind), namespace or self.namespace, name)
+        return jobs.parse_job(await self.api.request(call, timeout=timeout))
 
     async def list_jobs(
         self,
@@ -100,48 +99,22 @@ class AsyncTrainingClient:
         label_selector: str | None = None,
     ) -> list[JobModel]:
         """Every job of one kind in the namespace (an empty list when there are none)."""
-        ref, ns = self._kind(job_kind), namespace or self.namespace
-        listed = await self.api.request(
-            "GET",
-            job_path(ref, ns),
-            what=f"{ref.kind} in {ns}",
-            collection=True,
-            params={"labelSelector": label_selector},
-            timeout=timeout,
-        )
-        return [jobs.parse_job(item) for item in listed.get("items") or []]
+        call = calls.list_jobs(self._kind(job_kind), namespace or self.namespace, label_selector)
+        return [jobs.parse_job(item) for item in await self._items(call, timeout)]
 
     async def update_job(
         self, job: Any, name: str | None = None, namespace: str | None = None, job_kind: str | None = None
     ) -> JobModel:
         """Merge-patch the whole job (maps merge, lists are replaced), as Kubeflow's update_job does."""
-        body = jobs.job_body(job)
-        if name:
-            body["metadata"] = {**(body.get("metadata") or {}), "name": name}
-        ref, ns, body = jobs.prepared(body, namespace=namespace, default_namespace=self.namespace)
-        jobs.check_kind(ref, job_kind)
-        name = body["metadata"]["name"]
-        patched = await self.api.request(
-            "PATCH",
-            job_path(ref, ns, name),
-            what=f"{ref.kind} {ns}/{name}",
-            body=body,
-            content_type="application/merge-patch+json",
-        )
-        return jobs.parse_job(patched)
+        ref, ns, body = jobs.updating(job, name, namespace, self.namespace, job_kind)
+        return jobs.parse_job(await self.api.request(calls.update_job(ref, ns, body)))
 
     async def delete_job(
-        self,
-        name: str,
-        namespace: str | None = None,
-        job_kind: str | None = None,
-        delete_options: Mapping[str, Any] | None = None,
+        self, name: str, namespace: str | None = None, job_kind: str | None = None, delete_options: Any = None
     ) -> None:
         """Delete the job; the API server's garbage collector removes its pods and services."""
-        ref, ns = self._kind(job_kind), namespace or self.namespace
-        await self.api.request(
-            "DELETE", job_path(ref, ns, name), what=f"{ref.kind} {ns}/{name}", body=delete_options
-        )
+        ref = self._kind(job_kind)
+        await self.api.request(calls.delete_job(ref, namespace or self.namespace, name, delete_options))
 
     # --- conditions -----------------------------------------------------------------------------------------
 
@@ -155,9 +128,7 @@ class AsyncTrainingClient:
     ) -> list[JobCondition]:
         """The job's conditions (of `job` when given, else fetched by name); [] without status."""
         if job is None:
-            if not name:
-                raise ValueError("pass name= or job=")
-            job = await self.get_job(name, namespace, job_kind, timeout)
+            job = await self.get_job(jobs.required_name(name), namespace, job_kind, timeout)
         return jobs.conditions(job)
 
     async def is_job_created(
@@ -234,38 +205,25 @@ class AsyncTrainingClient:
         """Wait on a watch until an expected condition is True; JobFailed on Failed, Timeout at the end."""
         del polling_interval  # Kubeflow compatibility: we watch instead of polling
         ref, ns = self._kind(job_kind), namespace or self.namespace
+        expected = jobs.check_expected(expected_conditions)
         wait = watching.ConditionWait(
-            f"{ref.kind} {ns}/{name}", jobs.check_expected(expected_conditions), callback
+            f"{ref.kind} {ns}/{name}", expected, callback, wait_timeout=wait_timeout, started=time.monotonic()
         )
-        deadline = time.monotonic() + wait_timeout
-        body = await self._get_body(ref, ns, name, timeout)
-        while True:
-            job = jobs.parse_job(body)
-            if wait.observe(job) is jobs.Verdict.REACHED:
-                return job
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise wait.timeout(wait_timeout)
+        body = await self.api.request(calls.get_job(ref, ns, name), timeout=timeout)
+        while not isinstance(outcome := wait.step(body, time.monotonic()), JobModel):
+            call = calls.watch_job(ref, ns, name, wait.resource_version, outcome)
             try:
-                async with asyncio.timeout(remaining):
-                    changed = await anext(
-                        self._versions(ref, ns, name, job.metadata.resource_version, remaining), None
-                    )
+                async with asyncio.timeout(outcome):
+                    changed = await anext(self._versions(call), None)
             except TimeoutError:
                 changed = None
-            body = changed if changed is not None else await self._get_body(ref, ns, name, timeout)
+            body = changed or await self.api.request(calls.get_job(ref, ns, name), timeout=timeout)
+        return outcome
 
-    async def _versions(
-        self, ref: kinds.KindRef, ns: str, name: str, resource_version: str | None, remaining: float
-    ) -> AsyncIterator[dict[str, Any]]:
-        params = watching.watch_params(name, resource_version, remaining)
-        async for line in self.api.lines(job_path(ref, ns), what=f"{ref.kind} {ns}/{name}", params=params):
-            event = watching.decode_event(line)
-            if event is None or watching.gone(*event) or event[0] == "BOOKMARK":
-                continue
-            if event[0] == "DELETED":
-                raise errors.JobNotFound(f"{ref.kind} {ns}/{name} was deleted while waiting")
-            yield dict(event[1])
+    async def _versions(self, call: calls.Call) -> AsyncIterator[dict[str, Any]]:
+        async for line in self.api.lines(call):
+            if (version := calls.watched_job(call, line)) is not None:
+                yield version
 
     # --- pods, logs, events ---------------------------------------------------------------------------------
 
@@ -280,9 +238,7 @@ class AsyncTrainingClient:
         job_kind: str | None = None,
     ) -> list[Any]:
         """The job's pods (`kubernetes.client.V1Pod`), filtered by master role, replica type and index."""
-        items = await self._pod_items(
-            name, namespace, job_kind, is_master, replica_type, replica_index, timeout
-        )
+        items = await self._pods(name, namespace, job_kind, timeout, is_master, replica_type, replica_index)
         return logs.as_pods(items)
 
     async def get_job_pod_names(
@@ -296,9 +252,7 @@ class AsyncTrainingClient:
         job_kind: str | None = None,
     ) -> list[str]:
         """Names of the pods `get_job_pods` returns, in the same order."""
-        items = await self._pod_items(
-            name, namespace, job_kind, is_master, replica_type, replica_index, timeout
-        )
+        items = await self._pods(name, namespace, job_kind, timeout, is_master, replica_type, replica_index)
         return [item["metadata"]["name"] for item in items]
 
     async def get_job_logs(
@@ -317,21 +271,24 @@ class AsyncTrainingClient:
     ) -> tuple[dict[str, str], dict[str, list[str]]]:
         """`(log by pod, events by object)`; `follow` streams every pod (one task each) until all end."""
         ref, ns = self._kind(job_kind), namespace or self.namespace
-        pods = await self._pod_items(name, ns, ref.kind, is_master, replica_type, replica_index, timeout)
+        pods = await self._pods(name, ns, ref.kind, timeout, is_master, replica_type, replica_index)
         pods = [p for p in pods if jobs.loggable(p)]
         if follow:
-            sink = on_line or (lambda pod, line: print(logs.prefixed(pod, line), flush=True))
-            texts = await asyncio.gather(*(self._follow(ref, ns, p, container, sink) for p in pods))
+            sink = on_line or logs.print_line
+            texts = await asyncio.gather(
+                *(self._follow(calls.pod_log(ref, ns, p, container, follow=True), sink) for p in pods)
+            )
         else:
-            texts = await asyncio.gather(*(self._read_log(ref, ns, p, container, timeout) for p in pods))
-        found = {p["metadata"]["name"]: text for p, text in zip(pods, texts, strict=True)}
+            texts = await asyncio.gather(
+                *(self.api.request(calls.pod_log(ref, ns, p, container), timeout=timeout) for p in pods)
+            )
+        found = {p["metadata"]["name"]: str(text) for p, text in zip(pods, texts, strict=True)}
         events: dict[str, list[str]] = {}
         if verbose:
-            events = logs.event_lines(await self.get_job_events(name, ns, ref.kind, timeout))
-            for pod in pods:
-                events.update(
-                    logs.event_lines(await self._events(ns, "Pod", pod["metadata"]["name"], timeout))
-                )
+            listed = await asyncio.gather(
+                *(self._items(call, timeout) for call in calls.job_and_pod_events(ref, ns, name, pods))
+            )
+            events = logs.event_lines([event for items in listed for event in items])
         return found, events
 
     async def get_job_events(
@@ -342,65 +299,13 @@ class AsyncTrainingClient:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> list[dict[str, Any]]:
         """Events recorded on the job itself, oldest first."""
-        ref, ns = self._kind(job_kind), namespace or self.namespace
-        return sorted(await self._events(ns, ref.kind, name, timeout), key=logs.event_time)
+        call = calls.list_events(namespace or self.namespace, self._kind(job_kind).kind, name)
+        return sorted(await self._items(call, timeout), key=logs.event_time)
 
-    async def _events(self, ns: str, kind: str, name: str, timeout: float) -> list[dict[str, Any]]:
-        listed = await self.api.request(
-            "GET",
-            core_path(ns, "events"),
-            what=f"events of {kind} {ns}/{name}",
-            params={"fieldSelector": logs.events_selector(kind, name)},
-            timeout=timeout,
-        )
-        return list(listed.get("items") or [])
-
-    async def _pod_items(
-        self,
-        name: str,
-        namespace: str | None,
-        job_kind: str | None,
-        is_master: bool,
-        replica_type: str | None,
-        replica_index: int | None,
-        timeout: float,
-    ) -> list[dict[str, Any]]:
-        ref, ns = self._kind(job_kind), namespace or self.namespace
-        selector = jobs.pod_selector(
-            ref, name, is_master=is_master, replica_type=replica_type, replica_index=replica_index
-        )
-        listed = await self.api.request(
-            "GET",
-            core_path(ns, "pods"),
-            what=f"pods of {ref.kind} {ns}/{name}",
-            params={"labelSelector": selector},
-            timeout=timeout,
-        )
-        return list(listed.get("items") or [])
-
-    async def _read_log(
-        self, ref: kinds.KindRef, ns: str, pod: Mapping[str, Any], container: str | None, timeout: float
-    ) -> str:
-        pod_name = pod["metadata"]["name"]
-        params = {"container": jobs.log_container(ref, pod, container)}
-        text = await self.api.request(
-            "GET",
-            core_path(ns, f"pods/{pod_name}/log"),
-            what=f"log of pod {pod_name}",
-            params=params,
-            timeout=timeout,
-        )
-        return str(text)
-
-    async def _follow(
-        self, ref: kinds.KindRef, ns: str, pod: Mapping[str, Any], container: str | None, sink: LineSink
-    ) -> str:
-        pod_name = pod["metadata"]["name"]
-        params = {"container": jobs.log_container(ref, pod, container), "follow": "true"}
+    async def _follow(self, call: calls.Call, sink: LineSink) -> str:
+        pod_name = call.path.split("/")[-2]
         gathered = []
-        async for raw in self.api.lines(
-            core_path(ns, f"pods/{pod_name}/log"), what=f"log of pod {pod_name}", params=params
-        ):
+        async for raw in self.api.lines(call):
             line = raw.decode("utf-8", errors="replace")
             gathered.append(line)
             sink(pod_name, line)
@@ -411,8 +316,11 @@ class AsyncTrainingClient:
     def _kind(self, job_kind: str | None) -> kinds.KindRef:
         return kinds.resolve(job_kind or self.job_kind)
 
-    async def _get_body(self, ref: kinds.KindRef, ns: str, name: str, timeout: float) -> dict[str, Any]:
-        body = await self.api.request(
-            "GET", job_path(ref, ns, name), what=f"{ref.kind} {ns}/{name}", timeout=timeout
-        )
-        return dict(body)
+    async def _pods(
+        self, name: str, namespace: str | None, job_kind: str | None, timeout: float, *filters: Any
+    ) -> list[dict[str, Any]]:
+        call = calls.list_pods(self._kind(job_kind), namespace or self.namespace, name, *filters)
+        return await self._items(call, timeout)
+
+    async def _items(self, call: calls.Call, timeout: float) -> list[dict[str, Any]]:
+        return list((await self.api.request(call, timeout=timeout)).get("items") or [])

@@ -144,6 +144,25 @@ def creation(
     return ref, ns, body
 
 
+def updating(
+    job: Any, name: str | None, namespace: str | None, default_namespace: str, job_kind: str | None
+) -> tuple[kinds.KindRef, str, dict[str, Any]]:
+    """Kind, namespace and body of an update_job call; `name` renames the job's own (Kubeflow's signature)."""
+    body = job_body(job)
+    if name:
+        body["metadata"] = {**(body.get("metadata") or {}), "name": name}
+    ref, ns, body = prepared(body, namespace=namespace, default_namespace=default_namespace)
+    check_kind(ref, job_kind)
+    return ref, ns, body
+
+
+def required_name(name: str | None) -> str:
+    """The name a lookup needs when no job object was passed (Kubeflow's get_job_conditions rule)."""
+    if not name:
+        raise ValueError("pass name= or job=")
+    return name
+
+
 def check_kind(ref: kinds.KindRef, job_kind: str | None) -> None:
     """A `job_kind` argument must agree with the kind the job itself declares."""
     if job_kind and kinds.resolve(job_kind).kind != ref.kind:

@@ -71,3 +71,8 @@ def events_selector(kind: str, name: str) -> str:
 def prefixed(pod: str, line: str) -> str:
     """How followed logs are printed, as Kubeflow prints them."""
     return f"[Pod {pod}]: {line}"
+
+
+def print_line(pod: str, line: str) -> None:
+    """The default sink of followed logs: print as Kubeflow does, at once."""
+    print(prefixed(pod, line), flush=True)

@@ -1,30 +1,74 @@
-"""The async client's HTTP layer: aiohttp with the kubeconfig's host, TLS and credentials.
+"""How the clients move bytes: urllib3 for the sync client, aiohttp for the async one; nothing else.
 
-aiohttp is already in the operator's dependency tree (kopf), so the async twin adds no dependency; auth, TLS
-come from the same `kubernetes.client.Configuration` the sync client uses.
+Both send a `calls.Call` and hand status, content type and body back to `calls.answer`, so what a request
+means lives in one place. Host, TLS and credentials come from one `kubernetes.client.Configuration`
+(kubeconfig, exec plug-ins, in-cluster), and aiohttp is already in the operator's dependency tree (kopf).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
+import urllib3
+from kubernetes.client import ApiClient
+from kubernetes.watch.watch import iter_resp_lines
 
-from training_operator.unified.sdk import connection, errors, kinds
+from training_operator.unified.sdk import calls, connection
+
+#: seconds to open a connection, for streams whose reads may legitimately wait much longer
+CONNECT_TIMEOUT = 30.0
 
 
-def job_path(ref: kinds.KindRef, namespace: str, name: str | None = None) -> str:
-    """The REST path of a job collection, or of one job."""
-    base = f"/apis/{ref.group}/{ref.version}/namespaces/{namespace}/{ref.plural}"
-    return f"{base}/{name}" if name else base
+class SyncApi:
+    """Blocking requests over the kubernetes client's urllib3 pool (its TLS and proxy settings)."""
 
+    def __init__(self, api_client: ApiClient) -> None:
+        self.api_client = api_client
+        self._configuration = api_client.configuration
+        self._pool: Any = api_client.rest_client.pool_manager
 
-def core_path(namespace: str, resource: str) -> str:
-    """The REST path of a core/v1 resource (`pods`, `pods/<name>/log`, `events`)."""
-    return f"/api/v1/namespaces/{namespace}/{resource}"
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.api_client.close()
+
+    def request(self, call: calls.Call, *, timeout: float | None = None) -> Any:
+        """One API call; the decoded answer, or the typed error for a failure."""
+        response = self._open(call, urllib3.Timeout(total=timeout), preload=True, timeout=timeout)
+        try:
+            return calls.answer(call, response.status, response.headers.get("Content-Type"), response.data)
+        finally:
+            response.release_conn()
+
+    def lines(self, call: calls.Call, *, read_timeout: float | None = None) -> Iterator[str]:
+        """The lines of a streamed answer until the server ends it, or until a read waits `read_timeout`."""
+        response = self._open(
+            call, urllib3.Timeout(connect=CONNECT_TIMEOUT, read=read_timeout), preload=False
+        )
+        try:
+            if response.status >= 400:
+                raise calls.failure(call, response.status, response.data)
+            yield from iter_resp_lines(response)  # type: ignore[no-untyped-call]
+        except urllib3.exceptions.ReadTimeoutError:
+            return
+        finally:
+            response.release_conn()
+
+    def _open(
+        self, call: calls.Call, limits: urllib3.Timeout, *, preload: bool, timeout: float | None = None
+    ) -> Any:
+        headers = {**call.headers(), **connection.auth_headers(self._configuration)}
+        url = self._configuration.host.rstrip("/") + call.target()
+        try:
+            return self._pool.request(
+                call.method, url, body=call.data(), headers=headers, preload_content=preload, timeout=limits
+            )
+        except urllib3.exceptions.TimeoutError as error:
+            raise calls.too_slow(call, timeout) from error
+        except urllib3.exceptions.HTTPError as error:
+            raise calls.unreachable(call, error) from error
 
 
 class AsyncApi:
@@ -38,9 +82,7 @@ class AsyncApi:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(ssl=connection.ssl_context(self._configuration))
-            self._session = aiohttp.ClientSession(
-                base_url=self._configuration.host.rstrip("/") + "/", connector=connector
-            )
+            self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
     async def close(self) -> None:
@@ -49,62 +91,40 @@ class AsyncApi:
             await self._session.close()
         self._session = None
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        what: str,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        content_type: str = "application/json",
-        collection: bool = False,
-        timeout: float | None = None,  # noqa: ASYNC109 - a per-call deadline, like Kubeflow's timeout=
-    ) -> Any:
-        """One API call; the decoded JSON answer, or the typed error for a failure."""
-        data = None if body is None else json.dumps(body)
-        headers = {**connection.auth_headers(self._configuration), "Content-Type": content_type}
+    def _url(self, call: calls.Call) -> str:
+        return str(self._configuration.host).rstrip("/") + call.target()
+
+    def _headers(self, call: calls.Call) -> dict[str, str]:
+        return {**call.headers(), **connection.auth_headers(self._configuration)}
+
+    async def request(self, call: calls.Call, *, timeout: float | None = None) -> Any:  # noqa: ASYNC109
+        """One API call; the decoded answer, or the typed error for a failure."""
         try:
             async with asyncio.timeout(timeout):
                 response = await self._client().request(
-                    method, path.lstrip("/"), params=_query(params), data=data, headers=headers
+                    call.method, self._url(call), data=call.data(), headers=self._headers(call)
                 )
                 async with response:
-                    text = await response.read()
+                    data = await response.read()
         except TimeoutError as error:
-            raise errors.Timeout(f"{what}: the API server did not answer in {timeout:g}s") from error
+            raise calls.too_slow(call, timeout) from error
         except aiohttp.ClientError as error:
-            raise errors.TrainingError(f"{what}: cannot reach the API server: {error}") from error
-        if response.status >= 400:
-            raise errors.from_response(response.status, text, what=what, collection=collection)
-        if response.content_type == "application/json":
-            return json.loads(text or b"{}")
-        return text.decode("utf-8", errors="replace")
+            raise calls.unreachable(call, error) from error
+        return calls.answer(call, response.status, response.headers.get("Content-Type"), data)
 
-    async def lines(
-        self, path: str, *, what: str, params: Mapping[str, Any] | None = None
-    ) -> AsyncIterator[bytes]:
+    async def lines(self, call: calls.Call) -> AsyncIterator[bytes]:
         """The lines of a streamed answer (watch events, followed logs) until the server ends it."""
-        headers = connection.auth_headers(self._configuration)
         try:
-            response = await self._client().get(
-                path.lstrip("/"),
-                params=_query(params),
-                headers=headers,
+            response = await self._client().request(
+                call.method,
+                self._url(call),
+                headers=self._headers(call),
                 timeout=aiohttp.ClientTimeout(total=None, sock_read=None),
             )
         except aiohttp.ClientError as error:
-            raise errors.TrainingError(f"{what}: cannot reach the API server: {error}") from error
+            raise calls.unreachable(call, error) from error
         async with response:
             if response.status >= 400:
-                raise errors.from_response(response.status, await response.read(), what=what)
+                raise calls.failure(call, response.status, await response.read())
             async for line in response.content:
                 yield line.rstrip(b"\n")
-
-
-def _query(params: Mapping[str, Any] | None) -> dict[str, str]:
-    return {
-        k: str(v).lower() if isinstance(v, bool) else str(v)
-        for k, v in (params or {}).items()
-        if v is not None
-    }

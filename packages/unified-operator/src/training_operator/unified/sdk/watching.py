@@ -1,7 +1,8 @@
 """What a watch-driven wait decides, shared by the sync and async clients.
 
 A wait reads the job once, then follows a watch on `metadata.name=<name>` from that resourceVersion; each
-version of the job goes through `ConditionWait.observe`, which says whether to stop and remembers the last
+version of the job goes through `ConditionWait.step`, which says whether to stop (or how long to watch) and
+remembers the last
 conditions for the timeout message. `Transitions` reports each condition change once (progress lines).
 """
 
@@ -45,11 +46,34 @@ class ConditionWait:
         what: str,
         expected: frozenset[str],
         callback: Callable[[JobModel], object] | None = None,
+        *,
+        wait_timeout: float,
+        started: float,
     ) -> None:
         self.what = what
         self.expected = expected
         self.callback = callback
+        self.wait_timeout = wait_timeout
+        self.deadline = started + wait_timeout
         self.last: JobModel | None = None
+
+    @property
+    def resource_version(self) -> str | None:
+        """Where the next watch starts: the version last seen, so no change in between is missed."""
+        return self.last.metadata.resource_version if self.last else None
+
+    def step(self, body: Mapping[str, Any], now: float) -> JobModel | float:
+        """Judge one version of the job: the job when the wait is over, else the seconds left to watch.
+
+        Raises JobFailed (Failed and not expected) or Timeout (the deadline passed).
+        """
+        job = jobs.parse_job(body)
+        if self.observe(job) is jobs.Verdict.REACHED:
+            return job
+        remaining = self.deadline - now
+        if remaining <= 0:
+            raise self.timeout(self.wait_timeout)
+        return remaining
 
     def observe(self, job: JobModel) -> jobs.Verdict:
         """Record one version of the job; raise JobFailed when it failed and Failed was not expected."""
