@@ -3,6 +3,7 @@ a fresh namespace per test with a kubeconfig defaulting to it, and clients built
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,3 +54,33 @@ def client(kubeconfig: Path) -> Iterator[TrainingClient]:
     found = TrainingClient(config_file=str(kubeconfig))
     yield found
     found.api_client.close()
+
+
+@pytest.fixture(scope="module")
+def operator(
+    cluster: Any, kube: kubernetes.client.ApiClient, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """`training-operator run` against the module's cluster (PyTorchJob only), as a child process."""
+    log_path = tmp_path_factory.mktemp("operator") / "operator.log"
+    command = [
+        str(Path(sys.executable).parent / "training-operator"),
+        "run",
+        "--kubeconfig",
+        str(cluster.kubeconfig_path),
+        "--enable-scheme",
+        "pytorchjob",
+        "--disable-webhooks",
+        "--metrics-bind-address",
+        "127.0.0.1:0",
+        "--health-probe-bind-address",
+        "127.0.0.1:0",
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    yield log_path
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -76,7 +76,7 @@ class AsyncTrainingClient:
         """Create a job given as our model, a dict, a YAML file path or a Kubeflow SDK model, or built from
         `train_func=`/`base_image=` as Kubeflow's builders do; returns the job as stored."""
         ref, ns, body = jobs.creation(
-            job, name, namespace, self.namespace, labels, annotations, job_kind, builder
+            job, name, namespace, labels, annotations, job_kind, builder, defaults=self
         )
         return jobs.parse_job(await self.api.request(calls.create_job(ref, ns, body)))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from training_operator.unified.sdk import errors, jobs, kinds, logs, watching
+from training_operator.unified.sdk import builders, errors, jobs, kinds, logs, watching
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"  # Kubeflow's update_job: maps merge, lists are replaced (A.4)
@@ -96,7 +96,7 @@ def update_job(ref: kinds.KindRef, namespace: str, body: Mapping[str, Any]) -> C
 
 def delete_job(ref: kinds.KindRef, namespace: str, name: str, options: Any = None) -> Call:
     """DELETE one job; `options` is a DeleteOptions mapping or kubernetes client object."""
-    body = _plain(options) if options is not None else None
+    body = builders.to_wire(options)
     return Call("DELETE", job_path(ref, namespace, name), f"{ref.kind} {namespace}/{name}", body=body)
 
 
@@ -152,14 +152,6 @@ def pod_log(
     return Call(
         "GET", core_path(namespace, f"pods/{name}/log"), f"log of pod {namespace}/{name}", params=params
     )
-
-
-def _plain(options: Any) -> Any:
-    if hasattr(options, "openapi_types"):  # a kubernetes.client.V1DeleteOptions
-        from kubernetes.client import ApiClient
-
-        return ApiClient().sanitize_for_serialization(options)  # type: ignore[no-untyped-call]
-    return dict(options)
 
 
 # --- reading ------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -16,7 +16,7 @@ from training_operator.core import labels
 from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.job import JobModel, JobSpec
 from training_operator.core.api.status import ConditionType, JobCondition
-from training_operator.unified.sdk import kinds, manifests
+from training_operator.unified.sdk import builders, kinds, manifests
 
 #: condition types `expected_conditions` may name (Kubeflow's JOB_CONDITIONS)
 CONDITION_TYPES = frozenset(
@@ -82,10 +82,7 @@ def job_body(job: Any) -> dict[str, Any]:
             raise ValueError(f"{job}: expected one job, found {len(documents)} documents")
         return documents[0].body
     if hasattr(job, "openapi_types"):  # a kubeflow.training / kubernetes client model object
-        from kubernetes.client import ApiClient
-
-        body: dict[str, Any] = ApiClient().sanitize_for_serialization(job)  # type: ignore[no-untyped-call]
-        return body
+        return dict(builders.to_wire(job))
     raise TypeError(f"cannot send {type(job).__name__} as a job: pass a model, a dict or a YAML path")
 
 
@@ -115,28 +112,52 @@ def prepared(
     return ref, target, {**body, "apiVersion": ref.api_version, "metadata": metadata}
 
 
+class ClientDefaults(Protocol):
+    """What a client falls back to when a call names no namespace or kind."""
+
+    namespace: str
+    job_kind: str
+
+
 def creation(
     job: Any,
     name: str | None,
     namespace: str | None,
-    default_namespace: str,
     labels_: Mapping[str, str] | None,
     annotations: Mapping[str, str] | None,
     job_kind: str | None,
-    builder: Mapping[str, Any],
+    builder_args: Mapping[str, Any],
+    *,
+    defaults: ClientDefaults,
 ) -> tuple[kinds.KindRef, str, dict[str, Any]]:
-    """Kind, namespace and body of a create_job call (object mode only; no Kubeflow builders)."""
-    if unsupported := sorted(k for k, v in builder.items() if v is not None):
-        raise ValueError(f"create_job: {', '.join(unsupported)} not supported: pass a complete job as job=")
-    if job is None:
-        raise ValueError("create_job needs job= (a model, a dict or a YAML file path)")
-    body = job_body(job)
+    """Kind, namespace and body of a create_job call: a complete `job` (object mode), or one built from
+    `train_func=` or `base_image=` (Kubeflow's function and image modes), with A.5's ValueError rules."""
+    builder = builders.Builder(**builder_args)
+    builder.check_volumes()
+    if builder.queue_name and builder.queue_name.strip():  # Kueue picks the job up by this label
+        labels_ = {**(labels_ or {}), builders.QUEUE_LABEL: builder.queue_name}
+    if job is not None:
+        if extra := builder.set_beside_a_job():
+            raise ValueError(
+                f"create_job: with job= only namespace, labels and annotations may be set, not {extra}"
+            )
+        body = job_body(job)
+    elif builder.builds:
+        ref = kinds.resolve(job_kind or defaults.job_kind)
+        target = namespace or defaults.namespace
+        body = builders.build(
+            ref, builder, name=name, namespace=target, labels=labels_, annotations=annotations
+        )
+    else:
+        raise ValueError(
+            "create_job needs job= (a model, a dict or a YAML file path), train_func= or base_image="
+        )
     if name:
         body["metadata"] = {**(body.get("metadata") or {}), "name": name}
     ref, ns, body = prepared(
         body,
         namespace=namespace,
-        default_namespace=default_namespace,
+        default_namespace=defaults.namespace,
         labels_=labels_,
         annotations=annotations,
     )

@@ -2,8 +2,8 @@
 
 A wait reads the job once, then follows a watch on `metadata.name=<name>` from that resourceVersion; each
 version of the job goes through `ConditionWait.step`, which says whether to stop (or how long to watch) and
-remembers the last
-conditions for the timeout message. `Transitions` reports each condition change once (progress lines).
+remembers the last conditions for the timeout message. `Transitions` reports each condition change once
+(progress lines).
 """
 
 from __future__ import annotations
