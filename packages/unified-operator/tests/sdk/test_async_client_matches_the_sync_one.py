@@ -153,3 +153,11 @@ async def test_follow_streams_until_every_pod_ends(
 
     assert found == {"live-master-0": "hi\nbye"}
     assert seen == ["hi", "bye"]
+
+
+async def test_suspend_resume_and_served_versions(aclient: AsyncTrainingClient):
+    await aclient.create_job(a_pytorch_job("pause"))
+
+    assert (await aclient.set_job_suspended("pause")).body()["spec"]["runPolicy"]["suspend"] is True
+    assert (await aclient.set_job_suspended("pause", False)).body()["spec"]["runPolicy"]["suspend"] is False
+    assert await aclient.get_served_versions("MPIJob") == ["v2beta1"]

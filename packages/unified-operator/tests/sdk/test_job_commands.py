@@ -3,8 +3,10 @@
 Covers: submit (multi-document, prints names, invalid YAML with file:line, unknown kind listing the known
 ones, a server refusal with its field, forbidden), get (one kind, all kinds skipping kinds whose CRD is
 absent, one job, missing job, empty), describe, logs (master, replica filter, follow), wait (progress lines
-from a watch, exit 0/1/2, bad duration), delete (also a missing job), render (objects as YAML, field
-problems, framework missing; no cluster), and errors for a missing namespace or kubeconfig.
+from a watch, exit 0/1/2, bad duration), delete (also a missing job), suspend/resume (merge patch of
+runPolicy.suspend), events, version (the SDK's and the cluster's CRD versions; not installed, rejected
+credentials and no server are notes), render (objects as YAML, field problems, framework missing; no
+cluster), and errors for a missing namespace or kubeconfig.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from localapi import World, a_pytorch_job, install_crds
 
 from training_operator.core.testing.demo_kind import DemoFramework, a_body
 from training_operator.local.testing import BackgroundCluster
-from training_operator.unified import jobcli
+from training_operator.unified import __about__, cli, jobcli
 from training_operator.unified.sdk import TrainingClient, kinds, printing
 
 
@@ -140,9 +142,11 @@ def test_get_without_kind_lists_every_kind_and_skips_missing_crds(tmp_path, caps
 
         assert run_against(bare.kubeconfig_path, "get") == 0
         assert run_against(bare.kubeconfig_path, "get", "mxjobs") == 1
+        captured = capsys.readouterr()
+        assert run_against(bare.kubeconfig_path, "version") == 0
         kube.close()
 
-    captured = capsys.readouterr()
+    assert "  MXJob        not installed\n" in capsys.readouterr().out
     rows = [line.split()[:2] for line in captured.out.splitlines()]
     assert rows == [["KIND", "NAME"], ["MPIJob", "pi"], ["PyTorchJob", "alpha"]]
     assert "MXJob in default: kind not installed in the cluster" in captured.err
@@ -257,6 +261,90 @@ def test_delete(run, capsys, client):
     assert client.list_jobs() == []
     assert run("delete", "pytorchjob", "alpha") == 1
     assert "not found" in capsys.readouterr().err
+
+
+def test_suspend_and_resume_patch_only_run_policy_suspend(run, capsys, world: World, client):
+    job = a_pytorch_job("alpha")
+    job["spec"]["runPolicy"] = {"backoffLimit": 3}
+    client.create_job(job)
+
+    assert run("suspend", "pytorchjob", "alpha", "missing") == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == "pytorchjob/alpha suspended\n"
+    assert "missing not found" in captured.err
+    stored = world.get("pytorchjobs", "alpha")
+    assert stored is not None
+    assert stored["spec"]["runPolicy"] == {"backoffLimit": 3, "suspend": True}
+    assert run("resume", "pytorch", "alpha") == 0
+    assert capsys.readouterr().out == "pytorchjob/alpha resumed\n"
+    resumed = world.get("pytorchjobs", "alpha")
+    assert resumed is not None
+    assert resumed["spec"]["runPolicy"]["suspend"] is False
+    assert world.requests()["patch pytorchjobs"] == 3  # alpha, missing (404), alpha again: no reads
+
+
+def test_events_of_a_job(run, capsys, world: World, client):
+    client.create_job(a_pytorch_job("alpha"))
+    assert run("events", "pytorchjob", "alpha") == 0
+    assert capsys.readouterr().out == "No events found for pytorchjob/alpha.\n"
+    world.add_event("PyTorchJob", "alpha", "Created pod: alpha-master-0", reason="SuccessfulCreatePod")
+    world.add_event("Pod", "alpha-master-0", "Started")
+
+    assert run("events", "pytorchjob", "alpha") == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["TIME", "TYPE", "REASON", "MESSAGE"]
+    assert lines[1].split() == [
+        "2024-01-01T00:00:00Z",
+        "Normal",
+        "SuccessfulCreatePod",
+        "Created",
+        "pod:",
+        "alpha-master-0",
+    ]
+    assert len(lines) == 2  # the pod's event is not the job's
+    assert run("events", "pytorchjob", "nope") == 1
+    assert "not found" in capsys.readouterr().err
+
+
+def test_version_lists_the_clusters_crd_versions(run, capsys, world: World):
+    assert run("version") == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"training-operator SDK {__about__.__version__}"
+    assert lines[1] == f"server: {world.cluster.url}"
+    assert [line.split() for line in lines[2:]] == [
+        ["MPIJob", "v2beta1"],
+        ["MXJob", "v1"],
+        ["PyTorchJob", "v1"],
+        ["TFJob", "v1"],
+        ["XGBoostJob", "v1"],
+    ]
+
+
+def test_version_in_the_operators_cli_adds_the_server_part(world: World, capsys):
+    assert cli.main(["version", "--kubeconfig", str(world.kubeconfig)]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith(f"training-operator {__about__.__version__}\n")  # the operator's own lines first
+    assert f"server: {world.cluster.url}\n" in out
+    assert "  PyTorchJob   v1\n" in out
+
+
+def test_version_degrades_without_crd_access_or_a_server(world: World, tmp_path, capsys):
+    config = yaml.safe_load(world.kubeconfig.read_text())
+    config["users"][0]["user"]["token"] = "wrong"
+    rejected = tmp_path / "rejected"
+    rejected.write_text(yaml.safe_dump(config))
+    config["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
+    nowhere = tmp_path / "nowhere"
+    nowhere.write_text(yaml.safe_dump(config))
+
+    assert run_against(rejected, "version") == 0
+    assert "CRD versions unknown: unauthorized" in capsys.readouterr().out
+    assert run_against(nowhere, "version") == 0
+    assert "server: unavailable: " in capsys.readouterr().out
 
 
 def test_missing_kubeconfig_is_reported(tmp_path, capsys):

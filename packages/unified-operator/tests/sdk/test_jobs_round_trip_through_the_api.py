@@ -286,3 +286,23 @@ def test_kind_not_installed_when_its_crd_is_absent(tmp_path: Path):
             )
         assert client.list_jobs(job_kind="pytorch") == []
         kube.close()
+
+
+def test_suspend_and_resume_merge_patch_run_policy(client: TrainingClient, world: World):
+    job = a_pytorch_job("pause")
+    job["spec"]["runPolicy"] = {"backoffLimit": 2}
+    client.create_job(job)
+
+    suspended = client.set_job_suspended("pause")
+
+    assert suspended.body()["spec"]["runPolicy"] == {"backoffLimit": 2, "suspend": True}
+    assert client.set_job_suspended("pause", False).body()["spec"]["runPolicy"]["suspend"] is False
+    with pytest.raises(JobNotFound):
+        client.set_job_suspended("absent")
+
+
+def test_served_versions_come_from_the_crds(client: TrainingClient, tmp_path: Path):
+    assert client.get_served_versions("mpi") == ["v2beta1"]
+    assert client.get_served_versions() == ["v1"]
+    with BackgroundCluster(tmp_path / "bare", kubelet=False) as bare:
+        assert TrainingClient(config_file=str(bare.kubeconfig_path)).get_served_versions("tf") == []

@@ -1,6 +1,9 @@
-"""The job commands of the `training-operator` CLI: submit, get, describe, logs, wait, delete, render.
+"""The job commands of the `training-operator` CLI: submit, get, describe, logs, wait, delete, suspend,
+resume, events, render, and the server half of `version`.
 
-`register(subparsers)` adds them to the operator's parser (cli.py); each sets `func=`: (args) -> int.
+`register(subparsers)` adds them to the operator's parser (cli.py); each sets `func=`: (args) -> int. The
+operator already has a `version` command (its own and its frameworks' versions); that one is extended with
+the cluster's served CRD versions rather than replaced.
 Exit codes: 0 success; 1 an error (API failure, not found, invalid job or YAML, unknown kind) or, for `wait`,
 the job Failed; 2 `wait` timed out (argparse also exits 2 on usage errors).
 """
@@ -21,6 +24,7 @@ import yaml
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.errors import InvalidJob
 from training_operator.core.framework import EngineOptions
+from training_operator.unified import __about__
 from training_operator.unified.sdk import errors, kinds, manifests, printing, watching
 from training_operator.unified.sdk.client import TrainingClient
 
@@ -28,13 +32,17 @@ OK, FAILED, TIMED_OUT = 0, 1, 2
 Command = Callable[[argparse.Namespace], int]
 
 
+def _connection_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kubeconfig", default=argparse.SUPPRESS, help="kubeconfig file (default: $KUBECONFIG)"
+    )
+    parser.add_argument("--context", default=argparse.SUPPRESS, help="kubeconfig context")
+
+
 def register(subparsers: Any) -> None:
     """Add the job commands to the `training-operator` parser's subparsers."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--kubeconfig", default=argparse.SUPPRESS, help="kubeconfig file (default: $KUBECONFIG)"
-    )
-    common.add_argument("--context", default=argparse.SUPPRESS, help="kubeconfig context")
+    _connection_flags(common)
     common.add_argument(
         "-n", "--namespace", default=argparse.SUPPRESS, help="namespace (default: the context's)"
     )
@@ -68,8 +76,34 @@ def register(subparsers: Any) -> None:
     delete = add("delete", _delete, "delete jobs")
     delete.add_argument("kind", metavar="KIND")
     delete.add_argument("names", nargs="+", metavar="NAME")
+    for name, text in (("suspend", "suspend jobs (their pods are removed)"), ("resume", "resume jobs")):
+        parser = add(name, _suspend if name == "suspend" else _resume, text)
+        parser.add_argument("kind", metavar="KIND")
+        parser.add_argument("names", nargs="+", metavar="NAME")
+    _kind_and_name(add("events", _events, "show the events recorded on a job"))
     render = add("render", _render, "print the objects the operator would create for a job (no cluster)")
     render.add_argument("file", metavar="FILE")
+    _register_version(subparsers)
+
+
+def _register_version(subparsers: Any) -> None:
+    """`version`: the operator's own command when present (cli.py), extended; else a standalone one."""
+    existing = subparsers.choices.get("version")
+    if existing is None:
+        existing = subparsers.add_parser(
+            "version", help="print the SDK version and the cluster's CRD versions"
+        )
+        existing.set_defaults(func=_version)
+    else:
+        existing.set_defaults(func=_chained(existing.get_default("func"), _server_versions))
+    _connection_flags(existing)
+
+
+def _chained(first: Command, then: Command) -> Command:
+    def run(args: argparse.Namespace) -> int:
+        return first(args) or then(args)
+
+    return run
 
 
 def _kind_and_name(parser: argparse.ArgumentParser) -> None:
@@ -235,6 +269,61 @@ def _delete(args: argparse.Namespace) -> int:
     for name in args.names:
         client.delete_job(name, job_kind=kind)
         print(f"{kind.lower()}/{name} deleted")
+    return OK
+
+
+def _suspend(args: argparse.Namespace) -> int:
+    return _set_suspended(args, suspend=True)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    return _set_suspended(args, suspend=False)
+
+
+def _set_suspended(args: argparse.Namespace, *, suspend: bool) -> int:
+    """Merge-patch runPolicy.suspend on each job; a missing one is reported and the others still done."""
+    client = _client(args)
+    kind = kinds.resolve(args.kind).kind
+    status = OK
+    for name in args.names:
+        try:
+            client.set_job_suspended(name, suspend, job_kind=kind)
+        except errors.TrainingError as error:
+            print(f"error: {error}", file=sys.stderr)
+            status = FAILED
+            continue
+        print(f"{kind.lower()}/{name} {'suspended' if suspend else 'resumed'}")
+    return status
+
+
+def _events(args: argparse.Namespace) -> int:
+    client = _client(args)
+    kind = kinds.resolve(args.kind).kind
+    client.get_job(args.name, job_kind=kind)  # a typo in the name is an error, not "no events"
+    found = client.get_job_events(args.name, job_kind=kind)
+    print(printing.event_table(found) if found else f"No events found for {kind.lower()}/{args.name}.")
+    return OK
+
+
+def _version(args: argparse.Namespace) -> int:
+    print(f"training-operator SDK {__about__.__version__}")
+    return _server_versions(args)
+
+
+def _server_versions(args: argparse.Namespace) -> int:
+    """Each kind's served CRD versions; reading CRDs needs RBAC, so a refusal is a note, not a failure."""
+    try:
+        client = _client(args)
+        print(f"server: {client.api_client.configuration.host}")
+        for kind in kinds.known_kinds():
+            served = client.get_served_versions(kind)
+            expected = kinds.resolve(kind).version
+            note = "" if not served or expected in served else f" (the SDK speaks {expected})"
+            print(f"  {kind:<12} {', '.join(served) if served else 'not installed'}{note}")
+    except errors.Forbidden as error:
+        print(f"  CRD versions unknown: {error}")
+    except errors.TrainingError as error:
+        print(f"server: unavailable: {error}")
     return OK
 
 

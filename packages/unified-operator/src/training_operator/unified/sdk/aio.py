@@ -20,7 +20,7 @@ import aiohttp
 
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.status import ConditionType, JobCondition
-from training_operator.unified.sdk import calls, connection, jobs, kinds, logs, watching
+from training_operator.unified.sdk import calls, connection, errors, jobs, kinds, logs, watching
 from training_operator.unified.sdk.transport import AsyncApi
 
 DEFAULT_TIMEOUT = 120
@@ -115,6 +115,24 @@ class AsyncTrainingClient:
         """Delete the job; the API server's garbage collector removes its pods and services."""
         ref = self._kind(job_kind)
         await self.api.request(calls.delete_job(ref, namespace or self.namespace, name, delete_options))
+
+    async def set_job_suspended(
+        self, name: str, suspend: bool = True, namespace: str | None = None, job_kind: str | None = None
+    ) -> JobModel:
+        """Merge-patch `spec.runPolicy.suspend`: a suspended job keeps its object but the operator removes
+        its pods; resuming (False) lets it start them again."""
+        ref, ns = self._kind(job_kind), namespace or self.namespace
+        return jobs.parse_job(await self.api.request(calls.patch_run_policy(ref, ns, name, suspend=suspend)))
+
+    async def get_served_versions(
+        self, job_kind: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[str]:
+        """The versions the cluster's CRD for the kind serves; [] when the CRD is not installed."""
+        try:
+            crd = await self.api.request(calls.get_crd(self._kind(job_kind)), timeout=timeout)
+        except errors.JobNotFound:  # a named GET that 404s: here the CRD itself is missing
+            return []
+        return calls.served_versions(crd)
 
     # --- conditions -----------------------------------------------------------------------------------------
 

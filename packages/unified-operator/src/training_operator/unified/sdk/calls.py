@@ -100,6 +100,24 @@ def delete_job(ref: kinds.KindRef, namespace: str, name: str, options: Any = Non
     return Call("DELETE", job_path(ref, namespace, name), f"{ref.kind} {namespace}/{name}", body=body)
 
 
+def patch_run_policy(ref: kinds.KindRef, namespace: str, name: str, **run_policy: Any) -> Call:
+    """Merge-patch fields of `spec.runPolicy` alone (suspend/resume), leaving the rest of the job as it is."""
+    body = {"spec": {"runPolicy": run_policy}}
+    what = f"{ref.kind} {namespace}/{name}"
+    return Call("PATCH", job_path(ref, namespace, name), what, body=body, content_type=MERGE_PATCH)
+
+
+def get_crd(ref: kinds.KindRef) -> Call:
+    """GET the kind's CustomResourceDefinition (cluster-scoped; reading it needs RBAC on CRDs)."""
+    name = f"{ref.plural}.{ref.group}"
+    return Call("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}", f"CRD {name}")
+
+
+def served_versions(crd: Mapping[str, Any]) -> list[str]:
+    """The versions a CRD serves, in its own order."""
+    return [str(v.get("name")) for v in (crd.get("spec") or {}).get("versions") or [] if v.get("served")]
+
+
 def watch_job(
     ref: kinds.KindRef, namespace: str, name: str, resource_version: str | None, remaining: float
 ) -> Call:

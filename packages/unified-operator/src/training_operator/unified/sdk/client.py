@@ -104,6 +104,22 @@ class TrainingClient:
         ref = self._kind(job_kind)
         self.api.request(calls.delete_job(ref, namespace or self.namespace, name, delete_options))
 
+    def set_job_suspended(
+        self, name: str, suspend: bool = True, namespace: str | None = None, job_kind: str | None = None
+    ) -> JobModel:
+        """Merge-patch `spec.runPolicy.suspend`: a suspended job keeps its object but the operator removes
+        its pods; resuming (False) lets it start them again."""
+        ref, ns = self._kind(job_kind), namespace or self.namespace
+        return jobs.parse_job(self.api.request(calls.patch_run_policy(ref, ns, name, suspend=suspend)))
+
+    def get_served_versions(self, job_kind: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+        """The versions the cluster's CRD for the kind serves; [] when the CRD is not installed."""
+        try:
+            crd = self.api.request(calls.get_crd(self._kind(job_kind)), timeout=timeout)
+        except errors.JobNotFound:  # a named GET that 404s: here the CRD itself is missing
+            return []
+        return calls.served_versions(crd)
+
     # --- conditions -----------------------------------------------------------------------------------------
 
     def get_job_conditions(

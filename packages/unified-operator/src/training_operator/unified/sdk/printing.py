@@ -62,7 +62,7 @@ def describe(job: JobModel, events: Sequence[Mapping[str, Any]], now: datetime) 
     lines.append(f"Run policy:   {run_policy or '<none>'}")
     lines += ["Conditions:", _indent(_conditions(job))]
     lines += ["Replica statuses:", _indent(_replica_statuses(job))]
-    lines += ["Events:", _indent(_events(events))]
+    lines += ["Events:", _indent(event_table(events))]
     return "\n".join(lines)
 
 
@@ -84,7 +84,8 @@ def _replica_statuses(job: JobModel) -> str:
     return table(rows)
 
 
-def _events(events: Sequence[Mapping[str, Any]]) -> str:
+def event_table(events: Sequence[Mapping[str, Any]]) -> str:
+    """TIME, TYPE, REASON, MESSAGE of each event; `<none>` without any."""
     if not events:
         return "<none>"
     rows = [["TIME", "TYPE", "REASON", "MESSAGE"]]
