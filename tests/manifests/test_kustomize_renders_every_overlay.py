@@ -86,6 +86,7 @@ def test_the_cluster_role_covers_every_installed_kind(objects):
         assert (kind.group, kind.plural) in granted
         assert (kind.group, f"{kind.plural}/status") in granted
     assert ("coordination.k8s.io", "leases") in granted
+    assert ("scheduling.k8s.io", "priorityclasses") in granted
     binding = one(objects, "ClusterRoleBinding", "training-operator")
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "training-operator", "namespace": "kubeflow"}

@@ -148,9 +148,8 @@ async def test_a_relist_reads_pages_and_replaces_only_once_all_are_in(index, a_p
             seen_mid_relist.append(names(index))
             return pages[params.get("continue")]
 
-    version = await watch._relist(
-        PagingClient(), PODS, index=index, selector=None, namespace=None, notify=lambda keys: None
-    )
+    sink = watch.IndexSink(index, PODS, notify=lambda keys: None)
+    version = await watch._relist(PagingClient(), PODS, sink, selector=None, namespace=None)
     assert version == "40"
     assert [a.get("limit") for a in asked] == [str(watch.PAGE_SIZE)] * 2
     assert [a.get("continue") for a in asked] == [None, "p2"]

@@ -33,6 +33,8 @@ class Parts:
     settings: Settings
     frameworks: Mapping[str, Framework]
     options: EngineOptions
+    #: PriorityClass name → value, kept current by a watch while gang scheduling is on; `options` reads it
+    priority_classes: dict[str, int]
     registry: kopf.OperatorRegistry
     store: JobStore
     index: Index
@@ -72,10 +74,12 @@ def compose(settings: Settings, frameworks: Mapping[str, Framework] | None = Non
     """Discover (or take) the frameworks and wire the kopf registry for them."""
     found = discovery.discover(settings.enable_schemes) if frameworks is None else dict(frameworks)
     registry = kopf.OperatorRegistry()
+    priority_classes: dict[str, int] = {}
     parts = Parts(
         settings=settings,
         frameworks=found,
-        options=engine_options(settings),
+        options=engine_options(settings, priority_classes=priority_classes),
+        priority_classes=priority_classes,
         registry=registry,
         store=JobStore(),
         index=Index(f.kind for f in found.values()),
@@ -103,9 +107,11 @@ def compose(settings: Settings, frameworks: Mapping[str, Framework] | None = Non
     return parts
 
 
-def engine_options(settings: Settings) -> EngineOptions:
-    """The flags that change what the engine plans."""
+def engine_options(settings: Settings, *, priority_classes: Mapping[str, int] | None = None) -> EngineOptions:
+    """The flags that change what the engine plans, and the live PriorityClass values gang scheduling ranks
+    replica types by (common.md §14.3; upstream never fills its informer, we do)."""
     return EngineOptions(
+        priority_classes=priority_classes if priority_classes is not None else {},
         gang_scheduler_name=settings.gang_scheduler_name,
         cluster_domain=settings.cluster_domain,
         pytorch_init_container_image=settings.pytorch_init_container_image,

@@ -183,6 +183,13 @@ async def _wait_for_certificates(parts: Parts) -> None:
 def _start_watches(parts: Parts, client: ApiClient, tasks: list[asyncio.Task[Any]]) -> list[asyncio.Event]:
     synced = []
     namespace = parts.settings.namespace or None
+    if parts.options.gang_scheduling is not None:
+        # PodGroup minResources counts replica types by priority: keep the PriorityClass values current
+        event = asyncio.Event()
+        cache = watch.ValueCache("value", parts.priority_classes)
+        coroutine = watch.follow(client, resources.PRIORITY_CLASSES, cache, synced=event, optional=True)
+        tasks.append(asyncio.create_task(coroutine, name="watch-priorityclasses"))
+        synced.append(event)
     for child in parts.children():
         event = asyncio.Event()
         resource = resources.CHILDREN[child]

@@ -44,6 +44,7 @@ CHILDREN = {
 }
 EVENTS = Resource("v1", "Event", "events")
 LEASES = Resource("coordination.k8s.io/v1", "Lease", "leases")
+PRIORITY_CLASSES = Resource("scheduling.k8s.io/v1", "PriorityClass", "priorityclasses")
 _BY_TYPE = {(r.api_version, r.kind): r for r in CHILDREN.values()}
 
 
