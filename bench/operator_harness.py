@@ -1,5 +1,5 @@
-"""What the operator benchmarks share: a kubelet-less local cluster in its own process, the operator process,
-a counting API client and the pod-lifecycle simulator.
+"""What the operator benchmarks share: a kubelet-less local cluster in its own process, a counting API client
+and the pod-lifecycle simulator (the operator process itself is `training_operator.unified.testing`'s).
 
 The cluster (`python bench/operator_harness.py serve STATE_DIR`) runs the API server and the built-in
 controllers (scheduler, batch Job controller, garbage collector) but no kubelet, so no pod ever runs: the
@@ -15,7 +15,6 @@ import datetime
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -76,47 +75,6 @@ def cluster_process(state_dir: Path) -> Iterator[Obj]:
                 raise RuntimeError(f"cluster did not start; see {state_dir / 'cluster.log'}")
             time.sleep(0.1)
         yield json.loads(info_file.read_text())
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def operator_process(
-    kubeconfig: str, log_path: Path, *extra: str, ports: dict[str, int] | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`training-operator run` against the cluster, webhooks off, on free ports; logs to `log_path`.
-
-    Pass a dict as `ports` to learn the "metrics" and "health" ports it listens on."""
-    chosen = {"metrics": free_port(), "health": free_port()}
-    if ports is not None:
-        ports.update(chosen)
-    command = [
-        str(Path(sys.executable).parent / "training-operator"),
-        "run",
-        "--kubeconfig",
-        kubeconfig,
-        "--metrics-bind-address",
-        f"127.0.0.1:{chosen['metrics']}",
-        "--health-probe-bind-address",
-        f"127.0.0.1:{chosen['health']}",
-        "--disable-webhooks",
-        *extra,
-    ]
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-    try:
-        yield process
     finally:
         process.terminate()
         try:

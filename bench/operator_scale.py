@@ -48,12 +48,13 @@ from operator_harness import (
     Simulator,
     cluster_process,
     machine,
-    operator_process,
     rss_mib,
     split_counts,
     wait_for,
 )
 from operator_writes import CONCURRENCY, KINDS, big_job, job_path, make_namespace, plain_creates
+
+from training_operator.unified.testing import operator_process
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TICKS = 100  # USER_HZ: /proc/<pid>/stat counts CPU time in these

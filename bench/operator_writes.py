@@ -37,11 +37,12 @@ from operator_harness import (
     cluster_process,
     condition,
     machine,
-    operator_process,
     rss_mib,
     split_counts,
     wait_for,
 )
+
+from training_operator.unified.testing import operator_process
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONCURRENCY = 32  # the operator's ApiClient default bound on concurrent requests

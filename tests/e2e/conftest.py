@@ -5,8 +5,6 @@ example job exactly as a user would and to read back its conditions, pods and lo
 import copy
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import pytest
 import yaml
 
 from training_operator.local.testing import BackgroundCluster
+from training_operator.unified.testing import operator_process
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -64,29 +63,10 @@ def crds(kube: kubernetes.client.ApiClient) -> list[str]:
 @pytest.fixture(scope="session")
 def operator(cluster: Any, crds: list[str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     log_path = tmp_path_factory.mktemp("operator") / "operator.log"
-    command = [
-        str(Path(sys.executable).parent / "training-operator"),
-        "run",
-        "--kubeconfig",
-        str(cluster.kubeconfig_path),
-        "--metrics-bind-address",
-        "127.0.0.1:0",
-        "--health-probe-bind-address",
-        "127.0.0.1:0",
-        "--disable-webhooks",
-    ]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with operator_process(cluster.kubeconfig_path, log_path) as process:
         yield log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if process.returncode not in (0, -15):
-            print(log_path.read_text()[-5000:])
+    if process.returncode not in (0, -15):
+        print(log_path.read_text()[-5000:])
 
 
 class Jobs:

@@ -3,7 +3,6 @@ a fresh namespace per test with a kubeconfig defaulting to it, and clients built
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from localapi import World, install_crds, new_namespace
 
 from training_operator.local.testing import BackgroundCluster
 from training_operator.unified.sdk import TrainingClient
+from training_operator.unified.testing import operator_process
 
 
 @pytest.fixture(scope="module")
@@ -62,25 +62,5 @@ def operator(
 ) -> Iterator[Path]:
     """`training-operator run` against the module's cluster (PyTorchJob only), as a child process."""
     log_path = tmp_path_factory.mktemp("operator") / "operator.log"
-    command = [
-        str(Path(sys.executable).parent / "training-operator"),
-        "run",
-        "--kubeconfig",
-        str(cluster.kubeconfig_path),
-        "--enable-scheme",
-        "pytorchjob",
-        "--disable-webhooks",
-        "--metrics-bind-address",
-        "127.0.0.1:0",
-        "--health-probe-bind-address",
-        "127.0.0.1:0",
-    ]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    yield log_path
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    with operator_process(cluster.kubeconfig_path, log_path, "--enable-scheme", "pytorchjob"):
+        yield log_path
