@@ -155,3 +155,14 @@ async def test_a_relist_reads_pages_and_replaces_only_once_all_are_in(index, a_p
     assert [a.get("continue") for a in asked] == [None, "p2"]
     assert seen_mid_relist[1] == ["job-a-worker-0", "job-a-worker-9"]  # nothing dropped before the end
     assert names(index) == ["job-a-worker-0", "job-a-worker-1"]
+
+
+def test_recorded_labels_read_like_the_pods_labels(index, a_pod):
+    pod = a_pod("job-a-worker-0")
+    pod["metadata"]["labels"] = {"b": "2", "a": "1"}
+    index.apply("ADDED", pod)
+    labels = index.snapshot(KEY).pods[0].labels
+    assert labels == {"a": "1", "b": "2"}
+    assert dict(labels) == {"a": "1", "b": "2"}
+    assert (labels.get("a"), labels.get("missing"), "b" in labels, len(labels)) == ("1", None, True, 2)
+    assert hash(labels) == hash(index.snapshot(KEY).pods[0].labels)

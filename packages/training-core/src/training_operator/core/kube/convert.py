@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 
 from training_operator.core.engine.observed import (
     ContainerRecord,
+    FrozenLabels,
     ObjectRecord,
     PodConditionRecord,
     PodRecord,
@@ -29,8 +30,20 @@ def _shared(text: str) -> str:
     return sys.intern(str(text))
 
 
-def _shared_map(mapping: Mapping[str, Any] | None) -> dict[str, str]:
-    return {_shared(key): _shared(value) for key, value in (mapping or {}).items()}
+_PAIRS: dict[tuple[str, str], tuple[str, str]] = {}
+_PAIRS_LIMIT = 50_000
+
+
+def _shared_map(mapping: Mapping[str, Any] | None) -> FrozenLabels:
+    """A compact label map made of shared (key, value) pairs: most pairs (job name, replica type, operator
+    name) repeat across a job's children. The pair cache is emptied when it fills, never grown unbounded."""
+    if len(_PAIRS) >= _PAIRS_LIMIT:
+        _PAIRS.clear()
+    pairs = []
+    for key, value in sorted((mapping or {}).items()):
+        pair = (_shared(key), _shared(value))
+        pairs.append(_PAIRS.setdefault(pair, pair))
+    return FrozenLabels(tuple(pairs))
 
 
 _COMMON: dict[tuple[Any, ...], tuple[Any, ...]] = {}

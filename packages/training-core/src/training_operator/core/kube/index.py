@@ -45,7 +45,8 @@ class Index:
         kinds = list(kinds)
         self._kinds = {(k.group, k.kind): k.kind for k in kinds}
         self._by_controller = {k.controller_name: k.kind for k in kinds}
-        self._children: dict[JobKey, dict[tuple[Tag, str], Record]] = {}
+        # children keyed by the same (type, namespace, name) tuple objects as `_where`: one tuple per child
+        self._children: dict[JobKey, dict[tuple[Tag, str, str], Record]] = {}
         self._where: dict[tuple[Tag, str, str], JobKey] = {}
         self._keys: dict[JobKey, JobKey] = {}
 
@@ -104,9 +105,9 @@ class Index:
     def mark_deleting(self, key: JobKey, *, api_version: str, kind: str, name: str) -> None:
         """The writer deleted this child: it is going away, whatever the watch says next."""
         where = ((api_version, kind), key.namespace, name)
-        child = self._children.get(key, {}).get((where[0], name))
+        child = self._children.get(key, {}).get(where)
         if child is not None:
-            self._children[key][(where[0], name)] = dataclasses.replace(child, deleting=True)
+            self._children[key][where] = dataclasses.replace(child, deleting=True)
 
     def snapshot(self, key: JobKey) -> Snapshot:
         """What exists for one job now, sorted by name so plans are deterministic."""
@@ -126,8 +127,8 @@ class Index:
         if old_key is not None and old_key != key:
             touched |= self._remove(where)
         children = self._children.setdefault(key, {})
-        if children.get((where[0], where[2])) != rec:
-            children[(where[0], where[2])] = rec
+        if children.get(where) != rec:
+            children[where] = rec
             touched.add(key)
         self._where[where] = key
         return touched
@@ -137,7 +138,7 @@ class Index:
         if key is None:
             return set()
         children = self._children.get(key, {})
-        children.pop((where[0], where[2]), None)
+        children.pop(where, None)
         if not children:
             self._children.pop(key, None)
             self._keys.pop(key, None)
