@@ -13,7 +13,8 @@ written to bench/results/operator_scale.json; bench/RESULTS.md records a run.
 * big: seconds from the job's create until the operator's N pod + N service creates reached the server, and
   the same N + N objects POSTed by a plain aiohttp script 32 at a time (the operator's own bound on
   concurrent requests); ratio = operator ÷ plain, per round, each run on its own fresh cluster.
-* pods: operator RSS at rest, after its jobs own `jobs × per-job` pods (and as many services), then CPU
+* pods: operator RSS at rest, after half and after all of its jobs own `jobs × per-job` pods (and as many
+  services; the slope over the second half leaves the one-time cost of the first job out), then CPU
   seconds per pod watch event (pod annotations only: the event path; then phase changes: event path plus the
   reconciles and status writes they cause), then a restart (SIGTERM, start again) holding all of it: seconds
   until ready and until every job was reconciled, and the writes it made (target 0).
@@ -206,12 +207,21 @@ def stage_pods(tmp: Path, args: argparse.Namespace) -> Obj:
         with operator(info, tmp, "pods", "--kube-api-qps", "0") as (process, ports):
             asyncio.run(asyncio.sleep(args.settle))
             result["rss_mib_baseline"] = round(rss_mib(process.pid), 1)
-            created = asyncio.run(_own_pods(info, args))
+            # two halves: the slope between them leaves out what the first job costs once (lazy imports,
+            # caches, the allocator's first arenas), which is not a per-pod cost
+            half = args.jobs // 2
+            created = asyncio.run(_own_pods(info, args, range(half)))
+            asyncio.run(asyncio.sleep(args.settle))
+            result["rss_mib_half"] = round(rss_mib(process.pid), 1)
+            created += asyncio.run(_own_pods(info, args, range(half, args.jobs)))
             asyncio.run(asyncio.sleep(args.settle))
             result["seconds_to_create_children"] = round(created, 1)
             result["rss_mib_holding"] = round(rss_mib(process.pid), 1)
             grown = result["rss_mib_holding"] - result["rss_mib_baseline"]
             result["rss_mib_per_10k_pods"] = round(grown / (pods / 10_000), 1)
+            second = (args.jobs - half) * args.per_job
+            slope = (result["rss_mib_holding"] - result["rss_mib_half"]) / (second / 10_000)
+            result["rss_mib_per_10k_pods_second_half"] = round(slope, 1)
             print(f"pods: {result}", flush=True)
             result["cpu"] = asyncio.run(_cpu_per_event(info, process.pid, ports, args))
             print(f"cpu: {result['cpu']}", flush=True)
@@ -221,13 +231,14 @@ def stage_pods(tmp: Path, args: argparse.Namespace) -> Obj:
     return result
 
 
-async def _own_pods(info: Obj, args: argparse.Namespace) -> float:
+async def _own_pods(info: Obj, args: argparse.Namespace, jobs: range) -> float:
     api = Api(info, concurrency=CONCURRENCY)
     try:
-        await make_namespace(api, "owned")
+        if jobs.start == 0:
+            await make_namespace(api, "owned")
         await api.reset_counts()
         started = time.perf_counter()
-        for index in range(args.jobs):
+        for index in jobs:
             manifest = copy.deepcopy(KINDS["pytorch-workers"](args.per_job))
             metadata = {"name": f"j{index}", "namespace": "owned"}
             manifest |= {"apiVersion": "kubeflow.org/v1", "metadata": metadata}
@@ -236,7 +247,7 @@ async def _own_pods(info: Obj, args: argparse.Namespace) -> float:
         async def done() -> bool:
             counts = await api.operator_counts()
             created = counts.get("create pods", 0) + counts.get("create services", 0)
-            return created >= 2 * args.jobs * args.per_job
+            return created >= 2 * len(jobs) * args.per_job
 
         await wait_for(done, args.limit * 10, interval=0.5)
         return time.perf_counter() - started
