@@ -1,7 +1,7 @@
 """Children are created in slow-start batches, as Kubernetes' Job controller does:
 
-* a run of pods and services goes out in batches of 1, 2, 4, … at once, so a big job is not bound by one
-  round trip per child;
+* a run of pods and services goes out in batches of 1, 2, 4, 8, 16 at once, then flows through 32 workers,
+  so a big job is not bound by one round trip per child;
 * a failing create stops the run after its batch: a bad template costs one request, not a thousand, and no
   status is written;
 * any other kind (ConfigMap, Secret, PodGroup, the MPI launcher's Job) waits for everything before it and is
@@ -48,6 +48,7 @@ class OverlapClient:
     def __init__(self, fail: set[str] = frozenset()) -> None:
         self.fail = fail
         self.in_flight: set[str] = set()
+        self.most_in_flight = 0
         self.batches: list[list[str]] = []  # names started while others were in flight, grouped
         self.posts: list[str] = []
         self.events = 0
@@ -64,6 +65,7 @@ class OverlapClient:
         self.batches[-1].append(name)
         self.posts.append(name)
         self.in_flight.add(name)
+        self.most_in_flight = max(self.most_in_flight, len(self.in_flight))
         await asyncio.sleep(0)  # let the others of the batch start
         await asyncio.sleep(0)
         self.in_flight.discard(name)
@@ -124,3 +126,15 @@ async def test_the_event_budget_holds_across_concurrent_creates():
     await writer_for(client, burst=10).execute(Plan(creates=creates), key=KEY, job=JOB, kind=KIND)
     assert len(client.posts) == 200
     assert client.events == 10
+
+
+async def test_after_the_slow_start_creates_flow_32_at_a_time_and_stop_at_a_failure():
+    client = OverlapClient(fail={"p60"})
+    creates = tuple(child("Pod", f"p{i}") for i in range(200))
+    with pytest.raises(WriteFailed, match="exceeded quota: p60"):
+        await writer_for(client).execute(Plan(creates=creates), key=KEY, job=JOB, kind=KIND)
+    assert client.most_in_flight == 32
+    assert "p60" in client.posts
+    # the creates already in flight finish; none starts once the failure is known
+    assert len(client.posts) <= 61 + 32
+    assert "p199" not in client.posts

@@ -6,10 +6,10 @@ the plan: no status is written and the error goes back to the queue, whose back-
 reconcile re-plans from what then exists.
 
 Pods and services do not depend on each other, so a run of them is created in slow-start batches (1, 2, 4, …
-up to the client's concurrency), as Kubernetes' Job and ReplicaSet controllers do: a 1,000-replica job is not
-bound by one round trip per child, yet a create that fails (quota, webhook, bad template) is tried once, not
-a thousand times. Any other kind (PodGroup, ConfigMap, Secret, the MPI launcher's Job) is a barrier, created
-alone and in plan order, because what follows it may need it.
+16, then a flow of up to the client's concurrency), as Kubernetes' Job and ReplicaSet controllers do: a
+1,000-replica job is not bound by one round trip per child, yet a create that fails (quota, webhook, bad
+template) is tried once, not a thousand times. Any other kind (PodGroup, ConfigMap, Secret, the MPI
+launcher's Job) is a barrier, created alone and in plan order, because what follows it may need it.
 
 Each successful create/delete updates the index from the response, so the next reconcile sees it even before
 the watch does (this replaces Go's expectations, common.md §15).
@@ -99,9 +99,11 @@ class Writer:
     async def _create_batched(
         self, group: Sequence[Create], *, key: JobKey, job: Mapping[str, Any], component: str
     ) -> None:
-        """Slow start: batches of 1, 2, 4, … creates at once; the first batch with a failure stops the run."""
+        """Slow start: batches of 1, 2, 4, … creates at once, the first batch with a failure stopping the run;
+        once a batch would be as wide as the client allows, the rest flows through that many workers, so no
+        request waits for the slowest of its batch."""
         size, start = 1, 0
-        while start < len(group):
+        while start < len(group) and size < self.max_batch:
             batch = group[start : start + size]
             outcomes = await asyncio.gather(
                 *(self._create(create, key=key, job=job, component=component) for create in batch),
@@ -111,7 +113,30 @@ class Writer:
                 if isinstance(outcome, BaseException):
                     raise outcome
             start += len(batch)
-            size = min(2 * size, self.max_batch)
+            size *= 2
+        if start < len(group):
+            await self._create_flowing(group[start:], key=key, job=job, component=component)
+
+    async def _create_flowing(
+        self, rest: Sequence[Create], *, key: JobKey, job: Mapping[str, Any], component: str
+    ) -> None:
+        """`max_batch` workers take the next create as each finishes; after a failure none starts another."""
+        queue = iter(rest)
+        failures: list[Exception] = []
+
+        async def worker() -> None:
+            for create in queue:
+                if failures:
+                    return
+                try:
+                    await self._create(create, key=key, job=job, component=component)
+                except Exception as error:  # kept, and raised below once the other workers stop
+                    failures.append(error)
+                    return
+
+        await asyncio.gather(*(worker() for _ in range(min(self.max_batch, len(rest)))))
+        if failures:
+            raise failures[0]
 
     async def _create(self, create: Create, *, key: JobKey, job: Mapping[str, Any], component: str) -> None:
         body = create.body
