@@ -73,6 +73,8 @@ class World:
         self.core = kubernetes.client.CoreV1Api(kube)
         self.custom = kubernetes.client.CustomObjectsApi(kube)
         self.kubeconfig = write_kubeconfig(Path(cluster.kubeconfig_path), home / "kubeconfig", namespace)
+        # (job, condition type) → when it first became True: kept across writes, as an operator keeps it
+        self._transitions: dict[tuple[str, str], str] = {}
 
     # --- the request log --------------------------------------------------------------------------------
 
@@ -106,7 +108,8 @@ class World:
     # --- what the operator would write ------------------------------------------------------------------
 
     def set_conditions(self, plural: str, name: str, *types: str, **status: Any) -> None:
-        """Write `status.conditions` (each True) through the status subresource, as the operator does."""
+        """Write `status.conditions` (each True) through the status subresource, as the operator does: a
+        condition that stays True keeps its lastTransitionTime (rewriting it would be a new transition)."""
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         conditions = [
             {
@@ -115,7 +118,7 @@ class World:
                 "reason": f"Job{t}",
                 "message": f"job is {t.lower()}",
                 "lastUpdateTime": now,
-                "lastTransitionTime": now,
+                "lastTransitionTime": self._transitions.setdefault((name, t), now),
             }
             for t in types
         ]
