@@ -187,6 +187,15 @@ class Api:
         await asyncio.sleep(0.5)
 
 
+async def install_crds(info: Obj) -> None:
+    """The generated CRDs, installed once into a fresh cluster."""
+    api = Api(info)
+    try:
+        await api.install_crds()
+    finally:
+        await api.close()
+
+
 # ---------------------------------------------------------------------------------------------- simulator
 
 

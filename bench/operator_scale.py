@@ -48,6 +48,7 @@ from operator_harness import (
     Obj,
     Simulator,
     cluster_process,
+    install_crds,
     machine,
     rss_mib,
     split_counts,
@@ -68,7 +69,7 @@ ROLE = "training.kubeflow.org/job-role"
 @contextlib.contextmanager
 def fresh_cluster(tmp: Path, name: str) -> Iterator[Obj]:
     with cluster_process(tmp / name) as info:
-        asyncio.run(_install(info))
+        asyncio.run(install_crds(info))
         yield info
 
 
@@ -97,14 +98,6 @@ async def _ready(process: Any, ports: dict[str, int], log: Path, limit: float = 
 
         await wait_for(ready, limit, interval=0.05)
     return time.perf_counter() - started
-
-
-async def _install(info: Obj) -> None:
-    api = Api(info)
-    try:
-        await api.install_crds()
-    finally:
-        await api.close()
 
 
 def cpu_seconds(pid: int) -> float:

@@ -37,6 +37,7 @@ from operator_harness import (
     Simulator,
     cluster_process,
     condition,
+    install_crds,
     machine,
     rss_mib,
     split_counts,
@@ -413,7 +414,7 @@ def main(argv: list[str] | None = None) -> Obj:
         tempfile.TemporaryDirectory(prefix="bench-operator-") as tmp,
         cluster_process(Path(tmp) / "cluster") as info,
     ):
-        asyncio.run(_install(info))
+        asyncio.run(install_crds(info))
         with operator_process(info["kubeconfig"], Path(tmp) / "operator.log") as operator:
             time.sleep(1.0)
             if operator.poll() is not None:
@@ -435,14 +436,6 @@ def main(argv: list[str] | None = None) -> Obj:
     args.out.write_text(json.dumps(result, indent=2, default=_default))
     print(f"\nwritten to {args.out}")
     return result
-
-
-async def _install(info: Obj) -> None:
-    api = Api(info)
-    try:
-        await api.install_crds()
-    finally:
-        await api.close()
 
 
 def _default(value: Any) -> Any:
