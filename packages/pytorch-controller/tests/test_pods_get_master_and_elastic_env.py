@@ -1,9 +1,11 @@
-"""The env and init container of each PyTorchJob pod (frameworks.md §2.5–§2.7; PT-1..PT-5, PT-7).
+"""The env and init container of each PyTorchJob pod (frameworks.md §2.5–§2.7; PT-1, PT-2, PT-4, PT-5, PT-7;
+PT-3, the custom master port, is covered through the planner in
+test_ports_roles_and_failures_through_the_planner.py).
 
 Covers: MASTER_*/PET_MASTER_*, WORLD_SIZE, RANK and PET_NODE_RANK per replica, nprocPerNode as an integer and
-as `gpu`, a custom master port seen by every pod and every container of the master, worker-only jobs (no
-MASTER_*), elastic jobs' PET_* rendezvous variables, the user's own env kept in front, the init container that
-waits for the master's name, and the fixed PET_STANDALONE (set only when standalone is true, with a value).
+as `gpu`, worker-only jobs (no MASTER_*), elastic jobs' PET_* rendezvous variables, the user's own env kept in
+front, the init container that waits for the master's name, and the fixed PET_STANDALONE (set only when
+standalone is true, with a value).
 """
 
 import pytest
@@ -102,34 +104,6 @@ def test_pt2_nproc_per_node(pod_of, nproc, expected):
     )
     env = dict(env_of(pod_of(body, "Worker", 1)))
     assert {key: env[key] for key in expected} == expected
-
-
-def test_pt3_custom_master_port_reaches_every_pod_and_container(pod_of):
-    master = {
-        "spec": {
-            "containers": [
-                {
-                    "name": "pytorch",
-                    "image": "pt:1",
-                    "ports": [{"name": "pytorchjob-port", "containerPort": 8080}],
-                },
-                {"name": "logger", "image": "busybox"},
-            ]
-        }
-    }
-    body = a_pytorchjob(
-        "cp",
-        pytorchReplicaSpecs={
-            "Master": {"replicas": 1, "template": master},
-            "Worker": {"replicas": 1, "template": PT},
-        },
-    )
-    pod = pod_of(body, "Master", 0)
-    assert pod["spec"]["containers"][0]["ports"] == [{"name": "pytorchjob-port", "containerPort": 8080}]
-    for container in (0, 1):
-        env = dict(env_of(pod, container))
-        assert (env["MASTER_PORT"], env["PET_MASTER_PORT"]) == ("8080", "8080")
-    assert dict(env_of(pod_of(body, "Worker", 0)))["MASTER_PORT"] == "8080"
 
 
 def test_pt4_elastic_worker_only_env(pod_of):

@@ -66,7 +66,8 @@ def test_pt3_custom_master_port_reaches_the_master_service_and_every_container()
     ]
     assert "ports" not in pods["cp-master-0"]["spec"]["containers"][1]
     assert env(pods["cp-master-0"], 0) == env(pods["cp-master-0"], 1)
-    assert dict(env(pods["cp-master-0"], 1))["MASTER_PORT"] == "8080"
+    master_env = dict(env(pods["cp-master-0"], 1))
+    assert (master_env["MASTER_PORT"], master_env["PET_MASTER_PORT"]) == ("8080", "8080")
     assert dict(env(pods["cp-worker-0"]))["MASTER_PORT"] == "8080"
 
 
