@@ -26,6 +26,8 @@ from typing import Any
 import aiohttp
 import yaml
 
+from training_operator.unified.testing import stop
+
 REPO = Path(__file__).resolve().parent.parent
 CRDS = REPO / "manifests" / "base" / "crds"
 JOB_NAME_LABEL = "training.kubeflow.org/job-name"
@@ -76,12 +78,7 @@ def cluster_process(state_dir: Path) -> Iterator[Obj]:
             time.sleep(0.1)
         yield json.loads(info_file.read_text())
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def rss_mib(pid: int) -> float:

@@ -2,7 +2,8 @@
 
 Every suite that runs `training-operator run` against a local cluster wants the same thing: the console script
 of this interpreter, webhooks off, listeners on ports that cannot collide, the output in a log file, and a
-clean stop (SIGTERM, then SIGKILL if it hangs) whatever happens in the test.
+clean stop (SIGTERM, then SIGKILL if it hangs) whatever happens in the test. `stop` serves any child process
+(the benchmarks' cluster too).
 """
 
 from __future__ import annotations
@@ -48,9 +49,14 @@ def operator_process(
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], *, grace: float = 30.0) -> None:
+    """SIGTERM, and SIGKILL if the process has not exited after `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
