@@ -96,52 +96,45 @@ class Jobs:
     def wait(self, job: dict, *, until: Callable[[dict], bool] | None = None, timeout: float = 240) -> dict:
         """The job once `until` holds (default: Succeeded or Failed), following a watch, not polling."""
         until = until or finished
-        group, version = job["apiVersion"].split("/")
-        name = job["metadata"]["name"]
-        current = self.custom.get_namespaced_custom_object(group, version, "default", plural(job), name)
-        if until(current):
-            return current
-        watch = kubernetes.watch.Watch()
-        for event in watch.stream(
-            self.custom.list_namespaced_custom_object,
-            group,
-            version,
-            "default",
-            plural(job),
-            field_selector=f"metadata.name={name}",
-            resource_version=current["metadata"]["resourceVersion"],
-            timeout_seconds=int(timeout),
-        ):
-            current = event["object"]
+        current: dict = {}
+        for _, current in self._job_events(job, timeout):
             if until(current):
-                watch.stop()
                 return current
+        name = job["metadata"]["name"]
         pytest.fail(f"{name} did not get there in {timeout}s; conditions: {conditions(current)}")
 
     def wait_deleted(self, job: dict, *, timeout: float = 60) -> None:
         """Return once the job object is gone (TTL)."""
+        for event_type, _ in self._job_events(job, timeout):
+            if event_type == "DELETED":
+                return
+        pytest.fail(f"{job['metadata']['name']} was not deleted within {timeout}s")
+
+    def _job_events(self, job: dict, timeout: float) -> Iterator[tuple[str, dict]]:
+        """The job as it is now (("DELETED", {}) when it is gone), then every change from that version on."""
         group, version = job["apiVersion"].split("/")
         name = job["metadata"]["name"]
         listing = self.custom.list_namespaced_custom_object(
             group, version, "default", plural(job), field_selector=f"metadata.name={name}"
         )
-        if not listing["items"]:
-            return
+        yield ("EXISTS", listing["items"][0]) if listing["items"] else ("DELETED", {})
         watch = kubernetes.watch.Watch()
-        for event in watch.stream(
-            self.custom.list_namespaced_custom_object,
-            group,
-            version,
-            "default",
-            plural(job),
-            field_selector=f"metadata.name={name}",
-            resource_version=listing["metadata"]["resourceVersion"],
-            timeout_seconds=int(timeout),
-        ):
-            if event["type"] == "DELETED":
-                watch.stop()
-                return
-        pytest.fail(f"{name} was not deleted within {timeout}s")
+        try:
+            yield from (
+                (event["type"], event["object"])
+                for event in watch.stream(
+                    self.custom.list_namespaced_custom_object,
+                    group,
+                    version,
+                    "default",
+                    plural(job),
+                    field_selector=f"metadata.name={name}",
+                    resource_version=listing["metadata"]["resourceVersion"],
+                    timeout_seconds=int(timeout),
+                )
+            )
+        finally:
+            watch.stop()
 
     def wait_pods(self, job: dict, until: Callable[[list[Any]], bool], *, timeout: float = 60) -> list[Any]:
         """The job's pods once `until(pods)` holds, re-checked on every pod event."""
