@@ -5,15 +5,12 @@ passes admission, and builds pods whose TF_CONFIG names every replica of the job
 single-worker sample is local and gets none).
 """
 
-import copy
 import json
 from pathlib import Path
 
 import pytest
 
-from training_operator.core.engine.replicated import ReplicaRef
-from training_operator.core.framework import EngineOptions
-from training_operator.core.testing import samples
+from training_operator.core.testing import replica_pods, samples
 from training_operator.tf import tf_config
 from training_operator.tf.api import TFJob
 from training_operator.tf.plugin import FRAMEWORK
@@ -44,16 +41,13 @@ def test_pods_get_tf_config_naming_every_replica(body):
         key.lower(): [f"{job.name}-{key.lower()}-{i}.{namespace}.svc:2222" for i in range(spec.replicas or 0)]
         for key, spec in sorted(specs.items(), key=lambda item: item[0].lower())
     }
-    for replica_type, spec in specs.items():
-        for index in range(spec.replicas or 0):
-            ref = ReplicaRef(replica_type, index)
-            pod = FRAMEWORK.replica_pod(job, ref, copy.deepcopy(spec.template), options=EngineOptions())
-            if not tf_config.is_distributed(job):
-                assert "env" not in pod["spec"]["containers"][0]
-                continue
-            (entry,) = pod["spec"]["containers"][0]["env"]
-            assert json.loads(entry["value"]) == {
-                "cluster": expected_cluster,
-                "task": {"type": replica_type.lower(), "index": index},
-                "environment": "cloud",
-            }
+    for replica_type, index, pod in replica_pods(FRAMEWORK, job):
+        if not tf_config.is_distributed(job):
+            assert "env" not in pod["spec"]["containers"][0]
+            continue
+        (entry,) = pod["spec"]["containers"][0]["env"]
+        assert json.loads(entry["value"]) == {
+            "cluster": expected_cluster,
+            "task": {"type": replica_type.lower(), "index": index},
+            "environment": "cloud",
+        }

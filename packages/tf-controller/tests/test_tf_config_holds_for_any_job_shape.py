@@ -6,15 +6,14 @@ the dense form lists every replica type in sorted order with one address per ind
 task; the sparse form shows a worker or PS its own address, and gives every other type an empty cluster.
 """
 
-import copy
 import json
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from training_operator.core.engine.replicated import ReplicaRef
 from training_operator.core.framework import EngineOptions
+from training_operator.core.testing import replica_pods
 from training_operator.core.testing.builders import a_job
 from training_operator.tf.plugin import FRAMEWORK
 
@@ -29,18 +28,12 @@ def tf_configs(body: dict[str, Any], domain: str) -> dict[tuple[str, int], str |
     """(replica type, index) → the TF_CONFIG value the plug-in appends to that pod, or None."""
     job = FRAMEWORK.default(FRAMEWORK.parse(body))
     found: dict[tuple[str, int], str | None] = {}
-    for replica_type, spec in job.replica_specs().items():
-        assert spec is not None
-        for index in range(spec.replicas or 0):
-            pod = FRAMEWORK.replica_pod(
-                job,
-                ReplicaRef(replica_type, index),
-                copy.deepcopy(spec.template),
-                options=EngineOptions(cluster_domain=domain),
-            )
-            env = pod["spec"]["containers"][0].get("env") or []
-            assert len(env) <= 1
-            found[(replica_type, index)] = env[0]["value"] if env else None
+    for replica_type, index, pod in replica_pods(
+        FRAMEWORK, job, options=EngineOptions(cluster_domain=domain)
+    ):
+        env = pod["spec"]["containers"][0].get("env") or []
+        assert len(env) <= 1
+        found[(replica_type, index)] = env[0]["value"] if env else None
     return found
 
 

@@ -4,14 +4,11 @@ Covers: every XGBoostJob sample (and `create_job` request body) parses, serialis
 JSON, passes admission, and builds pods with the Rabit env for its Master and Workers.
 """
 
-import copy
 from pathlib import Path
 
 import pytest
 
-from training_operator.core.engine.replicated import ReplicaRef
-from training_operator.core.framework import EngineOptions
-from training_operator.core.testing import samples
+from training_operator.core.testing import replica_pods, samples
 from training_operator.xgboost.plugin import FRAMEWORK
 
 # the XGBoostJob entries of shared/samples/kubeflow-sdk-wire-format.json (kubeflow-training 1.9.4), verbatim
@@ -36,12 +33,8 @@ def test_pods_get_rank_and_world_size(body):
     specs = {key: spec for key, spec in job.replica_specs().items() if spec is not None}
     world = sum(spec.replicas or 0 for spec in specs.values())
     ranks = []
-    for replica_type, spec in sorted(specs.items()):
-        for index in range(spec.replicas or 0):
-            pod = FRAMEWORK.replica_pod(
-                job, ReplicaRef(replica_type, index), copy.deepcopy(spec.template), options=EngineOptions()
-            )
-            env = {e["name"]: e["value"] for e in pod["spec"]["containers"][0]["env"]}
-            assert (env["WORLD_SIZE"], env["MASTER_ADDR"]) == (str(world), f"{job.name}-master-0")
-            ranks.append(int(env["RANK"]))
+    for _, _, pod in replica_pods(FRAMEWORK, job):
+        env = {e["name"]: e["value"] for e in pod["spec"]["containers"][0]["env"]}
+        assert (env["WORLD_SIZE"], env["MASTER_ADDR"]) == (str(world), f"{job.name}-master-0")
+        ranks.append(int(env["RANK"]))
     assert sorted(ranks) == list(range(world))

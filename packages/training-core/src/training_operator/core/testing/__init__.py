@@ -18,6 +18,7 @@ from training_operator.core.testing.cluster import (
     written_status,
 )
 from training_operator.core.testing.framework import TEST_KIND, ScalableTestFramework, TestFramework
+from training_operator.core.testing.pods import replica_pods
 
 __all__ = [
     "TEST_KIND",
@@ -34,6 +35,7 @@ __all__ = [
     "job_uid",
     "pods_of",
     "record_of",
+    "replica_pods",
     "services_of",
     "written_status",
 ]
