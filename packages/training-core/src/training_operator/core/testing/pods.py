@@ -22,8 +22,4 @@ def replica_pods(
         for index in range(spec.replicas or 0):
             ref = ReplicaRef(replica_type, index)
             template = copy.deepcopy(spec.template)
-            yield (
-                replica_type,
-                index,
-                framework.replica_pod(job, ref, template, options=options or EngineOptions()),
-            )
+            yield replica_type, index, framework.replica_pod(job, ref, template, options=options)
