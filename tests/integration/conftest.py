@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from training_operator.core.kube import config
+from training_operator.core import access
 from training_operator.core.kube.client import ApiClient
 from training_operator.local.cluster import LocalCluster
 from training_operator.unified import local
@@ -142,7 +142,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
 
 @pytest.fixture
 async def api(cluster: LocalCluster) -> AsyncIterator[ApiClient]:
-    async with ApiClient(config.load(str(cluster.kubeconfig_path)), qps=0) as client:
+    async with ApiClient(access.load(str(cluster.kubeconfig_path)), qps=0) as client:
         await local.apply_crds(client)
         yield client
 
