@@ -8,13 +8,13 @@ import contextlib
 import pytest
 from aiohttp import web
 
+from training_operator.core.access import Credentials
+from training_operator.core.access.auth import Static
+from training_operator.core.access.tls import Material
 from training_operator.core.framework import ChildResource
 from training_operator.core.kube import client as client_module
 from training_operator.core.kube import watch
 from training_operator.core.kube.client import ApiClient
-from training_operator.core.access import Credentials
-from training_operator.core.access.auth import Static
-from training_operator.core.access.tls import Material
 from training_operator.core.kube.index import Index
 from training_operator.core.kube.resources import CHILDREN
 from training_operator.core.testing.demo_kind import DemoFramework

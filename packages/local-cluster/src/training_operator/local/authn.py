@@ -68,6 +68,13 @@ class Authenticator:
             raise errors.unauthorized()
         return issued.user
 
+    def revoke(self, user: str, *, keep: str | None = None) -> None:
+        """Every token of `user` but `keep` stops working now (expired, or its pod deleted)."""
+        now = self.clock()
+        for token, issued in list(self.tokens.items()):
+            if issued.user == user and token != keep:
+                self.tokens[token] = Issued(user, min(issued.expires, now))
+
     def forbid(self, user: str, resources: Iterable[str]) -> None:
         """`user` may not touch these resources (plural names) from now on."""
         self.denied.setdefault(user, set()).update(resources)

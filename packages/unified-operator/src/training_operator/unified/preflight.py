@@ -121,6 +121,8 @@ def _named(resource: resources.Resource) -> str:
 def _refusal(client: ApiClient, error: ApiError, action: str) -> Refused:
     hint = _hint(client.access.who)
     if error.status == 401:
+        if client.access.who.startswith("the service account"):
+            hint = "check that the pod mounts a valid service account token"
         return Refused(f"the API server rejected the credentials of {client.access.who} (401): {hint}")
     seen = _USER.search(error.message)
     if seen is None:

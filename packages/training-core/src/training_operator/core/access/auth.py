@@ -49,7 +49,8 @@ class Auth(Protocol):
         """When the current credential stops working, if known (kopf re-logs in then)."""
 
     def client_certificate(self) -> tuple[bytes, bytes] | None:
-        """A client certificate and key handed out with the credential (exec plug-ins may)."""
+        """A client certificate and key handed out with the current credential (exec plug-ins may);
+        never refreshes: ask for `header()` first."""
 
 
 @dataclass
@@ -180,8 +181,13 @@ class ExecPlugin:
         return self._renew_at
 
     def client_certificate(self) -> tuple[bytes, bytes] | None:
-        issued = self._current()
-        return (issued.cert_pem, issued.key_pem) if issued.cert_pem and issued.key_pem else None
+        """The certificate of the credential `header()` last handed out; never runs the plug-in (callers
+        ask for the header first, on a thread when due)."""
+        with self._lock:
+            issued = self._issued
+        if issued is None or not (issued.cert_pem and issued.key_pem):
+            return None
+        return issued.cert_pem, issued.key_pem
 
 
 def _renewal(expires: datetime | None, obtained: datetime) -> datetime | None:

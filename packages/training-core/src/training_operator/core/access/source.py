@@ -100,10 +100,11 @@ class Credentials:
         """The current credentials as plain data, refreshed if due (blocks for an exec plug-in)."""
         material = self.material
         files = (material.cert_file, material.key_file)
+        authorization = self.auth.header()  # first: an exec plug-in's certificate comes with it
         return Login(
             server=self.server,
             namespace=self.namespace,
-            authorization=self.auth.header(),
+            authorization=authorization,
             ca_pem=material.ca_pem,
             ca_file=material.ca_file,
             insecure=material.insecure,

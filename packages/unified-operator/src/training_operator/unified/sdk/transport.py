@@ -66,10 +66,11 @@ class SyncApi:
         self, call: calls.Call, limits: urllib3.Timeout, *, preload: bool, timeout: float | None = None
     ) -> Any:
         url = self.credentials.server + call.target()
-        context = self.credentials.ssl_context()
-        pool = self._pools.connection_from_url(url, pool_kwargs={"ssl_context": context} if context else None)
         for attempt in (1, 2):
             headers = {**call.headers(), **self.credentials.headers()}
+            context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
+            kwargs = {"ssl_context": context} if context else None
+            pool = self._pools.connection_from_url(url, pool_kwargs=kwargs)
             try:
                 response = pool.urlopen(
                     call.method,
@@ -114,9 +115,9 @@ class AsyncApi:
     async def _send(self, call: calls.Call, **options: Any) -> aiohttp.ClientResponse:
         """The response (to be closed by the caller), after one retry with fresh credentials on a 401."""
         url = self.credentials.server + call.target()
-        context = self.credentials.ssl_context()
         for attempt in (1, 2):
             headers = {**call.headers(), **await self.credentials.async_headers()}
+            context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
             response = await self._client().request(
                 call.method, url, data=call.data(), headers=headers, ssl=context or False, **options
             )
