@@ -353,10 +353,9 @@ def _server_versions(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     """Default, validate and plan each job on an empty snapshot; print what the operator would create."""
-    import yaml
-
     from training_operator.core.engine.observed import Snapshot
     from training_operator.core.framework import EngineOptions
+    from training_operator.unified import emitter
     from training_operator.unified.sdk import kinds
 
     rendered: list[Any] = []
@@ -379,7 +378,7 @@ def _render(args: argparse.Namespace) -> int:
         if plan.error:
             raise ValueError(f"{document.source}: {plan.error}")
         rendered += [_plain(create.body) for create in plan.creates]
-    print(yaml.safe_dump_all(rendered, sort_keys=False), end="")
+    print(emitter.dump_all(rendered), end="")  # PyYAML's own dumper takes seconds for 1,000 replicas
     return OK
 
 

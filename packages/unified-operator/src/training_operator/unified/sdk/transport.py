@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import urllib3
 
 from training_operator.core.access import Credentials
 from training_operator.unified.sdk import calls
+
+if TYPE_CHECKING:  # aiohttp costs the sync client (and so `training-operator get`) a third of a second
+    import aiohttp
 
 #: seconds to open a connection, for streams whose reads may legitimately wait much longer
 CONNECT_TIMEOUT = 30.0
@@ -102,6 +104,8 @@ class AsyncApi:
         self._owns_session = session is None
 
     def _client(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None:
             self._session = aiohttp.ClientSession()
         return self._session
@@ -129,6 +133,8 @@ class AsyncApi:
 
     async def request(self, call: calls.Call, *, timeout: float | None = None) -> Any:  # noqa: ASYNC109
         """One API call; the decoded answer, or the typed error for a failure."""
+        import aiohttp
+
         try:
             async with asyncio.timeout(timeout):
                 response = await self._send(call)
@@ -142,6 +148,8 @@ class AsyncApi:
 
     async def lines(self, call: calls.Call) -> AsyncIterator[bytes]:
         """The lines of a streamed answer (watch events, followed logs) until the server ends it."""
+        import aiohttp
+
         try:
             response = await self._send(call, timeout=aiohttp.ClientTimeout(total=None, sock_read=None))
         except aiohttp.ClientError as error:
