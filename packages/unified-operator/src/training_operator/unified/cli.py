@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = settings.from_args(args)
     try:
-        access = access_source.load(config.kubeconfig)
+        access = access_source.load(config.kubeconfig, context=config.context)
     except TrainingOperatorError as error:
         print(f"error: cannot find the cluster's address and credentials: {error}", file=sys.stderr)
         return 2

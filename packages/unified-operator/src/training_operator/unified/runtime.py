@@ -61,7 +61,7 @@ async def run(
 ) -> None:
     """Run until `stop` is set (or leadership is lost, which raises); `signals`: SIGTERM/SIGINT set `stop`."""
     settings = parts.settings
-    access = access or access_source.load(settings.kubeconfig)
+    access = access or access_source.load(settings.kubeconfig, context=settings.context)
     status = status or Status()
     _register_login(parts.registry, access)
     async with ApiClient(access, qps=settings.kube_api_qps, burst=settings.kube_api_burst) as client:
