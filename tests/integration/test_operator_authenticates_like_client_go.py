@@ -7,6 +7,8 @@ an optional feature this user may not use is one warning and off; an older Kuber
 """
 
 import asyncio
+import base64
+import os
 import shutil
 import subprocess
 import sys
@@ -61,6 +63,20 @@ async def exit_of(kubeconfig: Path, log: Path, *args: str) -> tuple[int, str]:
     code = await asyncio.wait_for(process.wait(), 30)
     lines = (await asyncio.to_thread(log.read_text)).strip().splitlines()
     return code, lines[-1] if lines else ""
+
+
+async def cli_get(kubeconfig: Path, **env: str) -> str:
+    """`training-operator get tfjob` with this kubeconfig: its output, after asserting it succeeded."""
+    cli = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "training-operator"),
+        *("get", "tfjob", "--kubeconfig", str(kubeconfig)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **env},
+    )
+    out, err = await asyncio.wait_for(cli.communicate(), 30)
+    assert cli.returncode == 0, err.decode()
+    return out.decode()
 
 
 def with_user(source: Path, target: Path, user: dict[str, str]) -> Path:
@@ -199,16 +215,49 @@ async def test_sdk_and_cli_work_with_the_same_exec_kubeconfig(exec_cluster, tmp_
             sync.close()
 
     assert await asyncio.to_thread(sync_list) == ["from-sdk"]
-    cli = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "training-operator"),
-        "get",
-        "tfjob",
-        "--kubeconfig",
-        str(kubeconfig),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(cli.communicate(), 30)
-    assert cli.returncode == 0, err.decode()
-    assert "from-sdk" in out.decode()
+    assert "from-sdk" in await cli_get(kubeconfig)
     assert exec_cluster.server.authn.issued_count["user"] >= 4  # CRDs, async SDK (twice), sync SDK, CLI
+
+
+async def test_client_certificate_data_leaves_no_key_file(cluster, api, tmp_path, kit):
+    # the local server does not ask for client certificates, but every client loads them into its TLS
+    # context: the CLI, the SDK, the operator and kopf must do so without leaving the key in a file
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    cert_pem = _self_signed(key)  # any certificate: the server never checks it
+    user = {
+        "token": cluster.token,
+        "client-certificate-data": base64.b64encode(cert_pem).decode(),
+        "client-key-data": base64.b64encode(key_pem).decode(),
+    }
+    kubeconfig = with_user(Path(cluster.kubeconfig_path), tmp_path / "cert.yaml", user)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    operator = kit.Operator(kubeconfig, tmp_path / "operator.log")
+    operator.env = {"TMPDIR": str(scratch)}
+    try:
+        await operator.start()
+        await reconciles(kit, api, "with-cert")
+    finally:
+        await operator.stop()
+    assert "with-cert" in await cli_get(kubeconfig, TMPDIR=str(scratch))
+    assert list(scratch.iterdir()) == []
+
+
+def _self_signed(key) -> bytes:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "operator")])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+    builder = builder.serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)

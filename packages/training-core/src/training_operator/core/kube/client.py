@@ -85,9 +85,20 @@ class ApiClient:
 
     async def __aenter__(self) -> ApiClient:
         headers = {"Accept": "application/json", "User-Agent": "training-operator"}
-        connector = aiohttp.TCPConnector(limit=0)
+        headers.update(await self.access.async_headers())
+        # requests pass their own TLS context (an exec plug-in may renew the client certificate); this
+        # default serves code that streams through the session directly
+        connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl())
         self.session = aiohttp.ClientSession(self.access.server, headers=headers, connector=connector)
         return self
+
+    async def _credentials(self) -> dict[str, str]:
+        """The current Authorization header; also left on the session for code that streams through it
+        directly (followed logs), so it always carries the newest credential any request used."""
+        assert self.session is not None
+        headers = await self.access.async_headers()
+        self.session.headers.update(headers)
+        return headers
 
     def _ssl(self) -> ssl.SSLContext | bool:
         """Per request, so a client certificate renewed by an exec plug-in takes effect at once."""
@@ -112,7 +123,7 @@ class ApiClient:
         data = None if body is None else json.dumps(body)
         await self.limiter.take()
         for attempt in (1, 2):
-            headers = await self.access.async_headers()
+            headers = await self._credentials()
             if data is not None:
                 headers["Content-Type"] = content_type
             async with (
@@ -142,7 +153,7 @@ class ApiClient:
         timeout = aiohttp.ClientTimeout(total=None, sock_read=silent_limit)
         await self.limiter.take()
         for attempt in (1, 2):
-            headers = await self.access.async_headers()
+            headers = await self._credentials()
             async with self.session.get(
                 path, params=query, timeout=timeout, headers=headers, ssl=self._ssl()
             ) as response:
