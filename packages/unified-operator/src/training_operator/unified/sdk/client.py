@@ -7,6 +7,7 @@ polling, MPIJob is v2beta1, and `job_kind` is accepted on every method.
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -55,14 +56,14 @@ class TrainingClient:
             self._official = connection.official_client(self.credentials)
         return self._official
 
-    @property
+    @functools.cached_property
     def custom_api(self) -> Any:
         """`kubernetes.client.CustomObjectsApi` over `api_client`."""
         from kubernetes.client import CustomObjectsApi
 
         return CustomObjectsApi(self.api_client)
 
-    @property
+    @functools.cached_property
     def core_api(self) -> Any:
         """`kubernetes.client.CoreV1Api` over `api_client`."""
         from kubernetes.client import CoreV1Api
