@@ -15,14 +15,15 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from training_operator.core import crd, discovery
-from training_operator.core.kube import config
-from training_operator.core.kube.client import ApiClient, ApiError
+from training_operator.core import access, discovery
 from training_operator.unified import settings
+
+if TYPE_CHECKING:  # the HTTP client loads with the command that talks to the cluster, not with `--help`
+    from training_operator.core.kube.client import ApiClient
 
 MISSING = "the local cluster is not installed: pip install 'training-operator[local]'"
 #: The local node runs a container that sets no workingDir here, standing in for the image's WORKDIR.
@@ -76,6 +77,9 @@ def operator_settings(kubeconfig: Path) -> settings.Settings:
 
 async def apply_crds(client: ApiClient) -> None:
     """Create (or replace) the CRD of every installed framework."""
+    from training_operator.core import crd
+    from training_operator.core.kube.client import ApiError
+
     for framework in discovery.discover().values():
         body = crd.crd_for(framework)
         name = body["metadata"]["name"]
@@ -117,17 +121,18 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     job = with_working_dir(documents[0], args.job.resolve().parent)
     kubeconfig = Path(daemon.ensure_running(args.state_dir))
+    from training_operator.core.kube.client import ApiClient
     from training_operator.unified import follow, logs
 
     logs.configure(json_logs=False, level="error")  # the job's output is the point here, not the operator's
 
     async def go() -> int:
         stop = _stop_on_signals()
-        async with ApiClient(config.load(str(kubeconfig))) as client:
+        async with ApiClient(access.load(str(kubeconfig))) as client:
             await apply_crds(client)  # before the job: its kind must exist when it is created
         operator = asyncio.create_task(_operate(kubeconfig, stop))
         try:
-            async with ApiClient(config.load(str(kubeconfig))) as client:
+            async with ApiClient(access.load(str(kubeconfig))) as client:
                 return await follow.run_job(client, job, logs=args.follow)
         finally:
             stop.set()
@@ -161,13 +166,14 @@ def _down(args: argparse.Namespace) -> int:
 
 
 async def _operate(kubeconfig: Path, stop: asyncio.Event) -> None:
+    from training_operator.core.kube.client import ApiClient
     from training_operator.unified import composition, runtime
 
     config_ = operator_settings(kubeconfig)
-    access = config.load(str(kubeconfig))
-    async with ApiClient(access) as client:
+    credentials = access.load(str(kubeconfig))
+    async with ApiClient(credentials) as client:
         await apply_crds(client)
-    await runtime.run(composition.compose(config_), stop=stop, access=access, signals=True)
+    await runtime.run(composition.compose(config_), stop=stop, access=credentials, signals=True)
 
 
 def _stop_on_signals() -> asyncio.Event:
