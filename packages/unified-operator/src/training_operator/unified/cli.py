@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from training_operator.core import discovery
 from training_operator.core.errors import TrainingOperatorError
 from training_operator.unified import __about__, local, settings
+from training_operator.unified.dashboard import command as dashboard
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     version = commands.add_parser("version", help="print versions of the operator and installed frameworks")
     version.set_defaults(func=_version)
     local.register(commands)
+    dashboard.register(commands)
     _register_job_commands(commands)
     return parser
 
