@@ -7,9 +7,6 @@ registry, the watches) is imported only when the command runs.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import errno
-import signal
 import sys
 from typing import Any
 
@@ -44,22 +41,31 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM."""
+    import asyncio
+
+    from training_operator.core.kube import config
     from training_operator.unified import logs
     from training_operator.unified.dashboard import server
 
     logs.configure(json_logs=False, level="warn")
+    try:
+        config.load(args.kubeconfig, context=args.context)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"error: cannot find the cluster's address and credentials: {error}", file=sys.stderr)
+        return 2
     host = args.address or server.LOOPBACK
     try:
         return asyncio.run(_serve(args, host))
     except OSError as error:
         print(f"error: cannot listen on {host}: {error}", file=sys.stderr)
         return 2
-    except (ValueError, KeyError) as error:
-        print(f"error: cannot find the cluster's address and credentials: {error}", file=sys.stderr)
-        return 2
 
 
 async def _serve(args: argparse.Namespace, host: str) -> int:
+    import asyncio
+    import errno
+    import signal
+
     from training_operator.unified.dashboard import server
 
     stop = asyncio.Event()

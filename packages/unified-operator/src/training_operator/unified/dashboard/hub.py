@@ -11,29 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-
-import aiohttp
 
 from training_operator.core import labels
 from training_operator.core.kube import watch
 from training_operator.core.kube.client import ApiClient
 from training_operator.core.kube.resources import Resource
-from training_operator.unified.dashboard import feeds, pods, timeline, views
+from training_operator.unified.dashboard import feeds, lastlines, pods, timeline, views
 from training_operator.unified.sdk import kinds
 
-log = logging.getLogger(__name__)
 #: the key a hub marks when what it can watch changed (a kind became served, or was refused)
 SCOPES = "#scopes"
-#: failed runs kept per job (the first ones: later ones in a crash loop repeat them), and lines read of each
-FAILURES_KEPT, FAILURE_LINES = 5, 40
-#: log reads in flight at once, so a burst of failures cannot flood the API server
-READS_AT_ONCE = 4
-#: seconds to wait for a failed container to restart before reading its log as the latest run's
-RESTART_GRACE = 3.0
 
 
 class JobsHub:
@@ -49,12 +39,9 @@ class JobsHub:
         self.collections = {kind: feeds.Collection(kind, key=views.key_of) for kind in self.refs}
         self.pods = PodIndex(self._pods_changed)
         self.histories: dict[pods.JobRef, timeline.PodHistory] = {}
-        self.failures: dict[pods.JobRef, dict[Any, pods.Failure]] = {}
+        self.failures = lastlines.FailureLogs(client, self._pod, self._failure_read)
         self.scopes: dict[str, str] = {kind: "waiting for the API server" for kind in self.refs}
         self.subscriptions: set[feeds.Subscription] = set()
-        self._reads = asyncio.Semaphore(READS_AT_ONCE)
-        self._readers: set[asyncio.Task[None]] = set()
-        self._updates: dict[pods.JobRef, asyncio.Event] = {}
         for collection in self.collections.values():
             collection.listeners.append(self._jobs_changed)
 
@@ -66,8 +53,7 @@ class JobsHub:
                     group.create_task(self._follow_kind(ref))
                 group.create_task(self._follow_pods())
         finally:
-            for reader in self._readers:
-                reader.cancel()
+            await self.failures.close()
 
     # --- reading --------------------------------------------------------------------------------------------
 
@@ -91,8 +77,7 @@ class JobsHub:
 
     def job_failures(self, ref: pods.JobRef) -> list[pods.Failure]:
         """The job's failed container runs, first first."""
-        found = self.failures.get(ref, {}).values()
-        return sorted(found, key=lambda f: float("inf") if f.at is None else f.at)
+        return self.failures.of(ref)
 
     @contextlib.contextmanager
     def subscribe(self, wanted: Callable[[str], bool] = lambda _: True) -> Iterator[feeds.Subscription]:
@@ -146,13 +131,15 @@ class JobsHub:
             current = self.job_pods(ref)
             history = self.histories.setdefault(ref, timeline.PodHistory(self.main_containers))
             history.observe(current, now)
-            for pod in current:
-                for failure in pods.failures(pod):
-                    self._record(ref, failure)
+            self.failures.saw(ref, current)
             self._forget(ref)
-            if (update := self._updates.pop(ref, None)) is not None:
-                update.set()  # failures waiting to know which log holds them look again
         self._notify({pods.pods_key(ref) for ref in refs})
+
+    def _pod(self, ref: pods.JobRef, name: str) -> dict[str, Any] | None:
+        return self.pods.by_job.get(ref, {}).get(name)
+
+    def _failure_read(self, ref: pods.JobRef) -> None:
+        self._notify({pods.pods_key(ref)})
 
     def _forget(self, ref: pods.JobRef) -> None:
         """Drop what was kept of a job once neither it (of any kind) nor any of its pods exists."""
@@ -161,47 +148,7 @@ class JobsHub:
         if any(self.job(views.job_key(kind, *ref)) is not None for kind in self.refs):
             return
         self.histories.pop(ref, None)
-        self.failures.pop(ref, None)
-
-    def _record(self, ref: pods.JobRef, failure: pods.Failure) -> None:
-        kept = self.failures.setdefault(ref, {})
-        if failure.key in kept or len(kept) >= FAILURES_KEPT:
-            return
-        kept[failure.key] = failure
-        reader = asyncio.create_task(self._read_last_lines(ref, failure))
-        self._readers.add(reader)
-        reader.add_done_callback(self._readers.discard)
-
-    async def _read_last_lines(self, ref: pods.JobRef, failure: pods.Failure) -> None:
-        """The failed run's last lines, read as soon as it is clear which log holds them (the pod may be
-        deleted moments later)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + RESTART_GRACE
-        while True:
-            pod = self.pods.by_job.get(ref, {}).get(failure.pod)
-            which = pods.failed_run_log(failure, pod, waited=loop.time() >= deadline)
-            if which != pods.WAIT:
-                break
-            with contextlib.suppress(TimeoutError):  # woken by the pod's next change, or the grace ends
-                await asyncio.wait_for(self._updates.setdefault(ref, asyncio.Event()).wait(), RESTART_GRACE)
-        if which == pods.TOO_LATE:
-            return
-        params = {"container": failure.container, "tailLines": str(FAILURE_LINES)}
-        if which == "previous":
-            params["previous"] = "true"
-        assert self.client.session is not None
-        path = f"/api/v1/namespaces/{ref[0]}/pods/{failure.pod}/log"
-        async with self._reads:
-            try:
-                async with self.client.session.get(path, params=params) as response:
-                    if response.status >= 300:
-                        return
-                    text = await response.text(errors="replace")
-            except (aiohttp.ClientError, TimeoutError) as error:
-                log.debug("cannot read the log of %s: %s", failure.pod, error)
-                return
-        failure.lines = text.splitlines()[-FAILURE_LINES:]
-        self._notify({pods.pods_key(ref)})
+        self.failures.forget(ref)
 
 
 class PodIndex:

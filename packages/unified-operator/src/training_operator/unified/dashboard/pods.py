@@ -82,8 +82,6 @@ class Failure:
     reason: str
     message: str
     at: float | None
-    #: restarts of the container when the failure was seen: a later count means newer runs exist
-    restarts: int
     #: a newer run of the container existed when the failure was seen (it was `lastState`, and `state` was
     #: running or terminated): the failed run's log is the "previous" one
     previous: bool
@@ -128,17 +126,10 @@ def failures(pod: Mapping[str, Any]) -> list[Failure]:
                     reason=str(ended.get("reason") or ""),
                     message=str(ended.get("message") or ""),
                     at=timeline.stamp(ended.get("finishedAt")),
-                    restarts=int(status.get("restartCount") or 0),
                     previous=key == "lastState" and newer,
                 )
             )
     return found
-
-
-def restarts_of(pod: Mapping[str, Any], container: str) -> int:
-    """The container's restart count now."""
-    found = next((s for s in _statuses(pod) if s.get("name") == container), {})
-    return int(found.get("restartCount") or 0)
 
 
 #: what `failed_run_log` may answer besides a choice of log
@@ -148,19 +139,31 @@ WAIT, TOO_LATE = "wait", "too late"
 def failed_run_log(failure: Failure, pod: Mapping[str, Any] | None, *, waited: bool) -> str:
     """Which log holds the failed run now: "current", "previous", WAIT or TOO_LATE.
 
-    The API serves only a container's latest run ("current") and the one before ("previous"). A failed run
-    that is the latest may be replaced any moment (Kubernetes restarts a container the first time at once),
-    so unless the pod cannot restart, wait for its next change (or until `waited`) to tell which it is."""
+    The API serves only a container's latest run ("current") and the one before ("previous"). The run is
+    recognised by its times and exit code (not by restart counts, which kubelets update at different
+    moments). While it is the latest run and the pod may still restart it (Kubernetes does so the first
+    time at once), wait for the pod's next change, or until `waited`, to tell which log it will be in."""
     if pod is None:
         return "previous" if failure.previous else "current"  # deleted: the last chance, if any
-    runs_after = restarts_of(pod, failure.container) - failure.restarts + (1 if failure.previous else 0)
-    if runs_after == 1:
+    status = next((s for s in _statuses(pod) if s.get("name") == failure.container), {})
+    state, last = status.get("state") or {}, status.get("lastState") or {}
+    newer = "running" in state or ("terminated" in state and not _same(failure, state["terminated"]))
+    if _same(failure, last.get("terminated")) and newer:
         return "previous"
-    if runs_after > 1:
-        return TOO_LATE
+    if not _same(failure, state.get("terminated")) and not _same(failure, last.get("terminated")):
+        return TOO_LATE  # two or more runs since: out of reach
     phase = (pod.get("status") or {}).get("phase")
     final = (
         phase in (timeline.SUCCEEDED, timeline.FAILED)
         or (pod.get("spec") or {}).get("restartPolicy") == "Never"
     )
     return "current" if final or waited else WAIT
+
+
+def _same(failure: Failure, ended: Mapping[str, Any] | None) -> bool:
+    """Whether a terminated state is the failed run."""
+    if not ended:
+        return False
+    return (
+        timeline.stamp(ended.get("finishedAt")) == failure.at and ended.get("exitCode") == failure.exit_code
+    )

@@ -76,9 +76,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     offered = given or request.cookies.get(cookie_name(request)) or header.removeprefix("Bearer ")
     if not offered or not hmac.compare_digest(offered.encode(), token.encode()):
         return web.Response(status=403, text=FORBIDDEN)
-    if given and (request.path == "/" or request.path.startswith("/jobs/")):
+    if given and request.method == "GET" and (request.path == "/" or request.path.startswith("/jobs/")):
         rest = {k: v for k, v in request.query.items() if k != TOKEN_PARAM}
-        response = web.HTTPFound(str(request.rel_url.with_query(rest)))
+        response = web.Response(status=302, headers={"Location": str(request.rel_url.with_query(rest))})
         response.set_cookie(cookie_name(request), token, httponly=True, samesite="Strict", path="/")
         return response
     return await handler(request)

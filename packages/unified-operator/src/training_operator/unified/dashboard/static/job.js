@@ -137,19 +137,24 @@ function follow(state, target, path, { onEnd } = {}) {
   source.addEventListener("end", () => { source.close(); if (onEnd) onEnd(); });
 }
 
+function idle(message) {
+  $("log").classList.add("idle");
+  $("log").replaceChildren(el("span", { class: "info", text: message }));
+}
+
 function openLog() {
   const pod = page.pods.find((p) => p.name === choice?.pod);
   if (!pod) {
     const gone = page.job.finished ? "The job's pods have been deleted." : "No pods yet.";
     if (log.source) log.source.close();
     log.key = "";
-    $("log").replaceChildren(el("span", { class: "info", text: gone }));
+    idle(gone);
     $("log-status").textContent = "";
     return;
   }
   const restarts = pod.containers.find((c) => c.name === choice.container)?.restarts || 0;
   if (pod.phase === "Pending" && !choice.previous) {
-    if (log.key !== "pending") $("log").replaceChildren(el("span", { class: "info", text: `${pod.name} has not started yet.` }));
+    if (log.key !== "pending") idle(`${pod.name} has not started yet.`);
     log.key = "pending";
     if (log.source) log.source.close();
     return;
@@ -157,6 +162,7 @@ function openLog() {
   const key = [pod.name, choice.container, choice.previous, choice.previous ? 0 : restarts].join("/");
   if (key === log.key) return;
   log.key = key;
+  $("log").classList.remove("idle");
   $("log-status").textContent = choice.previous ? "previous run" : "following";
   follow(log, $("log"), logPath(pod.name, choice.container, choice.previous), {
     onEnd: () => { $("log-status").textContent = "log ended"; },
@@ -178,6 +184,11 @@ function renderFailure(f) {
   if (f.lines) { // read by the server as soon as the run failed: the pod may be gone by now
     if (failureLog.source) failureLog.source.close();
     $("failure-lines").replaceChildren(f.lines.length ? f.lines.join("\n") + "\n" : el("span", { class: "info", text: "(the container printed nothing)" }));
+    return;
+  }
+  if (!page.pods.some((p) => p.name === f.pod)) {
+    if (failureLog.source) failureLog.source.close();
+    $("failure-lines").replaceChildren(el("span", { class: "info", text: "The pod was deleted before its log could be read." }));
     return;
   }
   follow(failureLog, $("failure-lines"), logPath(f.pod, f.container, f.previous, { follow: "0", tail: String(FAILURE_LINES) }));

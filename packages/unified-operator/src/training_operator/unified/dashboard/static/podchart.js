@@ -11,8 +11,9 @@ export const PHASES = {
   Failed: "#ef4444",
 };
 const MARKS = {
-  restart: { label: "Restart", style: "triangle", color: "#b45309", fill: "#fbbf24", radius: 7 },
-  failure: { label: "Failure", style: "crossRot", color: "#b91c1c", fill: "#b91c1c", radius: 8 },
+  // a restart follows a failure at once, so the cross is drawn smaller, over the larger triangle
+  restart: { label: "Restart", style: "triangle", color: "#b45309", fill: "#fbbf24", radius: 9 },
+  failure: { label: "Failure", style: "crossRot", color: "#b91c1c", fill: "#b91c1c", radius: 6 },
 };
 const ROW_HEIGHT = 30;
 const AXES_HEIGHT = 80;
@@ -103,6 +104,7 @@ function datasets(data) {
     borderWidth: kind === "failure" ? 3 : 1,
     borderColor: m.color,
     backgroundColor: m.fill,
+    clip: false, // a mark at the very start or end is drawn whole
     data: data.rows.flatMap((row) => row.marks.filter((mark) => mark.kind === kind)
       .map((mark) => ({ x: mark.at - t0, y: row.replica, mark }))),
   }));
