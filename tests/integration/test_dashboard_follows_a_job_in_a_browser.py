@@ -159,8 +159,9 @@ def until(driver: Any, check: Any, what: str, seconds: float = 90) -> Any:
 
 
 def text(driver: Any, css: str) -> str:
-    found = driver.find_elements("css selector", css)
-    return found[0].text if found else ""
+    """The element's text as shown, read in one step: the page may replace the element at any moment."""
+    script = "const found = document.querySelector(arguments[0]); return found ? found.innerText : '';"
+    return str(driver.execute_script(script, css))
 
 
 def screenshot(driver: Any, path: Path) -> None:

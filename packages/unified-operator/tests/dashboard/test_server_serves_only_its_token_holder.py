@@ -195,9 +195,12 @@ async def test_the_job_feed_pushes_the_page_as_pods_appear(board, browser, api):
         assert [r["replica"] for r in page["chart"]["rows"]] == ["worker-0"]
 
 
-async def test_an_unknown_kind_is_not_found(board, browser):
-    path = base(board) + "/events/jobs/NoSuchJob/default/job"
-    async with browser.get(path, params={"token": "secret-token"}) as response:
+@pytest.mark.parametrize(
+    "path",
+    ["/events/jobs/NoSuchJob/default/job", "/events/jobs/TFJob/Default/job", "/events/logs/default/a%20b"],
+)
+async def test_what_names_nothing_is_not_found(board, browser, path):
+    async with browser.get(base(board) + path, params={"token": "secret-token"}) as response:
         assert response.status == 404
 
 

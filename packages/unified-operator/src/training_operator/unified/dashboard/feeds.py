@@ -35,9 +35,16 @@ def object_key(obj: dict[str, Any]) -> str:
 class Collection:
     """What one watch currently holds, by key; listeners hear which keys changed (a watch.Sink)."""
 
-    def __init__(self, kind: str, *, key: Callable[[dict[str, Any]], str] = object_key) -> None:
+    def __init__(
+        self,
+        kind: str,
+        *,
+        key: Callable[[dict[str, Any]], str] = object_key,
+        keep: Callable[[dict[str, Any]], dict[str, Any]] = lambda obj: obj,
+    ) -> None:
         self.kind = kind
         self.key = key
+        self.keep = keep  # what of each object to hold on to
         self.objects: dict[str, dict[str, Any]] = {}
         self.listeners: list[Listener] = []
 
@@ -52,7 +59,7 @@ class Collection:
         if event_type == "DELETED":
             self.objects.pop(key, None)
         else:
-            self.objects[key] = obj
+            self.objects[key] = self.keep(obj)
         self.tell({key})
 
     def tell(self, keys: set[str]) -> None:
@@ -69,7 +76,7 @@ class _Relist:
     def add(self, objects: Iterable[dict[str, Any]]) -> None:
         for obj in objects:
             obj.setdefault("kind", self.collection.kind)
-            self.seen[self.collection.key(obj)] = obj
+            self.seen[self.collection.key(obj)] = self.collection.keep(obj)
 
     def finish(self) -> None:
         before = self.collection.objects

@@ -36,7 +36,9 @@ class JobsHub:
         self.main_containers = frozenset(
             r.default_container for r in self.refs.values() if r.default_container
         )
-        self.collections = {kind: feeds.Collection(kind, key=views.key_of) for kind in self.refs}
+        self.collections = {
+            kind: feeds.Collection(kind, key=views.key_of, keep=views.slim) for kind in self.refs
+        }
         self.pods = PodIndex(self._pods_changed)
         self.histories: dict[pods.JobRef, timeline.PodHistory] = {}
         self.failures = lastlines.FailureLogs(client, self._pod, self._failure_read)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from typing import Any
 
@@ -26,8 +27,19 @@ LOG_TAIL, MAX_LOG_TAIL = 2000, 10000
 #: bytes of log lines sent in one event at most
 LOG_BATCH = 64 * 1024
 
+#: Kubernetes object names (DNS-1123 subdomains): anything else in a URL names nothing, and is not sent on
+NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+
 CLIENT: web.AppKey[ApiClient] = web.AppKey("client", ApiClient)
 HUB: web.AppKey[hub.JobsHub] = web.AppKey("hub", hub.JobsHub)
+
+
+def names(request: web.Request, *keys: str) -> list[str]:
+    """The object names a route carries; 404 for one that cannot be a Kubernetes name."""
+    found = [request.match_info[key] for key in keys]
+    if not all(NAME.fullmatch(name) for name in found):
+        raise web.HTTPNotFound(text="no such object\n")
+    return found
 
 
 async def open_stream(request: web.Request) -> web.StreamResponse:
@@ -88,7 +100,8 @@ async def job_feed(request: web.Request) -> web.StreamResponse:
         ref = kinds.resolve(request.match_info["kind"])
     except errors.UnknownKind as error:
         raise web.HTTPNotFound(text=str(error)) from None
-    job = (request.match_info["namespace"], request.match_info["name"])
+    namespace, name = names(request, "namespace", "name")
+    job = (namespace, name)
     key = views.job_key(ref.kind, *job)
     events = feeds.Collection("Event")
     response = await open_stream(request)
@@ -120,7 +133,7 @@ async def log_feed(request: web.Request) -> web.StreamResponse:
     Query: `container`, `previous=1` (the run before the current one), `follow=0` (only what is there now),
     `tail` (lines to start with)."""
     client = request.app[CLIENT]
-    namespace, pod = request.match_info["namespace"], request.match_info["pod"]
+    namespace, pod = names(request, "namespace", "pod")
     query = request.query
     previous = query.get("previous") == "1"
     params = {"tailLines": str(_tail(query.get("tail")))}

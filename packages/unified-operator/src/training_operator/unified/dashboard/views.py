@@ -32,6 +32,23 @@ def key_of(body: Mapping[str, Any]) -> str:
     return job_key(str(body.get("kind", "")), str(meta.get("namespace", "")), str(meta.get("name", "")))
 
 
+def slim(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What the pages use of a job (its pod templates, often most of it, stay out of memory)."""
+    meta = body.get("metadata") or {}
+    replicas = {
+        key: {t: {"replicas": (s or {}).get("replicas")} for t, s in value.items()}
+        for key, value in (body.get("spec") or {}).items()
+        if key.endswith("ReplicaSpecs") and isinstance(value, dict)
+    }
+    return {
+        "apiVersion": body.get("apiVersion"),
+        "kind": body.get("kind"),
+        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "creationTimestamp") if k in meta},
+        "spec": replicas,
+        "status": body.get("status") or {},
+    }
+
+
 def conditions(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The job's conditions in server order."""
     return list((body.get("status") or {}).get("conditions") or [])
