@@ -320,10 +320,13 @@ class ResourceHandlers:
         first = await anext(iterator, b"")  # errors surface before the 200 is sent
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(request)
-        await response.write(first)
-        async for chunk in iterator:
-            await response.write(chunk)
-        await response.write_eof()
+        try:
+            await response.write(first)
+            async for chunk in iterator:
+                await response.write(chunk)
+            await response.write_eof()
+        except ConnectionResetError:  # the reader left (a closed log view): as kube-apiserver, stop quietly
+            pass
         return response
 
     def _scale(self, target: Target, obj: Obj) -> Obj:

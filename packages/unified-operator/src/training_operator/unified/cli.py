@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from training_operator.core import discovery
 from training_operator.core.errors import TrainingOperatorError
 from training_operator.unified import __about__, local, settings
+from training_operator.unified.dashboard import command as dashboard
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     version = commands.add_parser("version", help="print versions of the operator and installed frameworks")
     version.set_defaults(func=_version)
     local.register(commands)
+    dashboard.register(commands)
     _register_job_commands(commands)
     return parser
 

@@ -95,6 +95,8 @@ async def apply_crds(client: ApiClient) -> None:
 
 def _up(args: argparse.Namespace) -> int:
     cluster_module, daemon = _local()
+    from training_operator.unified.dashboard import server as dashboard
+
     state_dir = args.state_dir or cluster_module.default_state_dir()
 
     async def serve() -> None:
@@ -105,7 +107,12 @@ def _up(args: argparse.Namespace) -> int:
                 f"local cluster at {cluster.url}\n  export KUBECONFIG={cluster.kubeconfig_path}", flush=True
             )
             try:
-                await _operate(Path(cluster.kubeconfig_path), stop)
+                await dashboard.alongside(
+                    _operate(Path(cluster.kubeconfig_path), stop),
+                    stop=stop,
+                    kubeconfig=str(cluster.kubeconfig_path),
+                    announce=lambda url: print(f"  dashboard: {url}", flush=True),
+                )
             finally:
                 daemon.remove_pid_file(Path(state_dir))
 
