@@ -1,12 +1,12 @@
 """Build hook: bundle the dashboard's chart library (Chart.js) with the package, fetched at build time.
 
 The dashboard draws its pods-over-time chart with Chart.js (MIT, chartjs.org). We never commit other projects'
-code, so the pinned release is fetched from the npm registry when a wheel, an editable install or an sdist is
-built, checked against the sha512 the registry publishes for it, and unpacked next to our own static files (a
-git-ignored folder). Users never run a JavaScript build: the wheel carries the file, and so does an sdist, so
-installing from an sdist needs no network.
+code, so the pinned release is fetched with the npm client (`npm pack`) when a wheel, an editable install or
+an sdist is built, checked against the sha512 the registry publishes for it, and unpacked next to our own
+static files (a git-ignored folder). Users never run a JavaScript build: the wheel carries the file, and so
+does an sdist, so installing from an sdist needs no network.
 
-Building from a source checkout without network: point TRAINING_OPERATOR_CHARTJS_TARBALL at a copy of
+Building from a source checkout without network or npm: point TRAINING_OPERATOR_CHARTJS_TARBALL at a copy of
 `chart.js-<version>.tgz` (the same sha512 is checked), or the build goes on without it and the dashboard
 serves its pages with a note where the chart would be.
 """
@@ -17,16 +17,17 @@ import base64
 import hashlib
 import io
 import os
+import subprocess
 import sys
 import tarfile
-import urllib.request
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 VERSION = "4.5.1"
-TARBALL = f"https://registry.npmjs.org/chart.js/-/chart.js-{VERSION}.tgz"
+PACKAGE = f"chart.js@{VERSION}"
 #: `dist.integrity` of chart.js 4.5.1 in the npm registry
 INTEGRITY = "sha512-GIjfiT9dbmHRiYi6Nl2yFCq7kkwdkp1W/lp2J99rX0yo9tgJGn3lKQATztIjb5tVtevcBtIdICNWqlq5+E8/Pw=="
 VENDOR = Path("src/training_operator/unified/dashboard/static/vendor")
@@ -69,15 +70,32 @@ def _present(folder: Path) -> bool:
 
 def _tarball() -> bytes:
     override = os.environ.get(OVERRIDE)
-    if override:
-        data = Path(override).read_bytes()
-    else:
-        with urllib.request.urlopen(TARBALL, timeout=60) as response:  # a fixed https URL
-            data = response.read()
+    data = Path(override).read_bytes() if override else _npm_pack()
     algorithm, _, expected = INTEGRITY.partition("-")
     if base64.b64encode(hashlib.new(algorithm, data).digest()).decode() != expected:
         raise ValueError(f"chart.js-{VERSION}.tgz does not match the registry's {algorithm}")
     return data
+
+
+def _npm_pack() -> bytes:
+    """The package's tarball as the npm client downloads it (the registry npm is configured for)."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            done = subprocess.run(
+                ["npm", "pack", PACKAGE, "--pack-destination", folder, "--silent"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise OSError(f"npm pack {PACKAGE}: {error}") from error
+        if done.returncode != 0:
+            raise OSError(f"npm pack {PACKAGE} failed: {done.stderr.strip()[-300:]}")
+        tarballs = list(Path(folder).glob("*.tgz"))
+        if len(tarballs) != 1:
+            raise OSError(f"npm pack {PACKAGE} left {len(tarballs)} tarballs")
+        return tarballs[0].read_bytes()
 
 
 def _unpack(data: bytes, folder: Path) -> None:

@@ -32,7 +32,7 @@ import aiohttp
 import kubernetes
 import pytest
 
-from training_operator.core.kube import config
+from training_operator.core import access
 from training_operator.core.kube.client import ApiClient
 from training_operator.local.testing import BackgroundCluster
 from training_operator.unified import local
@@ -83,7 +83,7 @@ def cluster(tmp_path: Path) -> Iterator[Any]:
     with BackgroundCluster(state, network="loopback", backoff_base=0.2, backoff_cap=1.0) as found:
 
         async def install() -> None:
-            async with ApiClient(config.load(str(found.kubeconfig_path)), qps=0) as client:
+            async with ApiClient(access.load(str(found.kubeconfig_path)), qps=0) as client:
                 await local.apply_crds(client)
 
         asyncio.run(install())

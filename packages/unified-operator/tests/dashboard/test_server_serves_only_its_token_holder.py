@@ -13,8 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from training_operator.core import labels
-from training_operator.core.kube import config
+from training_operator.core import access, labels
 from training_operator.core.kube.client import ApiClient
 from training_operator.local.cluster import LocalCluster
 from training_operator.unified import local
@@ -27,14 +26,14 @@ TFJOBS = "/apis/kubeflow.org/v1/namespaces/default/tfjobs"
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
     async with LocalCluster(tmp_path / "cluster", kubelet=False) as running:
-        async with ApiClient(config.load(str(running.kubeconfig_path)), qps=0) as client:
+        async with ApiClient(access.load(str(running.kubeconfig_path)), qps=0) as client:
             await local.apply_crds(client)
         yield running
 
 
 @pytest.fixture
 async def api(cluster: LocalCluster) -> AsyncIterator[ApiClient]:
-    async with ApiClient(config.load(str(cluster.kubeconfig_path)), qps=0) as client:
+    async with ApiClient(access.load(str(cluster.kubeconfig_path)), qps=0) as client:
         yield client
 
 

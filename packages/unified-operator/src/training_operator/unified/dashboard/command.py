@@ -43,14 +43,15 @@ def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM."""
     import asyncio
 
-    from training_operator.core.kube import config
+    from training_operator.core import access
+    from training_operator.core.errors import AccessError
     from training_operator.unified import logs
     from training_operator.unified.dashboard import server
 
     logs.configure(json_logs=False, level="warn")
     try:
-        config.load(args.kubeconfig, context=args.context)
-    except (OSError, ValueError, KeyError) as error:
+        access.load(args.kubeconfig, context=args.context)
+    except (OSError, ValueError, KeyError, AccessError) as error:
         print(f"error: cannot find the cluster's address and credentials: {error}", file=sys.stderr)
         return 2
     host = args.address or server.LOOPBACK

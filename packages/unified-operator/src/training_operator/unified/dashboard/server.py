@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from training_operator.core.kube import config
+from training_operator.core import access
 from training_operator.core.kube.client import ApiClient
 from training_operator.unified.dashboard import hub, streams
 from training_operator.unified.sdk import kinds
@@ -165,9 +165,9 @@ async def serving(
     token: str | None = None,
 ) -> AsyncIterator[Dashboard]:
     """Serve the dashboard for the cluster of `kubeconfig` until the block ends (port 0: any free port)."""
-    access = config.load(kubeconfig, context=context)
+    credentials = access.load(kubeconfig, context=context)
     token = token or secrets.token_urlsafe(32)
-    async with ApiClient(access) as client:
+    async with ApiClient(credentials) as client:
         jobs = hub.JobsHub(client, kinds.registry().values(), namespace=namespace)
         app = build_app(client=client, jobs=jobs, token=token)
         # a closed tab cancels its feed (and the watches behind it) at once
@@ -178,7 +178,7 @@ async def serving(
             site = web.TCPSite(runner, host, port)
             await site.start()
             bound = runner.addresses[0][1]
-            yield Dashboard(host, int(bound), token, access.server)
+            yield Dashboard(host, int(bound), token, credentials.server)
         finally:
             await runner.cleanup()
             watching.cancel()
