@@ -49,7 +49,9 @@ def test_a_job_past_the_bound_that_skipped_validation_plans_nothing():
     job = framework.parse(a_job(replicas={"Worker": 2}))
     worker = job.replica_specs()["Worker"]
     assert worker is not None
-    huge = job.with_spec(job.spec.with_replica_specs({"Worker": worker.model_copy(update={"replicas": 2**31})}))
+    huge = job.with_spec(
+        job.spec.with_replica_specs({"Worker": worker.model_copy(update={"replicas": 2**31})})
+    )
 
     plan = framework.plan(huge, Snapshot(), now=NOW, options=EngineOptions())
 
