@@ -126,6 +126,14 @@ def ensure_running(
         )
     # Reap the daemon whenever it exits, so it never lingers as a zombie of a long-lived caller.
     threading.Thread(target=process.wait, name="local-cluster-reaper", daemon=True).start()
+    try:
+        return _wait_until_serving(directory, process, timeout)
+    except KeyboardInterrupt:
+        process.terminate()  # ours, and not serving yet: interrupting the wait stops it too
+        raise
+
+
+def _wait_until_serving(directory: Path, process: subprocess.Popen[bytes], timeout: float) -> Path:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = is_running(directory)
