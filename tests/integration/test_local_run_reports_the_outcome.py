@@ -2,10 +2,10 @@
 operator and its webhooks) as a daemon if none runs, creates the job, prints the conditions that become
 True and every container attempt's log (restarts prefixed with the attempt), and exits 0 when the job
 Succeeded, 1 when it Failed, saying why from the failing pod's exit code and last log lines. Ctrl-C deletes
-the job and stops what the run started (exit 130). The daemon is the one cluster of its state dir: a
-second `local up` reports it and exits 0; it admits jobs as a real cluster with our manifests does (the
-operator's webhooks, strict fields), and a job created through the API with the working-dir annotation on
-the job finds its scripts, as with `local run`.
+the job (exit 130); a run stops the cluster it started, and leaves one kept up with `local up` running.
+That cluster is the one of its state dir (a second `local up` reports it and exits 0); it admits jobs as a
+real cluster with our manifests does (the operator's webhooks, strict fields), and a job created through
+the API with the working-dir annotation on the job finds its scripts, as with `local run`.
 """
 
 import asyncio
@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,25 @@ def state(tmp_path):
     daemon.stop(directory)
 
 
+@pytest.fixture
+def kept_up(state, tmp_path):
+    """`training-operator local up` in the foreground of a child process, as a user keeps a cluster up."""
+    output = tmp_path / "up.out"
+    with output.open("w") as out:
+        process = subprocess.Popen([CLI, "local", "up", "--state-dir", str(state)], stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 60
+        while daemon.is_running(state) is None:  # recorded once the operator reconciles, webhooks answer
+            assert process.poll() is None, output.read_text()
+            assert time.monotonic() < deadline, output.read_text()
+            time.sleep(0.1)
+        assert "local cluster at https://127.0.0.1:" in output.read_text()
+        yield state
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0, output.read_text()[-3000:]
+
+
 def test_local_run_exits_with_the_jobs_outcome_and_says_why(tmp_path, state):
     ok = local("run", str(job_file(tmp_path, "fine", "print('output of fine')")), "--follow", state=state)
     assert ok.returncode == 0, ok.stderr
@@ -91,16 +111,12 @@ def test_local_run_exits_with_the_jobs_outcome_and_says_why(tmp_path, state):
     assert "    | about to fail" in bad.stdout
     assert "Traceback" not in bad.stdout + bad.stderr
 
-    again = local("up", state=state, timeout=30)  # the run's daemon is this state dir's one cluster
-    assert again.returncode == 0, again.stderr
-    assert f"already runs on {state}" in again.stdout
-    assert local("down", state=state).returncode == 0
-    assert daemon.is_running(state) is None
+    assert daemon.is_running(state) is None  # the runs stopped the cluster they started
 
 
 def test_restarted_containers_are_followed_with_their_attempt(tmp_path, state):
     script = "print('attempt starts'); raise SystemExit(1)"
-    path = job_file(tmp_path, "flaky", script, policy="OnFailure", backoff=1)
+    path = job_file(tmp_path, "flaky", script, policy="OnFailure", backoff=2)
     done = local("run", str(path), "--follow", state=state)
     assert done.returncode == 1, done.stderr
     assert "[flaky-worker-0] attempt starts" in done.stdout
@@ -146,11 +162,16 @@ def _alive(pid):
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-async def test_the_daemon_admits_jobs_like_a_cluster_with_our_manifests(tmp_path, state, kit):
-    started = await asyncio.to_thread(
-        local, "run", str(job_file(tmp_path, "first", "print('up')")), state=state
-    )
-    assert started.returncode == 0, started.stderr
+async def test_a_kept_up_cluster_is_the_state_dirs_one_and_admits_like_a_real_one(tmp_path, kept_up, kit):
+    state = kept_up
+    again = await asyncio.to_thread(local, "up", state=state, timeout=30)
+    assert again.returncode == 0, again.stderr
+    assert f"a local cluster already runs on {state}" in again.stdout
+    first = job_file(tmp_path, "first", "print('up')")
+    used = await asyncio.to_thread(local, "run", str(first), state=state)
+    assert used.returncode == 0, used.stderr
+    assert "stopping" not in used.stdout
+    assert daemon.is_running(state) is not None  # a cluster the run did not start keeps running
     folder = tmp_path / "scripts"
     folder.mkdir()
     (folder / "train.py").write_text("import os; print('cwd', os.getcwd())\n")

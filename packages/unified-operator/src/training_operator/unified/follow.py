@@ -133,19 +133,25 @@ class Follower:
             self.streams[attempt] = asyncio.create_task(self._stream(attempt), name=f"log {attempt}")
 
     async def _stream(self, attempt: Attempt) -> None:
+        """The attempt's log as it is written; an attempt that already ended (its container now waits to
+        restart, so there is no current log) is read as the previous one."""
+        prefix = attempt.prefix(single_container=self.pods.single_container(attempt.pod))
+        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+            if not await self._read(attempt, prefix, previous=attempt.previous):
+                await self._read(attempt, prefix, previous=True)
+
+    async def _read(self, attempt: Attempt, prefix: str, *, previous: bool) -> bool:
         assert self.client.session is not None
         path = f"/api/v1/namespaces/{self.namespace}/pods/{attempt.pod}/log"
-        params = {"follow": "true", "container": attempt.container}
-        if attempt.previous:
-            params = {"previous": "true", "container": attempt.container}
-        prefix = attempt.prefix(single_container=self.pods.single_container(attempt.pod))
+        which = {"previous": "true"} if previous else {"follow": "true"}
+        params = {"container": attempt.container, **which}
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-            async with self.client.session.get(path, params=params, timeout=timeout) as response:
-                if response.status != 200:
-                    return
-                async for raw in response.content:
-                    line = raw.decode(errors="replace").rstrip("\n")
-                    self.pods.line(attempt, line)
-                    if self.print_logs:
-                        self.out(f"{prefix} {line}")
+        async with self.client.session.get(path, params=params, timeout=timeout) as response:
+            if response.status != 200:
+                return previous  # nothing to fall back to after the previous log
+            async for raw in response.content:
+                line = raw.decode(errors="replace").rstrip("\n")
+                self.pods.line(attempt, line)
+                if self.print_logs:
+                    self.out(f"{prefix} {line}")
+        return True

@@ -3,8 +3,9 @@
 `local up` runs the cluster and the operator, webhooks included, in one foreground process: one per state
 directory (the cluster's lock), so a second `up` reports the first and exits 0. `local run` checks the job
 file and what the machine must provide first (one line and exit 2 for anything wrong), starts that same
-process as a daemon unless one runs, creates the job and follows it (`follow`). Ctrl-C stops following,
-deletes the job and stops a daemon this run started, exit 130; a second Ctrl-C exits at once.
+process as a daemon unless one runs, creates the job, follows it (`follow`) and stops the daemon again if
+it started it (a cluster kept up with `local up` keeps running). Ctrl-C stops following and deletes the
+job, exit 130; a second Ctrl-C exits at once.
 
 The cluster itself lives in `training_operator.local` (the `local` extra), imported only here and only when a
 `local` command runs, so the operator image never needs it. CRDs are generated from the installed frameworks'
@@ -155,6 +156,16 @@ def _checked(path: Path) -> jobfile.JobFile:
 async def _create_and_follow(
     kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, *, follow: bool, stop_cluster: Any
 ) -> int:
+    """The job's run; then the cluster stops if this run started it (a kept-up one is left running)."""
+    try:
+        return await _follow(kubeconfig, body, job, follow=follow)
+    finally:
+        if stop_cluster is not None:
+            print("stopping the local cluster this run started", flush=True)
+            await asyncio.to_thread(stop_cluster)  # in a thread: a second Ctrl-C must still get through
+
+
+async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, *, follow: bool) -> int:
     from training_operator.unified.follow import Follower
 
     kind = job.framework.kind
@@ -176,22 +187,15 @@ async def _create_and_follow(
         following = asyncio.ensure_future(follower.run())
         _interrupt_on_signals(following)
         try:
-            outcome = await following
+            return await following
         except asyncio.CancelledError:
             print(f"\ninterrupted: deleting {what}", flush=True)
             with contextlib.suppress(ApiError, OSError, aiohttp.ClientError, asyncio.TimeoutError):
                 await asyncio.wait_for(client.request("DELETE", resource.path(namespace, job.name)), 10)
+            return INTERRUPTED
         except (ApiError, OSError, aiohttp.ClientError) as error:
             print(f"error: lost the local cluster while following {what}: {error}", file=sys.stderr)
             return 1
-        else:
-            if stop_cluster is not None:
-                print("the local cluster keeps running (`training-operator local down` stops it)", flush=True)
-            return outcome
-    if stop_cluster is not None:
-        print("stopping the local cluster this run started", flush=True)
-        await asyncio.to_thread(stop_cluster)  # in a thread: a second Ctrl-C must still get through
-    return INTERRUPTED
 
 
 def _interrupt_on_signals(following: asyncio.Future[int]) -> None:
