@@ -30,6 +30,8 @@ from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.core.kube.resources import Resource
 from training_operator.unified import jobfile, localoperator, preflight
 
+#: tests and tools install the CRDs of a cluster they started themselves through this name
+apply_crds = localoperator.apply_crds
 MISSING = "the local cluster is not installed: pip install 'training-operator[local]'"
 #: The local node runs a container that sets no workingDir here, standing in for the image's WORKDIR; it
 #: reads it from the pod or, up the ownership chain, from the job (docs/local-cluster.md).
