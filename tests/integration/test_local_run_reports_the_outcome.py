@@ -214,3 +214,27 @@ def test_a_bare_cluster_without_the_operator_is_refused_plainly(tmp_path):
         done = local("run", str(job_file(tmp_path, "lonely", "pass")), state=bare.state_dir, timeout=30)
     assert done.returncode == 2
     assert "runs without the operator" in done.stderr
+
+
+def test_kubeflows_own_sdk_is_refused_an_invalid_managed_by_on_a_kept_up_cluster(kept_up):
+    # Kubeflow's SDK e2e expects the webhook to refuse this; locally it now does, as a real cluster would
+    kubeflow = pytest.importorskip("kubeflow.training")
+    import kubernetes
+
+    container = kubernetes.client.V1Container(name="pytorch", image="x", command=["true"])
+    template = kubernetes.client.V1PodTemplateSpec(spec=kubernetes.client.V1PodSpec(containers=[container]))
+    job = kubeflow.KubeflowOrgV1PyTorchJob(
+        api_version="kubeflow.org/v1",
+        kind="PyTorchJob",
+        metadata=kubernetes.client.V1ObjectMeta(name="managed", namespace="default"),
+        spec=kubeflow.KubeflowOrgV1PyTorchJobSpec(
+            run_policy=kubeflow.KubeflowOrgV1RunPolicy(managed_by="kueue.x-k8s.io/other-controller"),
+            pytorch_replica_specs={
+                "Worker": kubeflow.KubeflowOrgV1ReplicaSpec(replicas=1, template=template)
+            },
+        ),
+    )
+    client = kubeflow.TrainingClient(config_file=str(kept_up / "kubeconfig"))
+    with pytest.raises(Exception, match="managedBy") as refused:  # the SDK wraps the 403 in its own error
+        client.create_job(job)
+    assert "spec.runPolicy.managedBy: Unsupported value" in str(refused.value)

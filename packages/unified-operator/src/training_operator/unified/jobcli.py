@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from training_operator.core import strict
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.errors import InvalidJob
 from training_operator.core.framework import EngineOptions
@@ -178,6 +179,7 @@ def _check_locally(document: manifests.Document) -> None:
     """The webhook's rules, run before sending, when the kind's framework package is installed."""
     framework = kinds.for_body(document.body).framework
     if framework is not None:
+        strict.check(document.body, framework)  # what kubectl's strict field validation refuses
         job = framework.parse(document.body)
         if found := framework.problems(job):
             raise InvalidJob(found)
@@ -338,6 +340,7 @@ def _render(args: argparse.Namespace) -> int:
                 f"render needs the {ref.kind} framework: pip install 'training-operator[{scheme}]'"
             )
         framework = ref.framework
+        strict.check(document.body, framework)
         job = framework.parse(document.body)
         if found := framework.problems(job):
             print(f"{document.source}: {ref.kind} {job.name} is invalid:", file=sys.stderr)
