@@ -99,6 +99,9 @@ def test_local_run_exits_with_the_jobs_outcome_and_says_why(tmp_path, state):
     assert "Succeeded=True" in ok.stdout
     assert "[fine-worker-0] output of fine" in ok.stdout
     assert "=False" not in ok.stdout  # only conditions that are True
+    again = local("run", str(tmp_path / "fine.yaml"), state=state)  # the state dir keeps the first one
+    assert again.returncode == 0, again.stderr
+    assert "replacing the finished TFJob default/fine of an earlier run" in again.stdout
 
     script = "print('about to fail'); raise SystemExit(3)"
     bad = local("run", str(job_file(tmp_path, "broken", script)), state=state)  # no --follow: still why

@@ -39,6 +39,7 @@ WORKDIR_ANNOTATION = "local.training-operator.io/working-dir"
 #: how `local run` starts `local up` in the background
 LAUNCHER = ("-m", "training_operator.unified", "local")
 START_TIMEOUT = 120.0
+REPLACE_SECONDS = 60.0
 INTERRUPTED = 130
 
 
@@ -176,13 +177,12 @@ async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, 
     what = f"{kind.kind} {namespace}/{job.name}"
     async with ApiClient(config.load(str(kubeconfig))) as client:
         try:
-            params = {"fieldValidation": "Strict"}
-            await client.request("POST", resource.path(namespace), body=body, params=params)
+            await _create(client, resource, namespace, body, what=what)
         except ApiError as error:
             print(f"error: cannot create {what}: {error.message}", file=sys.stderr)
             if error.already_exists:
-                hint = f"kubectl delete {kind.plural} -n {namespace} {job.name}"
-                print(f"  delete it first: {hint}", file=sys.stderr)
+                hint = f"training-operator delete {kind.kind.lower()} -n {namespace} {job.name}"
+                print(f"  it is still running; stop it first: {hint}", file=sys.stderr)
             return 2
         print(f"{what} created", flush=True)
         follower = Follower(client, resource, namespace=namespace, name=job.name, print_logs=follow)
@@ -198,6 +198,39 @@ async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, 
         except (ApiError, OSError, aiohttp.ClientError) as error:
             print(f"error: lost the local cluster while following {what}: {error}", file=sys.stderr)
             return 1
+
+
+async def _create(
+    client: ApiClient, resource: Resource, namespace: str, body: dict[str, Any], *, what: str
+) -> None:
+    """Create the job; a finished one of the same name (an earlier run's, kept in the state dir) is
+    replaced, so running an example twice just works. A job that still runs is never touched."""
+    params = {"fieldValidation": "Strict"}
+    path = resource.path(namespace, body["metadata"]["name"])
+    try:
+        await client.request("POST", resource.path(namespace), body=body, params=params)
+        return
+    except ApiError as error:
+        if not error.already_exists or not _finished(await client.request("GET", path)):
+            raise
+    print(f"replacing the finished {what} of an earlier run", flush=True)
+    # foreground: its pods go before it does, so the new job's pods (the same names) never meet them
+    await client.request("DELETE", path, body={"propagationPolicy": "Foreground"})
+    deadline = asyncio.get_running_loop().time() + REPLACE_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            await client.request("GET", path)
+        except ApiError as error:
+            if not error.not_found:
+                raise
+            break
+        await asyncio.sleep(0.1)
+    await client.request("POST", resource.path(namespace), body=body, params=params)
+
+
+def _finished(job: dict[str, Any]) -> bool:
+    conditions = (job.get("status") or {}).get("conditions") or []
+    return any(c.get("type") in ("Succeeded", "Failed") and c.get("status") == "True" for c in conditions)
 
 
 def _interrupt_on_signals(following: asyncio.Future[int]) -> None:
