@@ -40,6 +40,11 @@ def test_an_attempt_that_ended_unseen_is_read_as_the_previous_log():
     assert watch.observe(pod("p", restarts=1, state=waiting, last=ended(2, "t1"))) == [
         Attempt("p", "main", 1, previous=True)
     ]
+    seen_late = PodWatch()  # the first attempt ended and the second runs before the first look
+    assert seen_late.observe(pod("p", restarts=1, last=ended(2, "t1"))) == [
+        Attempt("p", "main", 1, previous=True),
+        Attempt("p", "main", 2),
+    ]
 
 
 def test_the_first_failing_pod_explains_the_job_with_its_latest_attempt_and_tail():

@@ -177,15 +177,17 @@ async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, 
     what = f"{kind.kind} {namespace}/{job.name}"
     async with ApiClient(config.load(str(kubeconfig))) as client:
         try:
-            await _create(client, resource, namespace, body, what=what)
+            created = await _create(client, resource, namespace, body, what=what)
         except ApiError as error:
             print(f"error: cannot create {what}: {error.message}", file=sys.stderr)
             if error.already_exists:
                 hint = f"training-operator delete {kind.kind.lower()} -n {namespace} {job.name}"
                 print(f"  it is still running; stop it first: {hint}", file=sys.stderr)
             return 2
+        name = str(created["metadata"]["name"])  # the server's, when the file asks for a generateName
+        what = f"{kind.kind} {namespace}/{name}"
         print(f"{what} created", flush=True)
-        follower = Follower(client, resource, namespace=namespace, name=job.name, print_logs=follow)
+        follower = Follower(client, resource, namespace=namespace, name=name, print_logs=follow)
         following = asyncio.ensure_future(follower.run())
         _interrupt_on_signals(following)
         try:
@@ -193,7 +195,7 @@ async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, 
         except asyncio.CancelledError:
             print(f"\ninterrupted: deleting {what}", flush=True)
             with contextlib.suppress(ApiError, OSError, aiohttp.ClientError, asyncio.TimeoutError):
-                await asyncio.wait_for(client.request("DELETE", resource.path(namespace, job.name)), 10)
+                await asyncio.wait_for(client.request("DELETE", resource.path(namespace, name)), 10)
             return INTERRUPTED
         except (ApiError, OSError, aiohttp.ClientError) as error:
             print(f"error: lost the local cluster while following {what}: {error}", file=sys.stderr)
@@ -202,14 +204,13 @@ async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, 
 
 async def _create(
     client: ApiClient, resource: Resource, namespace: str, body: dict[str, Any], *, what: str
-) -> None:
+) -> dict[str, Any]:
     """Create the job; a finished one of the same name (an earlier run's, kept in the state dir) is
     replaced, so running an example twice just works. A job that still runs is never touched."""
     params = {"fieldValidation": "Strict"}
-    path = resource.path(namespace, body["metadata"]["name"])
+    path = resource.path(namespace, body["metadata"].get("name", ""))
     try:
-        await client.request("POST", resource.path(namespace), body=body, params=params)
-        return
+        return await client.request("POST", resource.path(namespace), body=body, params=params)
     except ApiError as error:
         if not error.already_exists or not _finished(await client.request("GET", path)):
             raise
@@ -225,7 +226,7 @@ async def _create(
                 raise
             break
         await asyncio.sleep(0.1)
-    await client.request("POST", resource.path(namespace), body=body, params=params)
+    return await client.request("POST", resource.path(namespace), body=body, params=params)
 
 
 def _finished(job: dict[str, Any]) -> bool:

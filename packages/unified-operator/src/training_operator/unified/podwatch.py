@@ -98,10 +98,10 @@ class PodWatch:
                     ),
                 )
         fresh = []
+        if "terminated" in last and restarts > 0:
+            fresh.append(Attempt(pod, name, restarts, previous=True))  # ended, maybe before we saw it run
         if "running" in state or "terminated" in state:
             fresh.append(Attempt(pod, name, restarts + 1))
-        elif "terminated" in last and restarts > 0:
-            fresh.append(Attempt(pod, name, restarts, previous=True))  # ended before we saw it run
         return [a for a in fresh if self._claim(a)]
 
     def _claim(self, attempt: Attempt) -> bool:
