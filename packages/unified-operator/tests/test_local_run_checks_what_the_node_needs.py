@@ -1,4 +1,4 @@
-"""Preconditions `local run` checks before starting anything (preflight): an MPIJob needs sshd, an ssh client
+"""Preconditions `local run` checks before starting anything (nodecheck): an MPIJob needs sshd, an ssh client
 and the MPI implementation it names on this machine, and each gap names the package that fills it;
 programs are found as the local node finds them (this interpreter's bin first, then PATH, relative to the
 job's folder); a program a volume provides, or one spelled with `$(VAR)`, is left to the pod."""
@@ -11,7 +11,7 @@ import pytest
 from training_operator.mpi.plugin import FRAMEWORK as MPI
 from training_operator.mpi.testing import job_body
 from training_operator.pytorch.plugin import FRAMEWORK as PYTORCH
-from training_operator.unified import preflight
+from training_operator.unified import nodecheck
 
 
 def mpi_job(implementation="OpenMPI"):
@@ -23,10 +23,10 @@ def mpi_job(implementation="OpenMPI"):
     [("OpenMPI", "apt-get install openmpi-bin"), ("MPICH", "apt-get install mpich")],
 )
 def test_an_mpi_job_names_the_packages_it_needs(monkeypatch, tmp_path, implementation, package):
-    monkeypatch.setattr(preflight, "SBIN", ())
+    monkeypatch.setattr(nodecheck, "SBIN", ())
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))  # no bin dir of ours to search
 
-    found = preflight.problems(
+    found = nodecheck.problems(
         mpi_job(implementation), "mpiReplicaSpecs", folder=tmp_path, environ={"PATH": ""}
     )
 
@@ -50,7 +50,7 @@ def pytorch_job(container):
 
 
 def check(container, folder):
-    return preflight.problems(pytorch_job(container), "pytorchReplicaSpecs", folder=folder)
+    return nodecheck.problems(pytorch_job(container), "pytorchReplicaSpecs", folder=folder)
 
 
 def test_scripts_resolve_in_the_job_folder_and_programs_on_the_nodes_path(tmp_path):

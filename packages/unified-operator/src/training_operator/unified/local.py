@@ -28,7 +28,7 @@ import aiohttp
 from training_operator.core.kube import config
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.core.kube.resources import Resource
-from training_operator.unified import jobfile, localoperator, preflight
+from training_operator.unified import jobfile, localoperator, nodecheck
 
 #: tests and tools install the CRDs of a cluster they started themselves through this name
 apply_crds = localoperator.apply_crds
@@ -151,7 +151,7 @@ def _checked(path: Path) -> jobfile.JobFile:
     """The job file, admitted as the cluster would admit it, and runnable on this machine's node."""
     job = jobfile.load(path)
     model = job.framework.parse(job.body)
-    if found := preflight.problems(model, job.framework.kind.replica_map_key, folder=job.folder):
+    if found := nodecheck.problems(model, job.framework.kind.replica_map_key, folder=job.folder):
         raise jobfile.JobFileError(f"{path}: cannot run on the local node: " + "; ".join(found))
     return job
 
