@@ -75,3 +75,16 @@ def test_the_scale_benchmark_produces_every_figure_at_a_tiny_size(tmp_path: Path
     assert set(pods["restart"]["reads"]) >= {"list pods", "list services", "list pytorchjobs"}
     stage = result["load"]["stages"][0]
     assert stage["jobs_with_all_pods"] == stage["jobs"], stage
+
+
+@pytest.mark.bench
+def test_the_startup_benchmark_reports_every_figure() -> None:
+    script = SCRIPT.parent / "cli_startup.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--runs", "1", "--json"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout)["best"]
+    expected = {"bare", "help", "version", "render", "render_1000", "round_trip", "get", "readyz"}
+    assert set(figures) == expected
+    assert all(isinstance(value, float) and value > 0 for value in figures.values())

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from training_operator.core.kube import config
+from training_operator.core import access
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.local import daemon
 from training_operator.local.testing import BackgroundCluster
@@ -179,7 +179,7 @@ async def test_a_kept_up_cluster_is_the_state_dirs_one_and_admits_like_a_real_on
     folder.mkdir()
     (folder / "train.py").write_text("import os; print('cwd', os.getcwd())\n")
 
-    async with ApiClient(config.load(str(state / "kubeconfig"))) as api:
+    async with ApiClient(access.load(str(state / "kubeconfig"))) as api:
         bad = yaml.safe_load(job_file(tmp_path, "bad", "pass").read_text())
         del bad["spec"]["tfReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]["image"]
         with pytest.raises(ApiError) as refused:  # the operator's validating webhook

@@ -108,6 +108,7 @@ def test_an_unknown_field_is_refused_with_its_path(run, tmp_path, capsys, comman
 
 def test_submit_shows_the_servers_field_cause(run, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(kinds, "registry", lambda: kinds._BUILTIN_BY_KIND)  # no local check: the server's
+    monkeypatch.setattr(kinds, "_builtin", lambda ref: ref)
     bad = a_pytorch_job("bad")
     bad["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] = "two"
 
@@ -395,6 +396,7 @@ def test_render_prints_field_problems_of_an_invalid_job(run, tmp_path, capsys, d
 
 def test_render_without_the_framework_says_what_to_install(run, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(kinds, "registry", lambda: kinds._BUILTIN_BY_KIND)
+    monkeypatch.setattr(kinds, "_builtin", lambda ref: ref)
 
     assert run("render", write(tmp_path, a_pytorch_job())) == 1
     assert "pip install 'training-operator[pytorch]'" in capsys.readouterr().err

@@ -60,6 +60,8 @@ class LocalCluster:
         backoff_cap: float = 300.0,
         bookmark_interval: float = 10.0,
         history: int = 20000,
+        require_issued_tokens: bool = False,
+        kubernetes_version: str | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the local cluster listens on loopback only")
@@ -75,6 +77,11 @@ class LocalCluster:
         }
         self.bookmark_interval = bookmark_interval
         self.history = history
+        #: real-cluster behaviour for tests: only short-lived tokens open the API; an older /version
+        self.auth_options: dict[str, Any] = {
+            "require_issued_tokens": require_issued_tokens,
+            "kubernetes_version": kubernetes_version,
+        }
         self.port = 0
         self.token = ""
         self.kubeconfig_path = self.state_dir / "kubeconfig"
@@ -130,7 +137,11 @@ class LocalCluster:
         self.registry.admission = self.webhooks
         self.kubelet = self._make_kubelet()
         self.server = ApiServer(
-            self.registry, token=self.token, logs=self.kubelet, bookmark_interval=self.bookmark_interval
+            self.registry,
+            token=self.token,
+            logs=self.kubelet,
+            bookmark_interval=self.bookmark_interval,
+            **self.auth_options,
         )
         self._runner = web.AppRunner(
             self.server.app(), access_log=None, handle_signals=False, shutdown_timeout=0.5

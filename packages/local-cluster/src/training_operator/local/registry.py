@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from training_operator.local import defaults, errors, metadata, patching, schema, validation
+from training_operator.local import defaults, errors, metadata, patching, rules, schema, validation
 from training_operator.local.catalog import Catalog
 from training_operator.local.resources import ResourceType
 from training_operator.local.storage import Storage
@@ -128,7 +128,18 @@ class Registry:
         if not rtype.is_custom:
             defaults.apply_builtin_defaults(rtype.key, obj, self.cluster_ips)
         self._validate(rtype, obj, version)
+        self._check_rules(rtype, obj, None, version)
         return obj
+
+    def _check_rules(self, rtype: ResourceType, obj: Obj, old: Obj | None, version: str) -> None:
+        """A custom resource's CEL validation rules (transition rules on update only)."""
+        if rtype.schemas is None:
+            return
+        found = rtype.schemas.get(version) or rtype.schemas[rtype.preferred_version]
+        if not rules.has_rules(found):
+            return
+        if causes := rules.violations(obj, old, found):
+            raise errors.invalid(rtype.group, rtype.kind, obj["metadata"]["name"], causes)
 
     def _check_namespace(self, namespace: str, rtype: ResourceType) -> None:
         ns = self.storage.get("/namespaces", "", namespace)
@@ -244,6 +255,7 @@ class Registry:
         if rtype.key == "/namespaces" and sub != "finalize":
             new.setdefault("spec", {})["finalizers"] = list((old.get("spec") or {}).get("finalizers") or [])
         self._validate(rtype, new, version)
+        self._check_rules(rtype, new, old, version)
         if self.admission is not None and sub in ("", "status"):
             new = await self.admission.admit(rtype, "UPDATE", new, old, sub=sub, dry_run=dry_run)
             self._validate(rtype, new, version)

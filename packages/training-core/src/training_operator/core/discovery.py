@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from training_operator.core.errors import FrameworkLoadError, UnknownScheme
-from training_operator.core.framework import Framework
+
+if TYPE_CHECKING:  # listing what is installed (`--help`) must not import every job model
+    from training_operator.core.framework import Framework
 
 FRAMEWORKS_GROUP = "training_operator.frameworks"
 
@@ -30,6 +33,8 @@ def discover(enabled: Collection[str] = ()) -> dict[str, Framework]:
 
 
 def _load_checked(entry: EntryPoint) -> Framework:
+    from training_operator.core.framework import Framework
+
     try:
         loaded = entry.load()
     except Exception as error:  # an import error inside a plug-in must name the plug-in

@@ -4,7 +4,8 @@ TrainingOperatorError
 ├── InvalidJob            a job body breaks the schema or a validation rule (carries FieldProblems)
 ├── UnknownScheme         --enable-scheme names a framework that is not installed
 ├── FrameworkLoadError    an installed entry point does not provide a usable Framework
-└── ReconcileError        a job's children cannot be built now (the planner returns Plan.error)
+├── ReconcileError        a job's children cannot be built now (the planner returns Plan.error)
+└── AccessError           no usable address or credentials for the API server (kubeconfig, exec plug-in)
 """
 
 from __future__ import annotations
@@ -49,3 +50,8 @@ _EXTRA = {"tfjob": "tf", "pytorchjob": "pytorch", "mxjob": "mxnet", "xgboostjob"
 
 class ReconcileError(TrainingOperatorError):
     """A reconcile cannot proceed (a hook cannot build a pod): nothing is written, the job is retried."""
+
+
+class AccessError(TrainingOperatorError):
+    """The cluster's address or credentials cannot be found or refreshed; the message says which file,
+    context or plug-in and what to fix."""

@@ -2,23 +2,25 @@
 when `jobcli` is installed alongside (`submit`, `get`, …).
 
 `--help` lists the installed frameworks, since which kinds an install serves depends on its pip extras.
+Every heavy import (kopf, aiohttp, pydantic models, prometheus) happens inside the command that needs it,
+so `--help`, `version` and `render` start in a fraction of a second (bench/cli_startup.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import logging
 import sys
 from collections.abc import Sequence
-
-import prometheus_client
-from prometheus_client import CollectorRegistry
+from typing import TYPE_CHECKING
 
 from training_operator.core import discovery
 from training_operator.core.errors import TrainingOperatorError
 from training_operator.unified import __about__, local, settings
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,8 @@ def _version(_: argparse.Namespace) -> int:
 
 def _process_collectors(registry: CollectorRegistry) -> None:
     """Process and Python runtime metrics (C.9), and no `_created` series next to the upstream counters."""
+    import prometheus_client
+
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     prometheus_client.ProcessCollector(registry=registry)
     prometheus_client.PlatformCollector(registry=registry)
@@ -99,13 +103,15 @@ def _process_collectors(registry: CollectorRegistry) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from training_operator.core.kube import config as cluster_access
-    from training_operator.unified import composition, logs, runtime
+    import asyncio
+
+    from training_operator.core import access as access_source
+    from training_operator.unified import composition, logs, preflight, runtime
 
     config = settings.from_args(args)
     try:
-        access = cluster_access.load(config.kubeconfig)
-    except (OSError, ValueError, KeyError) as error:
+        access = access_source.load(config.kubeconfig, context=config.context)
+    except TrainingOperatorError as error:
         print(f"error: cannot find the cluster's address and credentials: {error}", file=sys.stderr)
         return 2
     logs.configure(json_logs=config.json_logs, level=config.log_level)
@@ -123,5 +129,8 @@ def _run(args: argparse.Namespace) -> int:
         asyncio.run(serve())
     except runtime.LostLeadership as error:
         log.error("%s: exiting so that only the new leader writes", error)
+        return 1
+    except preflight.Refused as error:
+        print(f"error: {error}", file=sys.stderr)  # one line, no traceback: what to fix is in it
         return 1
     return 0

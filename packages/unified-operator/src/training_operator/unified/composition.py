@@ -12,6 +12,7 @@ import kopf
 
 from training_operator.core import discovery
 from training_operator.core.framework import ChildResource, EngineOptions, Framework, KindInfo
+from training_operator.core.kube import resources
 from training_operator.core.kube.index import Index, JobKey
 from training_operator.core.kube.queue import WorkQueue
 from training_operator.core.kube.reconcile import JobStore, Reconciler
@@ -56,6 +57,7 @@ class Parts:
         mode = self.options.gang_scheduling
         if mode is not None:
             wanted.add(_POD_GROUPS[mode])
+        wanted = {c for c in wanted if resources.CHILDREN[c].kind not in self.options.without_kinds}
         return sorted(wanted, key=str)
 
     async def reconcile(self, key: JobKey) -> float | None:

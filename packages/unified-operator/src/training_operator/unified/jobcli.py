@@ -17,17 +17,14 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from training_operator.core import strict
-from training_operator.core.engine.observed import Snapshot
-from training_operator.core.errors import InvalidJob
-from training_operator.core.framework import EngineOptions
+from training_operator.core.errors import InvalidJob, TrainingOperatorError
 from training_operator.unified import __about__
-from training_operator.unified.sdk import errors, kinds, manifests, printing, watching
-from training_operator.unified.sdk.client import TrainingClient
+from training_operator.unified.sdk import errors, manifests
+
+if TYPE_CHECKING:  # commands import the models and the client when they run: `--help` stays instant
+    from training_operator.unified.sdk.client import TrainingClient
 
 OK, FAILED, TIMED_OUT = 0, 1, 2
 Command = Callable[[argparse.Namespace], int]
@@ -132,13 +129,21 @@ def _guarded(func: Command) -> Command:
 
 
 def _client(args: argparse.Namespace) -> TrainingClient:
+    from training_operator.core import access
+
+    try:
+        access.load(getattr(args, "kubeconfig", None), context=getattr(args, "context", None))
+    except TrainingOperatorError as error:  # before the client's import: no server, no HTTP stack to load
+        raise errors.TrainingError(f"cannot load the cluster configuration: {error}") from None
+    from training_operator.unified.sdk.client import TrainingClient
+
     try:
         return TrainingClient(
             config_file=getattr(args, "kubeconfig", None),
             context=getattr(args, "context", None),
             namespace=getattr(args, "namespace", None),
         )
-    except Exception as error:  # the kubernetes config loader raises several unrelated types
+    except TrainingOperatorError as error:  # core.access: no kubeconfig, bad context, failing plug-in
         raise errors.TrainingError(f"cannot load the cluster configuration: {error}") from None
 
 
@@ -177,6 +182,9 @@ def _submit(args: argparse.Namespace) -> int:
 
 def _check_locally(document: manifests.Document) -> None:
     """The webhook's rules, run before sending, when the kind's framework package is installed."""
+    from training_operator.core import strict
+    from training_operator.unified.sdk import kinds
+
     framework = kinds.for_body(document.body).framework
     if framework is not None:
         strict.check(document.body, framework)  # what kubectl's strict field validation refuses
@@ -186,6 +194,8 @@ def _check_locally(document: manifests.Document) -> None:
 
 
 def _get(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds, printing
+
     client = _client(args)
     now = datetime.now(UTC)
     if args.kind is None:
@@ -208,6 +218,8 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds, printing
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     job = client.get_job(args.name, job_kind=kind)
@@ -216,6 +228,8 @@ def _describe(args: argparse.Namespace) -> int:
 
 
 def _logs(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     filtered = args.replica_type is not None or args.index is not None or args.all
@@ -241,6 +255,8 @@ def _logs(args: argparse.Namespace) -> int:
 
 
 def _wait(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds, printing, watching
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     expected = {c.strip() for c in args.conditions.split(",") if c.strip()}
@@ -266,6 +282,8 @@ def _wait(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     for name in args.names:
@@ -284,6 +302,8 @@ def _resume(args: argparse.Namespace) -> int:
 
 def _set_suspended(args: argparse.Namespace, *, suspend: bool) -> int:
     """Merge-patch runPolicy.suspend on each job; a missing one is reported and the others still done."""
+    from training_operator.unified.sdk import kinds
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     status = OK
@@ -299,6 +319,8 @@ def _set_suspended(args: argparse.Namespace, *, suspend: bool) -> int:
 
 
 def _events(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds, printing
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     client.get_job(args.name, job_kind=kind)  # a typo in the name is an error, not "no events"
@@ -316,7 +338,9 @@ def _server_versions(args: argparse.Namespace) -> int:
     """Each kind's served CRD versions; reading CRDs needs RBAC, so a refusal is a note, not a failure."""
     try:
         client = _client(args)
-        print(f"server: {client.api_client.configuration.host}")
+        print(f"server: {client.credentials.server}")
+        from training_operator.unified.sdk import kinds  # the models: only once there is a server to ask
+
         for kind in kinds.known_kinds():
             served = client.get_served_versions(kind)
             expected = kinds.resolve(kind).version
@@ -331,6 +355,12 @@ def _server_versions(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     """Default, validate and plan each job on an empty snapshot; print what the operator would create."""
+    from training_operator.core import strict
+    from training_operator.core.engine.observed import Snapshot
+    from training_operator.core.framework import EngineOptions
+    from training_operator.unified import emitter
+    from training_operator.unified.sdk import kinds
+
     rendered: list[Any] = []
     for document in _documents([args.file]):
         ref = kinds.for_body(document.body)
@@ -352,7 +382,7 @@ def _render(args: argparse.Namespace) -> int:
         if plan.error:
             raise ValueError(f"{document.source}: {plan.error}")
         rendered += [_plain(create.body) for create in plan.creates]
-    print(yaml.safe_dump_all(rendered, sort_keys=False), end="")
+    print(emitter.dump_all(rendered), end="")  # PyYAML's own dumper takes seconds for 1,000 replicas
     return OK
 
 

@@ -21,17 +21,15 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+from training_operator.core import access
 
-from training_operator.core.kube import config
-from training_operator.core.kube.client import ApiClient, ApiError
-from training_operator.core.kube.resources import Resource
-from training_operator.unified import jobfile, localoperator, nodecheck
+if TYPE_CHECKING:  # the HTTP client, the models and the operator load with the command, not with `--help`
+    from training_operator.core.kube.client import ApiClient
+    from training_operator.core.kube.resources import Resource
+    from training_operator.unified import jobfile
 
-#: tests and tools install the CRDs of a cluster they started themselves through this name
-apply_crds = localoperator.apply_crds
 MISSING = "the local cluster is not installed: pip install 'training-operator[local]'"
 #: The local node runs a container that sets no workingDir here, standing in for the image's WORKDIR; it
 #: reads it from the pod or, up the ownership chain, from the job (docs/local-cluster.md).
@@ -41,6 +39,13 @@ LAUNCHER = ("-m", "training_operator.unified", "local")
 START_TIMEOUT = 120.0
 REPLACE_SECONDS = 60.0
 INTERRUPTED = 130
+
+
+async def apply_crds(client: ApiClient) -> None:
+    """Create (or replace) the CRD of every installed framework (tests install them on their own clusters)."""
+    from training_operator.unified import localoperator
+
+    await localoperator.apply_crds(client)
 
 
 def register(commands: Any) -> None:
@@ -90,20 +95,21 @@ def _up(args: argparse.Namespace) -> int:
 
 
 async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -> int:
-    from training_operator.unified import composition, logs, runtime
+    from training_operator.core.kube.client import ApiClient
+    from training_operator.unified import composition, localoperator, logs, runtime
 
     logs.configure(json_logs=False, level="info")
     async with cluster_module.LocalCluster(state_dir, port=port) as cluster:
         stop = _stop_on_signals()  # after the cluster's start, which installs handlers of its own
         kubeconfig = Path(cluster.kubeconfig_path)
         settings = localoperator.operator_settings(kubeconfig, state_dir=state_dir)
-        access = config.load(str(kubeconfig))
-        async with ApiClient(access) as client:
+        credentials = access.load(str(kubeconfig))
+        async with ApiClient(credentials) as client:
             await localoperator.apply_crds(client)
             await localoperator.register_webhooks(client, settings)
         status = runtime.Status()
         parts = composition.compose(settings)
-        serving = runtime.run(parts, stop=stop, access=access, status=status, signals=True)
+        serving = runtime.run(parts, stop=stop, access=credentials, status=status, signals=True)
         operator = asyncio.create_task(serving, name="operator")
         try:
             if await localoperator.ready(status, settings, operator):
@@ -112,7 +118,7 @@ async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -
             await operator
         finally:
             daemon.remove_pid_file(state_dir)
-            async with ApiClient(access) as client:
+            async with ApiClient(credentials) as client:
                 await localoperator.unregister_webhooks(client)
     return 0
 
@@ -121,6 +127,8 @@ async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -
 
 
 def _run(args: argparse.Namespace) -> int:
+    from training_operator.unified import jobfile
+
     cluster_module, daemon, _ = _local()
     try:
         job = _checked(args.job)
@@ -149,6 +157,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _checked(path: Path) -> jobfile.JobFile:
     """The job file, admitted as the cluster would admit it, and runnable on this machine's node."""
+    from training_operator.unified import jobfile, nodecheck
+
     job = jobfile.load(path)
     model = job.framework.parse(job.body)
     if found := nodecheck.problems(model, job.framework.kind.replica_map_key, folder=job.folder):
@@ -169,13 +179,17 @@ async def _create_and_follow(
 
 
 async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, *, follow: bool) -> int:
+    import aiohttp
+
+    from training_operator.core.kube.client import ApiClient, ApiError
+    from training_operator.core.kube.resources import Resource
     from training_operator.unified.follow import Follower
 
     kind = job.framework.kind
     resource = Resource(kind.api_version, kind.kind, kind.plural)
     namespace = (body.get("metadata") or {}).get("namespace") or "default"
     what = f"{kind.kind} {namespace}/{job.name}"
-    async with ApiClient(config.load(str(kubeconfig))) as client:
+    async with ApiClient(access.load(str(kubeconfig))) as client:
         try:
             created = await _create(client, resource, namespace, body, what=what)
         except ApiError as error:
@@ -207,6 +221,8 @@ async def _create(
 ) -> dict[str, Any]:
     """Create the job; a finished one of the same name (an earlier run's, kept in the state dir) is
     replaced, so running an example twice just works. A job that still runs is never touched."""
+    from training_operator.core.kube.client import ApiError
+
     params = {"fieldValidation": "Strict"}
     path = resource.path(namespace, body["metadata"].get("name", ""))
     try:

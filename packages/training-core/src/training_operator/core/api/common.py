@@ -36,6 +36,8 @@ class CleanPodPolicy(StrEnum):
 MANAGED_BY_THIS_OPERATOR = "kubeflow.org/training-operator"
 MANAGED_BY_MULTIKUEUE = "kueue.x-k8s.io/multikueue"
 ALLOWED_MANAGED_BY = (MANAGED_BY_THIS_OPERATOR, MANAGED_BY_MULTIKUEUE)
+#: V8's message, the same from the CRD's CEL rule and from the webhook (common.md §3.2)
+QUEUE_IMMUTABLE = "spec.runPolicy.schedulingPolicy.queue is immutable"
 
 
 class SchedulingPolicy(WireModel):

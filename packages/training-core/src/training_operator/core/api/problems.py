@@ -11,9 +11,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+if TYPE_CHECKING:  # pydantic costs a CLI that only prints help a tenth of a second
+    from pydantic import ValidationError
 
 
 class ProblemKind(StrEnum):

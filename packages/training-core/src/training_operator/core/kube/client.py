@@ -3,18 +3,22 @@
 No typed client models on the hot path (they cost more to build than the reconcile itself), a client-side
 token-bucket rate limit and a bound on concurrent requests (`--kube-api-qps`, `--kube-api-burst`), and errors
 that carry the API server's Status reason so callers can tell AlreadyExists from Conflict.
+
+Credentials come from `core.access` on every request: a rotated token file or a renewed exec credential is
+used as soon as it is due, and a 401 refreshes the credential and retries the request once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
 
-from training_operator.core.kube.config import ClusterAccess
+from training_operator.core.access import Credentials
 
 JSON = dict[str, Any]
 MERGE_PATCH = "application/merge-patch+json"
@@ -73,7 +77,7 @@ class TokenBucket:
 class ApiClient:
     """JSON requests and watch streams against one API server."""
 
-    def __init__(self, access: ClusterAccess, *, qps: float = 50.0, burst: int = 100, concurrency: int = 32):
+    def __init__(self, access: Credentials, *, qps: float = 50.0, burst: int = 100, concurrency: int = 32):
         self.access = access
         self.limiter = TokenBucket(qps, burst)
         self.gate = asyncio.Semaphore(concurrency)
@@ -81,11 +85,25 @@ class ApiClient:
 
     async def __aenter__(self) -> ApiClient:
         headers = {"Accept": "application/json", "User-Agent": "training-operator"}
-        if self.access.token:
-            headers["Authorization"] = f"Bearer {self.access.token}"
-        connector = aiohttp.TCPConnector(ssl=self.access.ssl_context(), limit=0)
+        headers.update(await self.access.async_headers())
+        # requests pass their own TLS context (an exec plug-in may renew the client certificate); this
+        # default serves code that streams through the session directly
+        connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl())
         self.session = aiohttp.ClientSession(self.access.server, headers=headers, connector=connector)
         return self
+
+    async def _credentials(self) -> dict[str, str]:
+        """The current Authorization header; also left on the session for code that streams through it
+        directly (followed logs), so it always carries the newest credential any request used."""
+        assert self.session is not None
+        headers = await self.access.async_headers()
+        self.session.headers.update(headers)
+        return headers
+
+    def _ssl(self) -> ssl.SSLContext | bool:
+        """Per request, so a client certificate renewed by an exec plug-in takes effect at once."""
+        context = self.access.ssl_context()
+        return False if context is None else context
 
     async def __aexit__(self, *exc: object) -> None:
         if self.session is not None:
@@ -103,17 +121,26 @@ class ApiClient:
         """One request; raises ApiError on a non-2xx answer."""
         assert self.session is not None, "use `async with ApiClient(...)`"
         data = None if body is None else json.dumps(body)
-        headers = {"Content-Type": content_type} if data is not None else {}
         await self.limiter.take()
-        async with (
-            self.gate,
-            self.session.request(method, path, params=params, data=data, headers=headers) as r,
-        ):
-            text = await r.text()
+        for attempt in (1, 2):
+            headers = await self._credentials()
+            if data is not None:
+                headers["Content-Type"] = content_type
+            async with (
+                self.gate,
+                self.session.request(
+                    method, path, params=params, data=data, headers=headers, ssl=self._ssl()
+                ) as r,
+            ):
+                text = await r.text()
             payload: JSON = json.loads(text) if text else {}
+            if r.status == 401 and attempt == 1:
+                self.access.invalidate(headers)  # rotated or expired: fetch a fresh one, try once more
+                continue
             if r.status >= 300:
                 raise ApiError(r.status, payload.get("reason", ""), payload.get("message", text))
             return payload
+        raise AssertionError("unreachable")
 
     async def watch(self, path: str, params: Mapping[str, str]) -> AsyncIterator[JSON]:
         """Events of one watch request until the server ends it; an ERROR event with 410 raises ApiError."""
@@ -125,17 +152,25 @@ class ApiClient:
         silent_limit = float(ends_after) + WATCH_SILENCE_GRACE if ends_after else None
         timeout = aiohttp.ClientTimeout(total=None, sock_read=silent_limit)
         await self.limiter.take()
-        async with self.session.get(path, params=query, timeout=timeout) as response:
-            if response.status >= 300:
-                payload = json.loads(await response.text() or "{}")
-                raise ApiError(response.status, payload.get("reason", ""), payload.get("message", ""))
-            async for line in response.content:
-                if not line.strip():
+        for attempt in (1, 2):
+            headers = await self._credentials()
+            async with self.session.get(
+                path, params=query, timeout=timeout, headers=headers, ssl=self._ssl()
+            ) as response:
+                if response.status == 401 and attempt == 1:
+                    self.access.invalidate(headers)  # rotated or expired: open it again with a fresh one
                     continue
-                event: JSON = json.loads(line)
-                if event.get("type") == "ERROR":
-                    status = event.get("object") or {}
-                    raise ApiError(
-                        int(status.get("code", 500)), status.get("reason", ""), status.get("message", "")
-                    )
-                yield event
+                if response.status >= 300:
+                    payload = json.loads(await response.text() or "{}")
+                    raise ApiError(response.status, payload.get("reason", ""), payload.get("message", ""))
+                async for line in response.content:
+                    if not line.strip():
+                        continue
+                    event: JSON = json.loads(line)
+                    if event.get("type") == "ERROR":
+                        status = event.get("object") or {}
+                        raise ApiError(
+                            int(status.get("code", 500)), status.get("reason", ""), status.get("message", "")
+                        )
+                    yield event
+                return

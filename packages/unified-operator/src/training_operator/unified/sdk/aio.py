@@ -50,7 +50,8 @@ class AsyncTrainingClient:
             namespace=namespace,
         )
         self.namespace = found.namespace
-        self.api = AsyncApi(found.configuration, session)
+        self.credentials = found.credentials
+        self.api = AsyncApi(found.credentials, session)
 
     async def __aenter__(self) -> AsyncTrainingClient:
         return self
