@@ -6,6 +6,8 @@ import base64
 import json
 import sys
 
+import pytest
+
 PODS = "/api/v1/namespaces/default/pods"
 PY = sys.executable
 
@@ -179,21 +181,17 @@ def test_restart_back_off_counts_and_previous_logs(api, wait, make_pod):
     assert log(api, "crash", previous="true") == "run\n"
 
 
-def test_container_without_command_needs_one(api, wait, make_pod):
-    api.post(PODS, make_pod("noimage"))
-    waiting = wait(
-        lambda: (
-            (pod_status(api, "noimage").get("containerStatuses") or [{}])[0]
-            .get("state", {})
-            .get("waiting", {})
-            .get("reason")
-            == "LocalCommandRequired"
-            and pod_status(api, "noimage")
-        ),
-        message="LocalCommandRequired",
-    )
-    assert waiting["phase"] == "Pending"
-    assert "command" in waiting["containerStatuses"][0]["state"]["waiting"]["message"]
+@pytest.mark.parametrize("policy", ["Always", "Never"])
+def test_container_without_command_fails_the_pod_at_once(api, wait, make_pod, policy):
+    api.post(PODS, make_pod("noimage", restartPolicy=policy))
+    wait(phase_is(api, "noimage", "Failed"), message="the pod Failed")
+    failed = pod_status(api, "noimage")
+    assert failed["reason"] == "LocalCommandRequired"
+    assert "must set `command`" in failed["message"]
+    terminated = failed["containerStatuses"][0]["state"]["terminated"]
+    assert (terminated["reason"], terminated["exitCode"]) == ("LocalCommandRequired", 128)
+    events = api.get("/api/v1/namespaces/default/events")[1]["items"]
+    assert any(e["reason"] == "LocalCommandRequired" and e["type"] == "Warning" for e in events)
 
 
 def test_missing_executable_is_a_start_error(api, wait, make_pod):

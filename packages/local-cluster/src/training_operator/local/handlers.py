@@ -13,7 +13,7 @@ import yaml
 from aiohttp import web
 
 from training_operator.local import deletion, errors, jsonpath, patching, routing, selectors, tables, watching
-from training_operator.local.registry import APPLY_PATCH, STRICT_FIELDS, Obj, Registry
+from training_operator.local.registry import APPLY_PATCH, STRICT_BY_DEFAULT, STRICT_FIELDS, Obj, Registry
 from training_operator.local.routing import Target
 
 
@@ -50,6 +50,19 @@ def _render(target: Target, obj: Obj) -> Obj:
 
 def _wants_table(request: web.Request) -> bool:
     return "as=Table" in request.headers.get("Accept", "")
+
+
+def _strict(request: web.Request, target: Target) -> bool:
+    """`fieldValidation=Strict`, or no such parameter on a write to one of our kinds' main resource.
+
+    A real server prunes unknown fields unless asked (kubectl asks); the local cluster refuses them for the
+    job kinds by default, so a typo in a job fails loudly whichever client sent it (docs/local-cluster.md).
+    Status writes keep the real default: controllers never ask.
+    """
+    asked = request.query.get("fieldValidation")
+    if asked is not None:
+        return asked == "Strict"
+    return target.rtype.group in STRICT_BY_DEFAULT and not target.sub
 
 
 async def _body(request: web.Request) -> Any:
@@ -191,7 +204,7 @@ class ResourceHandlers:
 
     async def create(self, request: web.Request, target: Target) -> web.StreamResponse:
         """POST; pods/binding binds a pod to the node."""
-        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
+        STRICT_FIELDS.set(_strict(request, target))
         body = await _body(request)
         dry_run = "dryRun" in request.query
         if target.sub == "binding" and target.name:
@@ -205,7 +218,7 @@ class ResourceHandlers:
 
     async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PUT, to the object or its status/scale/finalize subresource."""
-        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
+        STRICT_FIELDS.set(_strict(request, target))
         assert target.name is not None
         body = await _body(request)
         if target.sub == "scale":
@@ -223,7 +236,7 @@ class ResourceHandlers:
 
     async def patch(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PATCH in any of the accepted media types."""
-        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
+        STRICT_FIELDS.set(_strict(request, target))
         assert target.name is not None
         patch_type = request.headers.get("Content-Type", "").split(";")[0].strip()
         body = await _body(request)

@@ -25,6 +25,8 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 # Set per request by the HTTP layer for `?fieldValidation=Strict`; task-local, so requests never mix.
 STRICT_FIELDS: contextvars.ContextVar[bool] = contextvars.ContextVar("strict_fields", default=False)
+#: API groups whose objects are checked strictly even when a client does not ask: the training job kinds
+STRICT_BY_DEFAULT = frozenset({"kubeflow.org"})
 # Types whose creator legitimately writes status (the node registers itself; CRD status is ours).
 _STATUS_KEPT_ON_CREATE = frozenset({"apiextensions.k8s.io/customresourcedefinitions", "/nodes"})
 

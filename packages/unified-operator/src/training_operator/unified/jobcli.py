@@ -182,10 +182,12 @@ def _submit(args: argparse.Namespace) -> int:
 
 def _check_locally(document: manifests.Document) -> None:
     """The webhook's rules, run before sending, when the kind's framework package is installed."""
+    from training_operator.core import strict
     from training_operator.unified.sdk import kinds
 
     framework = kinds.for_body(document.body).framework
     if framework is not None:
+        strict.check(document.body, framework)  # what kubectl's strict field validation refuses
         job = framework.parse(document.body)
         if found := framework.problems(job):
             raise InvalidJob(found)
@@ -353,6 +355,7 @@ def _server_versions(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     """Default, validate and plan each job on an empty snapshot; print what the operator would create."""
+    from training_operator.core import strict
     from training_operator.core.engine.observed import Snapshot
     from training_operator.core.framework import EngineOptions
     from training_operator.unified import emitter
@@ -367,6 +370,7 @@ def _render(args: argparse.Namespace) -> int:
                 f"render needs the {ref.kind} framework: pip install 'training-operator[{scheme}]'"
             )
         framework = ref.framework
+        strict.check(document.body, framework)
         job = framework.parse(document.body)
         if found := framework.problems(job):
             print(f"{document.source}: {ref.kind} {job.name} is invalid:", file=sys.stderr)

@@ -33,8 +33,12 @@ class TrainingClient:
         client_configuration: Any = None,
         namespace: str | None = None,
         job_kind: str = "PyTorchJob",
+        strict: bool = True,
     ) -> None:
+        """`strict` (ours): refuse a job with fields its kind does not declare, before sending and at the
+        server (`fieldValidation=Strict`); False lets a job for a newer operator through to the server."""
         self.job_kind = kinds.resolve(job_kind).kind
+        self.strict = strict
         found = connection.connect(
             config_file=config_file,
             context=context,
@@ -93,7 +97,7 @@ class TrainingClient:
         ref, ns, body = jobs.creation(
             job, name, namespace, labels, annotations, job_kind, builder, defaults=self
         )
-        return jobs.parse_job(self.api.request(calls.create_job(ref, ns, body)))
+        return jobs.parse_job(self.api.request(calls.create_job(ref, ns, body, strict=self.strict)))
 
     def get_job(
         self,
