@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 
 from training_operator.core import discovery, labels
+from training_operator.core.errors import install_hint
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.core.kube.resources import Resource
 
@@ -47,7 +48,10 @@ def _kind(body: Mapping[str, Any]) -> Any:
     for framework in discovery.discover().values():
         if framework.kind.kind == body.get("kind") and framework.kind.api_version == body.get("apiVersion"):
             return framework.kind
-    raise SystemExit(f"error: no installed framework serves {body.get('apiVersion')} {body.get('kind')}")
+    raise SystemExit(
+        f"error: no installed framework serves {body.get('apiVersion')} {body.get('kind')}: "
+        + install_hint([str(body.get("kind"))])
+    )
 
 
 async def _watch(
