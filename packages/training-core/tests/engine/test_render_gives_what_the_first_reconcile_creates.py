@@ -45,7 +45,10 @@ def test_the_job_comes_back_defaulted_and_objects_by_kind():
 
     assert isinstance(rendered, Rendered)
     assert rendered.job.run_policy.clean_pod_policy is not None  # a default the raw job did not have
-    assert [pod["metadata"]["name"] for pod in rendered.of_kind("Pod")] == ["job-a-worker-0", "job-a-worker-1"]
+    assert [pod["metadata"]["name"] for pod in rendered.of_kind("Pod")] == [
+        "job-a-worker-0",
+        "job-a-worker-1",
+    ]
     assert rendered.of_kind("ConfigMap") == []
 
 

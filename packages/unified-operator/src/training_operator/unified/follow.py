@@ -23,7 +23,7 @@ LOG_DRAIN_SECONDS = 5.0
 
 async def run_job(client: ApiClient, body: Mapping[str, Any], *, logs: bool) -> int:
     """Create the job and wait for it to finish."""
-    kind = _kind(body)
+    kind = served_kind(body)
     namespace = (body.get("metadata") or {}).get("namespace") or "default"
     name = (body.get("metadata") or {}).get("name", "")
     resource = Resource(kind.api_version, kind.kind, kind.plural)
@@ -44,7 +44,8 @@ async def run_job(client: ApiClient, body: Mapping[str, Any], *, logs: bool) -> 
         await asyncio.gather(*streaming.values(), return_exceptions=True)
 
 
-def _kind(body: Mapping[str, Any]) -> Any:
+def served_kind(body: Mapping[str, Any]) -> Any:
+    """The installed framework's kind for this job; exits naming the extra to install when there is none."""
     for framework in discovery.discover().values():
         if framework.kind.kind == body.get("kind") and framework.kind.api_version == body.get("apiVersion"):
             return framework.kind

@@ -120,9 +120,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {args.job} must hold exactly one job, found {len(documents)}", file=sys.stderr)
         return 2
     job = with_working_dir(documents[0], args.job.resolve().parent)
+    from training_operator.unified import follow, logs
+
+    follow.served_kind(job)  # a kind that is not installed is refused before anything starts
     kubeconfig = Path(daemon.ensure_running(args.state_dir))
     from training_operator.core.kube.client import ApiClient
-    from training_operator.unified import follow, logs
 
     logs.configure(json_logs=False, level="error")  # the job's output is the point here, not the operator's
 
