@@ -4,7 +4,6 @@ plug-in built for another core contract (or declaring none) is refused before it
 versions named. Plug-ins here are real distributions on sys.path, as pip would install them."""
 
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -12,23 +11,7 @@ from training_operator.core import __version__ as core_version
 from training_operator.core import discovery
 from training_operator.core.contract import CONTRACT
 from training_operator.core.errors import FrameworkLoadError, UnknownScheme
-
-
-def install_plugin(root: Path, *, plugin: str, contract: str | None) -> str:
-    """A `fake-paddle 9.0` distribution serving `paddlejob` from the module source `plugin`; the package
-    name is unique per test, so nothing stays imported between tests."""
-    package = f"fake_paddle_{abs(hash(root))}"
-    (root / package).mkdir()
-    (root / package / "plugin.py").write_text(plugin)
-    (root / package / "about.py").write_text(f"CORE_CONTRACT = {contract}\n")
-    info = root / "fake_paddle-9.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-paddle\nVersion: 9.0\n")
-    points = f"[{discovery.FRAMEWORKS_GROUP}]\npaddlejob = {package}.plugin:FRAMEWORK\n"
-    if contract is not None:
-        points += f"[{discovery.CONTRACTS_GROUP}]\npaddlejob = {package}.about:CORE_CONTRACT\n"
-    (info / "entry_points.txt").write_text(points)
-    return package
+from training_operator.core.testing.plugins import install_plugin
 
 
 @pytest.fixture
@@ -69,7 +52,7 @@ def test_unknown_scheme_names_installed_and_the_extra():
     ],
 )
 def test_broken_entry_points_name_themselves(site, plugin, text):
-    install_plugin(site, plugin=plugin, contract=str(CONTRACT))
+    install_plugin(site, plugin=plugin, contract=CONTRACT)
 
     with pytest.raises(FrameworkLoadError, match=text) as error:
         discovery.discover(["paddlejob"])
@@ -79,8 +62,8 @@ def test_broken_entry_points_name_themselves(site, plugin, text):
 @pytest.mark.parametrize(
     ("contract", "built_for"),
     [
-        pytest.param(str(CONTRACT + 1), f"is built for core contract {CONTRACT + 1}", id="newer"),
-        pytest.param(str(CONTRACT - 1), f"is built for core contract {CONTRACT - 1}", id="older"),
+        pytest.param(CONTRACT + 1, f"is built for core contract {CONTRACT + 1}", id="newer"),
+        pytest.param(CONTRACT - 1, f"is built for core contract {CONTRACT - 1}", id="older"),
         pytest.param(None, "declares no core contract", id="undeclared"),
     ],
 )
