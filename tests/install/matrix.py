@@ -53,6 +53,8 @@ class Matrix:
         self.log = work / "matrix.log"
         self.results: dict[str, tuple[bool, str]] = {}
         self.timings: dict[str, float] = {}
+        #: bytes of each venv right after its install (running code later adds bytecode caches)
+        self.sizes: dict[str, int] = {}
 
     def folder(self, cell: Cell) -> Path:
         path = self.work / "cells" / cell.namespace
@@ -92,6 +94,7 @@ class Matrix:
         else:
             uv_install(self.venv(cell), wheels.requirement("training-operator", cell.extras), wheels, log=log)
         (self.folder(cell) / "installed.txt").write_text("\n".join(distributions(self.venv(cell), log=log)))
+        self.sizes[cell.name] = installed_size(self.venv(cell))
 
     def check(self, cell: Cell, cluster: Cluster) -> str:
         if cell.installer == "library":
@@ -113,14 +116,13 @@ def core_extra_modules() -> list[str]:
 
 def report(matrix: Matrix) -> bool:
     """One line per cell with its venv's installed size; True when every cell passed."""
-    print(f"\n{'cell':<22} {'result':<6} {'size':>8}  what was checked")
+    print(f"\n{'cell':<22} {'result':<6} {'size':>9}  what was checked (size: the venv as installed)")
     passed = True
     for cell in matrix.cells:
         ok, note = matrix.results.get(cell.name, (False, "not run"))
         passed &= ok
-        venv = matrix.venv(cell)
-        size = f"{installed_size(venv) / 2**20:.0f} MiB" if venv.exists() else "-"
-        print(f"{cell.name:<22} {'ok' if ok else 'FAILED':<6} {size:>8}  {note}")
+        size = f"{matrix.sizes[cell.name] / 2**20:.1f} MiB" if cell.name in matrix.sizes else "-"
+        print(f"{cell.name:<22} {'ok' if ok else 'FAILED':<6} {size:>9}  {note}")
     slowest = sorted(matrix.timings.items(), key=lambda item: -item[1])[:3]
     print("slowest steps: " + ", ".join(f"{name} {seconds:.0f}s" for name, seconds in slowest))
     return passed
