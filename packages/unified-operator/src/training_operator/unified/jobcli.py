@@ -11,7 +11,6 @@ the job Failed; 2 `wait` timed out (argparse also exits 2 on usage errors).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -19,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from training_operator.core.errors import InvalidJob, TrainingOperatorError
+from training_operator.core.errors import InvalidJob, ReconcileError, TrainingOperatorError, install_hint
 from training_operator.unified import __about__
 from training_operator.unified.sdk import errors, manifests
 
@@ -354,10 +353,9 @@ def _server_versions(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    """Default, validate and plan each job on an empty snapshot; print what the operator would create."""
-    from training_operator.core import strict
-    from training_operator.core.engine.observed import Snapshot
-    from training_operator.core.framework import EngineOptions
+    """Print what the operator would create for each job (core.rendering: the same pure function a
+    framework package offers as a library)."""
+    from training_operator.core import rendering
     from training_operator.unified import emitter
     from training_operator.unified.sdk import kinds
 
@@ -365,37 +363,17 @@ def _render(args: argparse.Namespace) -> int:
     for document in _documents([args.file]):
         ref = kinds.for_body(document.body)
         if ref.framework is None:
-            scheme = ref.kind.lower().removesuffix("job")
-            raise ValueError(
-                f"render needs the {ref.kind} framework: pip install 'training-operator[{scheme}]'"
-            )
-        framework = ref.framework
-        strict.check(document.body, framework)
-        job = framework.parse(document.body)
-        if found := framework.problems(job):
-            print(f"{document.source}: {ref.kind} {job.name} is invalid:", file=sys.stderr)
-            for problem in found:
+            raise ValueError(f"render needs the {ref.kind} framework: {install_hint([ref.kind.lower()])}")
+        try:
+            result = rendering.render(ref.framework, document.body)
+        except InvalidJob as error:
+            name = (document.body.get("metadata") or {}).get("name", "")
+            print(f"{document.source}: {ref.kind} {name} is invalid:", file=sys.stderr)
+            for problem in error.problems:
                 print(f"  {problem.render()}", file=sys.stderr)
             return FAILED
-        job = framework.default(_placeholders(job))
-        plan = framework.plan(job, Snapshot(), now=datetime.now(UTC), options=EngineOptions())
-        if plan.error:
-            raise ValueError(f"{document.source}: {plan.error}")
-        rendered += [_plain(create.body) for create in plan.creates]
+        except ReconcileError as error:
+            raise ValueError(f"{document.source}: {error}") from None
+        rendered += result.objects
     print(emitter.dump_all(rendered), end="")  # PyYAML's own dumper takes seconds for 1,000 replicas
     return OK
-
-
-def _placeholders(job: Any) -> Any:
-    """The job as the API server would hand it over: namespaced, with a UID for owner references."""
-    meta = job.metadata.model_copy(
-        update={"namespace": job.metadata.namespace or "default", "uid": job.metadata.uid or "<uid>"}
-    )
-    return job.model_copy(update={"metadata": meta})
-
-
-def _plain(body: Any) -> Any:
-    """JSON-shaped data YAML can dump (plans may hold tuples and read-only mappings)."""
-    return json.loads(
-        json.dumps(body, default=lambda value: list(value) if isinstance(value, tuple) else dict(value))
-    )
