@@ -356,6 +356,7 @@ def _render(args: argparse.Namespace) -> int:
     """Print what the operator would create for each job (core.rendering: the same pure function a
     framework package offers as a library)."""
     from training_operator.core import rendering
+    from training_operator.core.strict import UnknownFields
     from training_operator.unified import emitter
     from training_operator.unified.sdk import kinds
 
@@ -366,6 +367,8 @@ def _render(args: argparse.Namespace) -> int:
             raise ValueError(f"render needs the {ref.kind} framework: {install_hint([ref.kind.lower()])}")
         try:
             result = rendering.render(ref.framework, document.body)
+        except UnknownFields:
+            raise  # kubectl's one-line strict decoding error, through main's error handler
         except InvalidJob as error:
             name = (document.body.get("metadata") or {}).get("name", "")
             print(f"{document.source}: {ref.kind} {name} is invalid:", file=sys.stderr)

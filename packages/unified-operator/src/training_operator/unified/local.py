@@ -117,7 +117,7 @@ async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -
                 daemon.write_pid_file(state_dir, cluster.url, operator=True)
                 print(f"local cluster at {cluster.url}\n  export KUBECONFIG={kubeconfig}", flush=True)
                 await dashboard.alongside(
-                    _finished(operator),
+                    _until_done(operator),
                     stop=stop,
                     kubeconfig=str(kubeconfig),
                     announce=lambda url: print(f"  dashboard: {url}", flush=True),
@@ -130,7 +130,8 @@ async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -
     return 0
 
 
-async def _finished(task: asyncio.Task[None]) -> None:
+async def _until_done(task: asyncio.Task[None]) -> None:
+    """The operator's task as a coroutine the dashboard can run beside."""
     await task
 
 
