@@ -87,8 +87,11 @@ def xgboost(n: int) -> Obj:
 
 
 def mxnet(n: int) -> Obj:
-    if n < 3:
+    # Kubeflow's rule: only a Scheduler (or the lone Worker of a one-replica job) decides success
+    if n == 1:
         specs = {"Worker": replica(n, "mxnet")}
+    elif n == 2:
+        specs = {"Scheduler": replica(1, "mxnet"), "Worker": replica(1, "mxnet")}
     else:
         specs = {
             "Scheduler": replica(1, "mxnet"),
