@@ -145,9 +145,7 @@ class ApiClient:
         )
         return self
 
-    def _url(
-        self, path: str, params: Mapping[str, str] | None
-    ) -> tuple[URL | str, Mapping[str, str] | None]:
+    def _url(self, path: str, params: Mapping[str, str] | None) -> tuple[URL | str, Mapping[str, str] | None]:
         """The request's target: an absolute, already encoded URL for the paths we build (names are DNS
         labels), which spares aiohttp parsing, joining and re-quoting it per request; others as given."""
         if not _PLAIN_PATH.fullmatch(path):
