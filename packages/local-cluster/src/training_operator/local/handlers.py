@@ -228,7 +228,7 @@ class ResourceHandlers:
         if target.name:
             raise errors.method_not_allowed()
         obj = await self.registry.create(
-            target.rtype, self._ns(target), body, version=target.version, dry_run=dry_run
+            target.rtype, self._ns(target), body, version=target.version, dry_run=dry_run, owned=True
         )
         return self._written(target, obj, 201)
 
