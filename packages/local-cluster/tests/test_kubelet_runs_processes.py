@@ -249,12 +249,15 @@ def test_follow_streams_until_exit(api, wait, make_pod):
 
 def test_deletion_terminates_the_process_group(api, wait, make_pod, cluster):
     marker = cluster.state_dir / "child-got-term"
+    trapping = cluster.state_dir / "child-traps-term"
     # The child traps TERM and writes a marker: SIGTERM must reach the whole group, not just the shell.
-    # The main shell does not forward TERM; it only waits for its child once TERM arrives.
-    child = f"trap 'echo term > {marker}; exit 0' TERM; while true; do sleep 0.1; done"
+    # The main shell does not forward TERM; it only waits for its child once TERM arrives. The pod is
+    # deleted only once the child says its trap is set (Running means the main shell started, no more).
+    child = f"trap 'echo term > {marker}; exit 0' TERM; echo yes > {trapping}; while true; do sleep 0.1; done"
     script = f'sh -c "{child}" & pid=$!; trap "wait $pid; exit 0" TERM; wait $pid'
     api.post(PODS, make_pod("grace", ["sh", "-c", script], terminationGracePeriodSeconds=5))
     wait(phase_is(api, "grace", "Running"), message="Running")
+    wait(trapping.exists, message="the child's trap is set")
     status, body = api.delete(f"{PODS}/grace")
     assert status == 200
     assert body["metadata"]["deletionTimestamp"]

@@ -12,7 +12,17 @@ from typing import Any, Protocol
 import yaml
 from aiohttp import web
 
-from training_operator.local import deletion, errors, jsonpath, patching, routing, selectors, tables, watching
+from training_operator.local import (
+    deletion,
+    errors,
+    jsonpath,
+    patching,
+    routing,
+    selectors,
+    tables,
+    watching,
+    wire,
+)
 from training_operator.local.registry import APPLY_PATCH, STRICT_BY_DEFAULT, STRICT_FIELDS, Obj, Registry
 from training_operator.local.routing import Target
 
@@ -36,9 +46,7 @@ class LogSource(Protocol):
 
 def dump(body: Any, status: int = 200) -> web.Response:
     """A JSON response, compact as the API server writes it."""
-    return web.Response(
-        body=json.dumps(body, separators=(",", ":")).encode(), status=status, content_type="application/json"
-    )
+    return web.Response(body=wire.encode(body), status=status, content_type="application/json")
 
 
 def _render(target: Target, obj: Obj) -> Obj:
@@ -73,7 +81,7 @@ async def _body(request: web.Request) -> Any:
     try:
         if content_type in (APPLY_PATCH, "application/yaml"):
             return yaml.safe_load(raw)
-        return json.loads(raw or b"null")
+        return wire.decode(raw or b"null")
     except (ValueError, yaml.YAMLError) as exc:
         raise errors.bad_request(f"error decoding request body: {exc}") from exc
 
@@ -99,6 +107,14 @@ class ResourceHandlers:
         self.registry = registry
         self.watches = watches
         self.logs = logs
+
+    def _written(self, target: Target, obj: Obj, status: int = 200) -> web.Response:
+        """The answer to a write: the bytes the storage encoded for it, when the client reads that version."""
+        rendered = _render(target, obj)
+        body = self.registry.storage.encoded(obj) if rendered is obj else None
+        if body is None:
+            return dump(rendered, status)
+        return web.Response(body=body, status=status, content_type="application/json")
 
     def _ns(self, target: Target) -> str:
         return target.namespace or "" if target.rtype.namespaced else ""
@@ -212,9 +228,9 @@ class ResourceHandlers:
         if target.name:
             raise errors.method_not_allowed()
         obj = await self.registry.create(
-            target.rtype, self._ns(target), body, version=target.version, dry_run=dry_run
+            target.rtype, self._ns(target), body, version=target.version, dry_run=dry_run, owned=True
         )
-        return dump(_render(target, obj), 201)
+        return self._written(target, obj, 201)
 
     async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PUT, to the object or its status/scale/finalize subresource."""

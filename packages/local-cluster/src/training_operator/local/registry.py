@@ -69,10 +69,18 @@ class Registry:
 
     # -- create ---------------------------------------------------------------------------------
     async def create(
-        self, rtype: ResourceType, namespace: str, body: Obj, *, version: str = "", dry_run: bool = False
+        self,
+        rtype: ResourceType,
+        namespace: str,
+        body: Obj,
+        *,
+        version: str = "",
+        dry_run: bool = False,
+        owned: bool = False,
     ) -> Obj:
-        """POST: name or generateName, defaults, validation, admission, then store (409 if taken)."""
-        obj = self._prepare_create(rtype, namespace, body, version or rtype.preferred_version)
+        """POST: name or generateName, defaults, validation, admission, then store (409 if taken). `owned`:
+        the caller hands `body` over (a request body just decoded), so it is stored without a copy."""
+        obj = self._prepare_create(rtype, namespace, body, version or rtype.preferred_version, owned=owned)
         if self.admission is not None:
             obj = await self.admission.admit(rtype, "CREATE", obj, None, sub="", dry_run=dry_run)
             self._validate(rtype, obj, version or rtype.preferred_version)
@@ -86,10 +94,12 @@ class Registry:
         self._after(rtype, obj)
         return obj
 
-    def _prepare_create(self, rtype: ResourceType, namespace: str, body: Obj, version: str) -> Obj:
+    def _prepare_create(
+        self, rtype: ResourceType, namespace: str, body: Obj, version: str, *, owned: bool = False
+    ) -> Obj:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request was not a JSON object")
-        obj = copy.deepcopy(body)
+        obj = body if owned else copy.deepcopy(body)
         meta = obj.setdefault("metadata", {}) or {}
         obj["metadata"] = meta
         if rtype.namespaced:

@@ -65,7 +65,9 @@ async def run(
     access = access or access_source.load(settings.kubeconfig, context=settings.context)
     status = status or Status()
     _register_login(parts.registry, access)
-    async with ApiClient(access, qps=settings.kube_api_qps, burst=settings.kube_api_burst) as client:
+    async with ApiClient(
+        access, qps=settings.kube_api_qps, burst=settings.kube_api_burst, observer=parts.metrics
+    ) as client:
         status.client = client
         await _preflight(parts, client)
         _bind_reconcilers(parts, client)
