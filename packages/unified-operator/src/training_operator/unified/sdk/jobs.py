@@ -240,13 +240,17 @@ def pod_selector(
     is_master: bool = False,
     replica_type: str | None = None,
     replica_index: int | None = None,
+    replica_types: Collection[str] | None = None,
 ) -> str:
-    """The label selector for a job's pods, in Kubeflow's order (job-name, role, type, index)."""
+    """The label selector for a job's pods, in Kubeflow's order (job-name, role, type, index); several
+    `replica_types` become one set-based term."""
     terms = [f"{labels.JOB_NAME}={name}"]
     if is_master:
         terms.append(f"{labels.JOB_ROLE}={ref.master_role}")
     if replica_type is not None:
         terms.append(f"{ref.replica_type_label}={replica_type.lower()}")
+    if replica_types:
+        terms.append(f"{ref.replica_type_label} in ({','.join(sorted(t.lower() for t in replica_types))})")
     if replica_index is not None:
         terms.append(f"{labels.REPLICA_INDEX}={int(replica_index)}")
     return ",".join(terms)
