@@ -104,7 +104,7 @@ class JobOperations(Scope):
     ) -> Plan[JobModel]:
         """Server-side apply (`kubectl apply --server-side`): create the job, or change it to what `job`
         says. Fields this manager applied before and `job` leaves out are removed; a field another manager
-        owns with a different value is a conflict (AlreadyExists, 409) unless `force` takes it over."""
+        owns with a different value is a Conflict (409) unless `force` takes it over."""
         ref, ns, body = jobs.updating(job, None, namespace, self.defaults.namespace, job_kind)
         call = calls.apply_job(ref, ns, body, field_manager=field_manager, force=force)
         return jobs.parse_job((yield Send(call)))
