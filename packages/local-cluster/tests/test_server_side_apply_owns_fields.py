@@ -77,6 +77,16 @@ def test_a_field_left_out_is_removed_unlike_a_merge_patch(crd_api):
     assert apply(crd_api, a_trainjob(replicas=2, free={"a": 1}))[1]["spec"]["ratio"] == 0.25  # not ours
 
 
+def test_a_map_left_empty_goes_too(crd_api):
+    labelled = a_trainjob()
+    labelled["metadata"]["labels"] = {"stage": "dev"}
+    apply(crd_api, labelled)
+
+    _, body = apply(crd_api, a_trainjob())
+
+    assert "labels" not in body["metadata"]
+
+
 def test_another_managers_field_is_a_conflict_unless_forced(crd_api):
     apply(crd_api, a_trainjob(replicas=2))
     crd_api.patch(f"{JOBS}/t", {"spec": {"policy": "OnFailure"}}, fieldManager="operator")

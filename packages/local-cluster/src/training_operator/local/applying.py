@@ -100,7 +100,7 @@ def apply(
     kept = set().union(*(_paths(e) for e in others))
     result = _merged(current, applied)
     for path in (_paths(mine) if mine else set()) - set(sent) - kept:
-        _remove(result, path)
+        _remove(result, path, kept | set(sent))
     return _owned(result, others, writer.manager, "Apply", set(sent), api_version, now)
 
 
@@ -229,14 +229,20 @@ def _merged(current: Any, applied: Any) -> Any:
     return result
 
 
-def _remove(obj: Obj, path: Path) -> None:
-    node: Any = obj
+def _remove(obj: Obj, path: Path, kept: set[Path]) -> None:
+    """Drop one field, then the maps it leaves empty that nobody owns as such (as a label map whose last
+    label went)."""
+    trail: list[Obj] = [obj]
     for key in path[:-1]:
-        node = node.get(key) if isinstance(node, dict) else None
-        if node is None:
+        node = trail[-1].get(key)
+        if not isinstance(node, dict):
             return
-    if isinstance(node, dict):
-        node.pop(path[-1], None)
+        trail.append(node)
+    trail[-1].pop(path[-1], None)
+    for depth in range(len(path) - 1, 0, -1):
+        if trail[depth] or path[:depth] in kept:
+            return
+        trail[depth - 1].pop(path[depth - 1], None)
 
 
 def _conflict(current: Obj, clashes: Mapping[Path, str]) -> errors.ApiError:

@@ -169,6 +169,7 @@ class StreamOperations(Scope):
         follow: bool = True,
         prefix: bool = True,
         container: str | None = None,
+        is_master: bool = False,
     ) -> Stream[LogLine]:
         """The logs of the job's pods (of the `replicas` types only, in any case, when given), line by line
         as they are written, all pods at once.
@@ -176,10 +177,13 @@ class StreamOperations(Scope):
         With `follow` (the default) it also reads pods that start later and containers that restart (each
         instance once), and ends when the job has finished and every log has been read to its end; without,
         it reads what the started pods have logged so far. `str(line)` is `[pod/<pod>/<container>] text`
-        (`prefix=False`: the text alone).
+        (`prefix=False`: the text alone). `is_master` selects the master-role pods only (MPIJob: the
+        launcher), as Kubeflow's get_job_logs does by default.
         """
         ref, ns = self.kind(job_kind), self.namespace(namespace)
-        selector = jobs.pod_selector(ref, name, replica_types=replicas, replica_index=replica_index)
+        selector = jobs.pod_selector(
+            ref, name, is_master=is_master, replica_types=replicas, replica_index=replica_index
+        )
         follower = following.LogFollower(ref, ns, container)
         if not follow:
             yield from _read_once(follower, _job_pods(ref, ns, name, selector), prefix)
