@@ -72,32 +72,13 @@ def register(subparsers: Any) -> None:
         "describe", _lazy("viewing", "describe"), "show a job's spec, conditions, replica statuses and events"
     )
     _kind_and_name(describe)
-    logs = add("logs", _lazy("viewing", "logs"), "print a job's logs (the master's by default)")
-    _kind_and_name(logs)
-    logs.add_argument(
-        "-f",
-        "--follow",
-        action="store_true",
-        help="stream, also from pods that start later, until the job ends",
-    )
-    logs.add_argument("--replica-type", help="only this replica type (any case)")
-    logs.add_argument("--index", type=int, help="only this replica index")
-    logs.add_argument("--all", action="store_true", help="every pod, not only the master")
-    logs.add_argument("-c", "--container", help="container (default: the kind's main container)")
-    logs.add_argument("--prefix", action="store_true", help="prefix each line with [pod/<pod>/<container>]")
-    wait = add(
-        "wait", _lazy("submitting", "wait"), "wait for a job condition; exit 0 reached, 1 failed, 2 timed out"
-    )
-    _kind_and_name(wait)
-    wait.add_argument(
-        "--for",
-        dest="conditions",
-        default="Succeeded",
-        type=jobargs.conditions,
-        help="condition type(s), comma-separated",
-    )
-    wait.add_argument(
-        "--timeout", default="10m", type=jobargs.duration, help="e.g. 60s, 10m, 1h (default 10m)"
+    _log_flags(add("logs", _lazy("viewing", "logs"), "print a job's logs (the master's by default)"))
+    _wait_flags(
+        add(
+            "wait",
+            _lazy("submitting", "wait"),
+            "wait for a job condition; exit 0 reached, 1 failed, 2 timed out",
+        )
     )
     delete = add("delete", _delete, "delete jobs")
     delete.add_argument("kind", metavar="KIND")
@@ -112,6 +93,35 @@ def register(subparsers: Any) -> None:
     _output(render, OUTPUTS[2:], default="yaml")
     completion.register(subparsers, extra={"run": run_parser()})
     _register_version(subparsers)
+
+
+def _log_flags(logs: argparse.ArgumentParser) -> None:
+    _kind_and_name(logs)
+    logs.add_argument(
+        "-f",
+        "--follow",
+        action="store_true",
+        help="stream, also from pods that start later, until the job ends",
+    )
+    logs.add_argument("--replica-type", help="only this replica type (any case)")
+    logs.add_argument("--index", type=int, help="only this replica index")
+    logs.add_argument("--all", action="store_true", help="every pod, not only the master")
+    logs.add_argument("-c", "--container", help="container (default: the kind's main container)")
+    logs.add_argument("--prefix", action="store_true", help="prefix each line with [pod/<pod>/<container>]")
+
+
+def _wait_flags(wait: argparse.ArgumentParser) -> None:
+    _kind_and_name(wait)
+    wait.add_argument(
+        "--for",
+        dest="conditions",
+        default="Succeeded",
+        type=jobargs.conditions,
+        help="condition type(s), comma-separated",
+    )
+    wait.add_argument(
+        "--timeout", default="10m", type=jobargs.duration, help="e.g. 60s, 10m, 1h (default 10m)"
+    )
 
 
 def _files(parser: argparse.ArgumentParser) -> None:
