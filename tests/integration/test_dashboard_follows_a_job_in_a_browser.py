@@ -108,8 +108,10 @@ def dashboard(cluster: Any, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def artifacts(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("TRAINING_OPERATOR_ARTIFACTS") or tmp_path / "artifacts") / "dashboard"
+def artifacts() -> Path:
+    # kept for people to look at (CI lists them); .ci/artifacts is git-ignored
+    default = Path(__file__).resolve().parents[2] / ".ci" / "artifacts"
+    folder = Path(os.environ.get("TRAINING_OPERATOR_ARTIFACTS") or default) / "dashboard"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

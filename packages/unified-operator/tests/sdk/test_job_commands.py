@@ -94,6 +94,18 @@ def test_submit_reports_an_invalid_job_and_goes_on(run, tmp_path, capsys):
     assert 'metadata.name: Invalid value: "Bad_Name"' in captured.err
 
 
+@pytest.mark.parametrize("command", ["submit", "render"])
+def test_an_unknown_field_is_refused_with_its_path(run, tmp_path, capsys, command):
+    typo = a_pytorch_job("typo")
+    typo["spec"]["pytorchReplicaSpecs"]["Worker"]["replicass"] = 2
+
+    assert run(command, write(tmp_path, typo)) == 1
+
+    assert 'strict decoding error: unknown field "spec.pytorchReplicaSpecs.Worker.replicass"' in (
+        capsys.readouterr().err
+    )
+
+
 def test_submit_shows_the_servers_field_cause(run, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(kinds, "registry", lambda: kinds._BUILTIN_BY_KIND)  # no local check: the server's
     monkeypatch.setattr(kinds, "_builtin", lambda ref: ref)

@@ -22,8 +22,16 @@ from training_operator.local import (
     selectors,
     tables,
     watching,
+    wire,
 )
-from training_operator.local.registry import APPLY_PATCH, STRICT_FIELDS, WRITER, Obj, Registry
+from training_operator.local.registry import (
+    APPLY_PATCH,
+    STRICT_BY_DEFAULT,
+    STRICT_FIELDS,
+    WRITER,
+    Obj,
+    Registry,
+)
 from training_operator.local.routing import Target
 
 
@@ -46,9 +54,7 @@ class LogSource(Protocol):
 
 def dump(body: Any, status: int = 200) -> web.Response:
     """A JSON response, compact as the API server writes it."""
-    return web.Response(
-        body=json.dumps(body, separators=(",", ":")).encode(), status=status, content_type="application/json"
-    )
+    return web.Response(body=wire.encode(body), status=status, content_type="application/json")
 
 
 def _render(target: Target, obj: Obj) -> Obj:
@@ -62,6 +68,19 @@ def _wants_table(request: web.Request) -> bool:
     return "as=Table" in request.headers.get("Accept", "")
 
 
+def _strict(request: web.Request, target: Target) -> bool:
+    """`fieldValidation=Strict`, or no such parameter on a write to one of our kinds' main resource.
+
+    A real server prunes unknown fields unless asked (kubectl asks); the local cluster refuses them for the
+    job kinds by default, so a typo in a job fails loudly whichever client sent it (docs/local-cluster.md).
+    Status writes keep the real default: controllers never ask.
+    """
+    asked = request.query.get("fieldValidation")
+    if asked is not None:
+        return asked == "Strict"
+    return target.rtype.group in STRICT_BY_DEFAULT and not target.sub
+
+
 async def _body(request: web.Request) -> Any:
     content_type = request.headers.get("Content-Type", "application/json").split(";")[0].strip()
     raw = await request.read()
@@ -70,7 +89,7 @@ async def _body(request: web.Request) -> Any:
     try:
         if content_type in (APPLY_PATCH, "application/yaml"):
             return yaml.safe_load(raw)
-        return json.loads(raw or b"null")
+        return wire.decode(raw or b"null")
     except (ValueError, yaml.YAMLError) as exc:
         raise errors.bad_request(f"error decoding request body: {exc}") from exc
 
@@ -96,6 +115,14 @@ class ResourceHandlers:
         self.registry = registry
         self.watches = watches
         self.logs = logs
+
+    def _written(self, target: Target, obj: Obj, status: int = 200) -> web.Response:
+        """The answer to a write: the bytes the storage encoded for it, when the client reads that version."""
+        rendered = _render(target, obj)
+        body = self.registry.storage.encoded(obj) if rendered is obj else None
+        if body is None:
+            return dump(rendered, status)
+        return web.Response(body=body, status=status, content_type="application/json")
 
     def _ns(self, target: Target) -> str:
         return target.namespace or "" if target.rtype.namespaced else ""
@@ -201,7 +228,7 @@ class ResourceHandlers:
 
     async def create(self, request: web.Request, target: Target) -> web.StreamResponse:
         """POST; pods/binding binds a pod to the node."""
-        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
+        STRICT_FIELDS.set(_strict(request, target))
         WRITER.set(applying.Writer.of_request(request.query, request.headers.get("User-Agent")))
         body = await _body(request)
         dry_run = "dryRun" in request.query
@@ -210,13 +237,13 @@ class ResourceHandlers:
         if target.name:
             raise errors.method_not_allowed()
         obj = await self.registry.create(
-            target.rtype, self._ns(target), body, version=target.version, dry_run=dry_run
+            target.rtype, self._ns(target), body, version=target.version, dry_run=dry_run, owned=True
         )
-        return dump(_render(target, obj), 201)
+        return self._written(target, obj, 201)
 
     async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PUT, to the object or its status/scale/finalize subresource."""
-        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
+        STRICT_FIELDS.set(_strict(request, target))
         WRITER.set(applying.Writer.of_request(request.query, request.headers.get("User-Agent")))
         assert target.name is not None
         body = await _body(request)
@@ -235,7 +262,7 @@ class ResourceHandlers:
 
     async def patch(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PATCH in any of the accepted media types."""
-        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
+        STRICT_FIELDS.set(_strict(request, target))
         WRITER.set(applying.Writer.of_request(request.query, request.headers.get("User-Agent")))
         assert target.name is not None
         patch_type = request.headers.get("Content-Type", "").split(";")[0].strip()

@@ -25,6 +25,8 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 # Set per request by the HTTP layer for `?fieldValidation=Strict`; task-local, so requests never mix.
 STRICT_FIELDS: contextvars.ContextVar[bool] = contextvars.ContextVar("strict_fields", default=False)
+#: API groups whose objects are checked strictly even when a client does not ask: the training job kinds
+STRICT_BY_DEFAULT = frozenset({"kubeflow.org"})
 # Who writes (`?fieldManager=`, the User-Agent), set per request the same way; None for in-process controllers
 WRITER: contextvars.ContextVar[applying.Writer | None] = contextvars.ContextVar("writer", default=None)
 # Types whose creator legitimately writes status (the node registers itself; CRD status is ours).
@@ -76,12 +78,14 @@ class Registry:
         *,
         version: str = "",
         dry_run: bool = False,
+        owned: bool = False,
         managed: list[Obj] | None = None,
     ) -> Obj:
         """POST: name or generateName, defaults, validation, admission, then store (409 if taken).
 
+        `owned`: the caller hands `body` over (a request body just decoded), so it is stored without a copy.
         `managed`: the managedFields a server-side apply computed (else the writer's Update is recorded)."""
-        obj = self._prepare_create(rtype, namespace, body, version or rtype.preferred_version)
+        obj = self._prepare_create(rtype, namespace, body, version or rtype.preferred_version, owned=owned)
         if self.admission is not None:
             obj = await self.admission.admit(rtype, "CREATE", obj, None, sub="", dry_run=dry_run)
             self._validate(rtype, obj, version or rtype.preferred_version)
@@ -96,10 +100,12 @@ class Registry:
         self._after(rtype, obj)
         return obj
 
-    def _prepare_create(self, rtype: ResourceType, namespace: str, body: Obj, version: str) -> Obj:
+    def _prepare_create(
+        self, rtype: ResourceType, namespace: str, body: Obj, version: str, *, owned: bool = False
+    ) -> Obj:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request was not a JSON object")
-        obj = copy.deepcopy(body)
+        obj = body if owned else copy.deepcopy(body)
         meta = obj.setdefault("metadata", {}) or {}
         obj["metadata"] = meta
         if rtype.namespaced:

@@ -41,6 +41,7 @@ if _typing.TYPE_CHECKING:
         UnknownScheme,
     )
     from training_operator.core.framework import ChildResource, EngineOptions, Framework, KindInfo
+    from training_operator.core.rendering import Rendered, render
 
 _HOMES = {
     "ChildResource": "training_operator.core.framework",
@@ -68,6 +69,7 @@ _HOMES = {
     "PodRecord": "training_operator.core.engine.observed",
     "ProblemKind": "training_operator.core.api.problems",
     "ReconcileError": "training_operator.core.errors",
+    "Rendered": "training_operator.core.rendering",
     "ReplicaCounts": "training_operator.core.engine.draft",
     "ReplicaRef": "training_operator.core.engine.replicated",
     "ReplicaSpec": "training_operator.core.api.common",
@@ -83,6 +85,7 @@ _HOMES = {
     "UnknownScheme": "training_operator.core.errors",
     "Update": "training_operator.core.engine.plan",
     "WireModel": "training_operator.core.api.wire",
+    "render": "training_operator.core.rendering",
 }
 
 
@@ -127,6 +130,7 @@ __all__ = [
     "PodRecord",
     "ProblemKind",
     "ReconcileError",
+    "Rendered",
     "ReplicaCounts",
     "ReplicaRef",
     "ReplicaSpec",
@@ -143,4 +147,5 @@ __all__ = [
     "Update",
     "WireModel",
     "__version__",
+    "render",
 ]

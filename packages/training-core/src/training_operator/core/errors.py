@@ -10,7 +10,7 @@ TrainingOperatorError
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from training_operator.core.api.problems import FieldProblem, aggregate
 
@@ -34,10 +34,9 @@ class UnknownScheme(TrainingOperatorError):
         self.missing = tuple(missing)
         self.installed = tuple(installed)
         hint = ", ".join(self.installed) or "none"
-        extras = ",".join(sorted({_EXTRA.get(m, m) for m in self.missing}))
         super().__init__(
             f"scheme {', '.join(self.missing)} is not supported: installed frameworks are {hint}; "
-            f"install it with: pip install 'training-operator[{extras}]'"
+            f"install it with: {install_hint(self.missing)}"
         )
 
 
@@ -46,6 +45,13 @@ class FrameworkLoadError(TrainingOperatorError):
 
 
 _EXTRA = {"tfjob": "tf", "pytorchjob": "pytorch", "mxjob": "mxnet", "xgboostjob": "xgboost", "mpijob": "mpi"}
+
+
+def install_hint(schemes: Iterable[str]) -> str:
+    """The command that adds these frameworks: `pip install 'training-operator[mxnet,tf]'` for mxjob, tfjob
+    (an unknown scheme is named as it is: a third-party plug-in has no extra of ours)."""
+    extras = ",".join(sorted({_EXTRA.get(scheme.lower(), scheme.lower()) for scheme in schemes}))
+    return f"pip install 'training-operator[{extras}]'"
 
 
 class ReconcileError(TrainingOperatorError):

@@ -146,7 +146,7 @@ def kopf_settings(settings: Settings) -> kopf.OperatorSettings:
     config.admission.server = None
     if not settings.disable_webhooks:
         config.admission.server = webhooks.server(
-            port=settings.webhook_server_port, cert_dir=settings.webhook_cert_dir
+            port=settings.webhook_server_port, cert_dir=settings.webhook_cert_dir, host=settings.webhook_host
         )
     config.watching.server_timeout = 290
     config.networking.request_timeout = 60

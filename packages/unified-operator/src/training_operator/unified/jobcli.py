@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from training_operator.core.errors import InvalidJob
+from training_operator.core.errors import InvalidJob, ReconcileError, install_hint
 from training_operator.unified import __about__, completion, jobargs
 from training_operator.unified.sdk import errors, manifests
 
@@ -232,10 +230,12 @@ def documents(files: Sequence[str]) -> list[manifests.Document]:
 
 def check_locally(document: manifests.Document) -> None:
     """The webhook's rules, run before sending, when the kind's framework package is installed."""
+    from training_operator.core import strict
     from training_operator.unified.sdk import kinds
 
     framework = kinds.for_body(document.body).framework
     if framework is not None:
+        strict.check(document.body, framework)  # what kubectl's strict field validation refuses
         job = framework.parse(document.body)
         if found := framework.problems(job):
             raise InvalidJob(found)
@@ -303,45 +303,29 @@ def _server_versions(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    """Default, validate and plan each job on an empty snapshot; print what the operator would create."""
-    from training_operator.core.engine.observed import Snapshot
-    from training_operator.core.framework import EngineOptions
+    """Print what the operator would create for each job, in `-o`'s format (core.rendering: the same pure
+    function a framework package offers as a library)."""
+    from training_operator.core import rendering
+    from training_operator.core.strict import UnknownFields
     from training_operator.unified.sdk import kinds, printing
 
     rendered: list[Any] = []
     for document in documents([args.file]):
         ref = kinds.for_body(document.body)
         if ref.framework is None:
-            scheme = ref.kind.lower().removesuffix("job")
-            raise ValueError(
-                f"render needs the {ref.kind} framework: pip install 'training-operator[{scheme}]'"
-            )
-        framework = ref.framework
-        job = framework.parse(document.body)
-        if found := framework.problems(job):
-            print(f"{document.source}: {ref.kind} {job.name} is invalid:", file=sys.stderr)
-            for problem in found:
+            raise ValueError(f"render needs the {ref.kind} framework: {install_hint([ref.kind.lower()])}")
+        try:
+            result = rendering.render(ref.framework, document.body)
+        except UnknownFields:
+            raise  # kubectl's one-line strict decoding error, through `_guarded`
+        except InvalidJob as error:
+            name = (document.body.get("metadata") or {}).get("name", "")
+            print(f"{document.source}: {ref.kind} {name} is invalid:", file=sys.stderr)
+            for problem in error.problems:
                 print(f"  {problem.render()}", file=sys.stderr)
             return FAILED
-        job = framework.default(_placeholders(job))
-        plan = framework.plan(job, Snapshot(), now=datetime.now(UTC), options=EngineOptions())
-        if plan.error:
-            raise ValueError(f"{document.source}: {plan.error}")
-        rendered += [_plain(create.body) for create in plan.creates]
+        except ReconcileError as error:
+            raise ValueError(f"{document.source}: {error}") from None
+        rendered += result.objects
     sys.stdout.write(printing.documents(rendered, args.output, single=False, stream=True))
     return OK
-
-
-def _placeholders(job: Any) -> Any:
-    """The job as the API server would hand it over: namespaced, with a UID for owner references."""
-    meta = job.metadata.model_copy(
-        update={"namespace": job.metadata.namespace or "default", "uid": job.metadata.uid or "<uid>"}
-    )
-    return job.model_copy(update={"metadata": meta})
-
-
-def _plain(body: Any) -> Any:
-    """JSON-shaped data YAML can dump (plans may hold tuples and read-only mappings)."""
-    return json.loads(
-        json.dumps(body, default=lambda value: list(value) if isinstance(value, tuple) else dict(value))
-    )

@@ -24,6 +24,7 @@ from typing import Any
 import kopf
 
 from training_operator.core import access as access_source
+from training_operator.core.errors import install_hint
 from training_operator.core.kube import resources, watch
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.core.kube.reconcile import Reconciler
@@ -64,7 +65,9 @@ async def run(
     access = access or access_source.load(settings.kubeconfig, context=settings.context)
     status = status or Status()
     _register_login(parts.registry, access)
-    async with ApiClient(access, qps=settings.kube_api_qps, burst=settings.kube_api_burst) as client:
+    async with ApiClient(
+        access, qps=settings.kube_api_qps, burst=settings.kube_api_burst, observer=parts.metrics
+    ) as client:
         status.client = client
         await _preflight(parts, client)
         _bind_reconcilers(parts, client)
@@ -126,7 +129,10 @@ async def _lead_and_reconcile(
         background.extend(asyncio.create_task(q.run(), name=f"queue-{q.name}") for q in parts.queues.values())
         status.reconciling.set()
         parts.metrics.leader.labels(name=settings.leader_election_id).set(1)
-        log.info("reconciling %s", ", ".join(sorted(parts.frameworks)))
+        if parts.frameworks:
+            log.info("reconciling %s", ", ".join(sorted(parts.frameworks)))
+        else:
+            log.warning("no framework is installed, so no job is reconciled: %s", install_hint(["all"]))
         waiters = [asyncio.create_task(stop.wait()), kopf_task, *background]
         done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         waiters[0].cancel()

@@ -32,6 +32,8 @@ class Settings:
     namespace: str = ""
     controller_threads: int = 1
     webhook_server_port: int = 9443
+    #: no flag (upstream listens on every interface); the local cluster's operator listens on loopback only
+    webhook_host: str = "0.0.0.0"
     webhook_service_name: str = "training-operator"
     webhook_secret_name: str = "training-operator-webhook-cert"
     webhook_cert_dir: str = CERT_DIR

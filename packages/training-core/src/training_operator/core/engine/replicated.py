@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
+from training_operator.core.api import limits
 from training_operator.core.api.common import (
     ALLOWED_MANAGED_BY,
     QUEUE_IMMUTABLE,
@@ -122,7 +123,7 @@ class ReplicatedFramework(ABC):
                 found.append(FieldProblem(path, ProblemKind.REQUIRED, "must be specified"))
                 continue
             found += container_problems(spec.template, f"{path}.template.spec", self.kind.default_container)
-        return found
+        return found + limits.replica_problems(specs, key)  # ours: upstream bounds nothing
 
     def derived_name_problems(self, job: JobModel) -> list[FieldProblem]:
         """Reject a name whose pod/service names would exceed 63 characters.

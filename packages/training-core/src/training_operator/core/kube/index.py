@@ -5,7 +5,9 @@ that every child repeats (resource type, namespace, job key) are shared, not cop
 changes nothing the engine reads (a resourceVersion bump, a kubelet heartbeat) wakes no reconcile. A relist
 after 410 Gone *replaces* one resource's records wholesale, so an object deleted while the watch was broken
 cannot linger. The writer updates the index from its own responses (create, delete), which is what stops the
-next reconcile from creating a child again before the watch shows it (Go's "expectations").
+next reconcile from creating a child again before the watch shows it (Go's "expectations"); the watch event
+that echoes such a write carries the same resourceVersion and is recognised without converting the object
+again (every ADDED event of a child the operator created is one).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class Index:
         self._children: dict[JobKey, dict[tuple[Tag, str, str], Record]] = {}
         self._where: dict[tuple[Tag, str, str], JobKey] = {}
         self._keys: dict[JobKey, JobKey] = {}
+        # resourceVersion of our own last write of a child, until the watch brings that version (or another)
+        self._echoes: dict[tuple[Tag, str, str], str] = {}
 
     def route(self, obj: Mapping[str, Any]) -> JobKey | None:
         """The job an object belongs to: its controller owner, else (MPI launcher pods) the job-name label."""
@@ -76,6 +80,10 @@ class Index:
         tag = _tag(obj)
         meta = obj.get("metadata") or {}
         where = (tag, sys.intern(meta.get("namespace") or "default"), meta.get("name", ""))
+        if self._echoes:
+            echoed = self._echoes.pop(where, None)
+            if echoed is not None and echoed == meta.get("resourceVersion"):
+                return set()  # our own write, already recorded from its answer
         if event_type == "DELETED":
             return self._remove(where)
         key = self.route(obj)
@@ -96,11 +104,10 @@ class Index:
     def put(self, key: JobKey, obj: Mapping[str, Any]) -> None:
         """Record an object the writer has just created or changed (from the API's response)."""
         meta = obj.get("metadata") or {}
-        self._put(
-            (_tag(obj), sys.intern(meta.get("namespace") or key.namespace), meta.get("name", "")),
-            key,
-            convert.record(obj),
-        )
+        where = (_tag(obj), sys.intern(meta.get("namespace") or key.namespace), meta.get("name", ""))
+        self._put(where, key, convert.record(obj))
+        if version := meta.get("resourceVersion"):
+            self._echoes[where] = version
 
     def mark_deleting(self, key: JobKey, *, api_version: str, kind: str, name: str) -> None:
         """The writer deleted this child: it is going away, whatever the watch says next."""
@@ -134,6 +141,7 @@ class Index:
         return touched
 
     def _remove(self, where: tuple[Tag, str, str]) -> set[JobKey]:
+        self._echoes.pop(where, None)
         key = self._where.pop(where, None)
         if key is None:
             return set()

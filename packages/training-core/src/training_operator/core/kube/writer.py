@@ -84,7 +84,10 @@ class Writer:
         except ApiError as error:
             raise WriteFailed(str(error)) from error
         if plan.status is not None:
-            job = await self._write_status(plan.status, job=job, plural=kind.plural)
+            written = await self._write_status(plan.status, job=job, plural=kind.plural)
+            if written is None:
+                return job  # deleted meanwhile: nothing is left to record anything on
+            job = written
         if plan.delete_job:
             await self._delete_job(job, key=key, kind=kind)
         for event in plan.events:
@@ -185,8 +188,9 @@ class Writer:
 
     async def _write_status(
         self, status: Mapping[str, Any], *, job: Mapping[str, Any], plural: str
-    ) -> Mapping[str, Any]:
-        """Merge-patch /status, guarded by the resourceVersion the plan was made from (409 → retry)."""
+    ) -> Mapping[str, Any] | None:
+        """Merge-patch /status, guarded by the resourceVersion the plan was made from (409 → retry); None
+        when the job was deleted since the plan was made, which is normal (its watch event follows)."""
         meta = job.get("metadata") or {}
         resource = resources.Resource(str(job.get("apiVersion")), str(job.get("kind")), plural)
         patch = {
@@ -197,6 +201,9 @@ class Writer:
         try:
             return await self.client.request("PATCH", path, body=patch, content_type=MERGE_PATCH)
         except ApiError as error:
+            if error.not_found:
+                log.debug("status of %s not written: the job is gone", meta.get("name"))
+                return None
             raise WriteFailed(f"status of {meta.get('name')}: {error}") from error
 
     async def _delete_job(self, job: Mapping[str, Any], *, key: JobKey, kind: KindInfo) -> None:

@@ -30,8 +30,11 @@ class AsyncTrainingClient(Awaiting):
         namespace: str | None = None,
         job_kind: str = "PyTorchJob",
         session: aiohttp.ClientSession | None = None,
+        strict: bool = True,
     ) -> None:
+        """`strict`: as TrainingClient's (refuse unknown fields before sending and at the server)."""
         self.job_kind = kinds.resolve(job_kind).kind
+        self.strict = strict
         self.credentials = self._connect(config_file, context, client_configuration, namespace)
         self.api = AsyncApi(self.credentials, session)
         self.driver = driving.AsyncDriver(self.api)

@@ -77,11 +77,18 @@ def core_path(namespace: str, resource: str) -> str:
     return f"/api/v1/namespaces/{namespace}/{resource}"
 
 
-def create_job(ref: kinds.KindRef, namespace: str, body: Mapping[str, Any]) -> Call:
-    """POST the job into the namespace that its body also names (a server refuses them differing)."""
+def create_job(ref: kinds.KindRef, namespace: str, body: Mapping[str, Any], *, strict: bool = True) -> Call:
+    """POST the job into the namespace that its body also names (a server refuses them differing); strict:
+    the server refuses unknown fields too (`fieldValidation=Strict`, kubectl's default) instead of pruning."""
     name = (body.get("metadata") or {}).get("name")
     what = f"{ref.kind} {namespace}/{name}"
-    return Call("POST", job_path(ref, namespace), what, body=body, collection=True)
+    return Call("POST", job_path(ref, namespace), what, params=validation(strict), body=body, collection=True)
+
+
+def validation(strict: bool) -> dict[str, str | None]:
+    """The query parameter of a write: `fieldValidation=Strict` makes the server refuse unknown fields (as
+    kubectl does) instead of pruning them; not strict leaves the server's own default."""
+    return {"fieldValidation": "Strict" if strict else None}
 
 
 def get_job(ref: kinds.KindRef, namespace: str, name: str) -> Call:
@@ -97,13 +104,19 @@ def list_jobs(ref: kinds.KindRef, namespace: str | None, label_selector: str | N
 
 
 def apply_job(
-    ref: kinds.KindRef, namespace: str, body: Mapping[str, Any], *, field_manager: str, force: bool
+    ref: kinds.KindRef,
+    namespace: str,
+    body: Mapping[str, Any],
+    *,
+    field_manager: str,
+    force: bool,
+    strict: bool = True,
 ) -> Call:
     """Server-side apply: the server merges the fields this manager sets and owns them from now on;
     `force` takes over fields another manager owns instead of failing with a conflict."""
     name = body["metadata"]["name"]
     what = f"{ref.kind} {namespace}/{name}"
-    params = {"fieldManager": field_manager, "force": True if force else None}
+    params = {"fieldManager": field_manager, "force": True if force else None, **validation(strict)}
     return Call(
         "PATCH", job_path(ref, namespace, name), what, params=params, body=body, content_type=APPLY_PATCH
     )
@@ -137,11 +150,12 @@ def watch(
     return Call("GET", path, what, params=params, collection=True)
 
 
-def update_job(ref: kinds.KindRef, namespace: str, body: Mapping[str, Any]) -> Call:
-    """Merge-patch the whole job, as Kubeflow's update_job does."""
+def update_job(ref: kinds.KindRef, namespace: str, body: Mapping[str, Any], *, strict: bool = True) -> Call:
+    """Merge-patch the whole job, as Kubeflow's update_job does (strict: as `create_job`)."""
     name = body["metadata"]["name"]
     what = f"{ref.kind} {namespace}/{name}"
-    return Call("PATCH", job_path(ref, namespace, name), what, body=body, content_type=MERGE_PATCH)
+    path = job_path(ref, namespace, name)
+    return Call("PATCH", path, what, params=validation(strict), body=body, content_type=MERGE_PATCH)
 
 
 def delete_job(ref: kinds.KindRef, namespace: str, name: str, options: Any = None) -> Call:

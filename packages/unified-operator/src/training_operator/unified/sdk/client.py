@@ -26,8 +26,13 @@ class TrainingClient(Blocking):
         client_configuration: Any = None,
         namespace: str | None = None,
         job_kind: str = "PyTorchJob",
+        strict: bool = True,
     ) -> None:
+        """`strict` (ours): refuse a job with fields its kind does not declare, before sending and at the
+        server (`fieldValidation=Strict`), on create, update and apply; False lets a job written for a newer
+        operator through to the server, which then decides."""
         self.job_kind = kinds.resolve(job_kind).kind
+        self.strict = strict
         self.credentials = self._connect(config_file, context, client_configuration, namespace)
         self.api = SyncApi(self.credentials)
         self.driver = driving.BlockingDriver(self.api)

@@ -12,11 +12,12 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from training_operator.core import labels
+from training_operator.core import labels, strict
 from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.job import JobModel, JobSpec
 from training_operator.core.api.status import ConditionType, JobCondition
-from training_operator.unified.sdk import builders, kinds, manifests
+from training_operator.core.errors import InvalidJob
+from training_operator.unified.sdk import builders, errors, kinds, manifests
 
 #: condition types `expected_conditions` may name (Kubeflow's JOB_CONDITIONS)
 CONDITION_TYPES = frozenset(
@@ -113,10 +114,11 @@ def prepared(
 
 
 class ClientDefaults(Protocol):
-    """What a client falls back to when a call names no namespace or kind."""
+    """What a client falls back to when a call names no namespace or kind, and whether it is strict."""
 
     namespace: str
     job_kind: str
+    strict: bool
 
 
 def creation(
@@ -162,18 +164,40 @@ def creation(
         annotations=annotations,
     )
     check_kind(ref, job_kind)
+    if defaults.strict:
+        checked(ref, body)
     return ref, ns, body
 
 
+def checked(ref: kinds.KindRef, body: Mapping[str, Any], *, whole: bool = True) -> None:
+    """What the kind's CRD schema refuses, refused before sending when its framework is installed: unknown
+    fields (kubectl's strict field validation) and, in a `whole` job, wrong types or out-of-bound numbers
+    (`core.api.limits`). A patch or an applied configuration may name only some fields, so only their names
+    are checked here; the server checks the job they make."""
+    if ref.framework is None:
+        return
+    name = (body.get("metadata") or {}).get("name")
+    try:
+        strict.check(body, ref.framework)
+        if whole:
+            ref.framework.parse(body)
+    except InvalidJob as error:
+        causes = [(problem.path, problem.render()) for problem in error.problems]
+        raise errors.InvalidSpec(f"invalid: {ref.kind} {name}: {error}", causes=causes) from None
+
+
 def updating(
-    job: Any, name: str | None, namespace: str | None, default_namespace: str, job_kind: str | None
+    job: Any, name: str | None, namespace: str | None, job_kind: str | None, *, defaults: ClientDefaults
 ) -> tuple[kinds.KindRef, str, dict[str, Any]]:
-    """Kind, namespace and body of an update_job call; `name` renames the job's own (Kubeflow's signature)."""
+    """Kind, namespace and body of an update_job or apply_job call; `name` renames the job's own (Kubeflow's
+    signature). A strict client refuses unknown fields before sending, as `creation` does."""
     body = job_body(job)
     if name:
         body["metadata"] = {**(body.get("metadata") or {}), "name": name}
-    ref, ns, body = prepared(body, namespace=namespace, default_namespace=default_namespace)
+    ref, ns, body = prepared(body, namespace=namespace, default_namespace=defaults.namespace)
     check_kind(ref, job_kind)
+    if defaults.strict:
+        checked(ref, body, whole=False)
     return ref, ns, body
 
 

@@ -49,7 +49,7 @@ class JobOperations(Scope):
         queue = builder.get("queue_name")
         if isinstance(queue, str) and queue.strip():
             yield from self._check_queue(ns, queue)
-        return jobs.parse_job((yield Send(calls.create_job(ref, ns, body))))
+        return jobs.parse_job((yield Send(calls.create_job(ref, ns, body, strict=self.defaults.strict))))
 
     def _check_queue(self, namespace: str, queue: str) -> Plan[None]:
         where = f"LocalQueue {namespace}/{queue}"
@@ -91,8 +91,8 @@ class JobOperations(Scope):
         self, job: Any, name: str | None = None, namespace: str | None = None, job_kind: str | None = None
     ) -> Plan[JobModel]:
         """Merge-patch the whole job (maps merge, lists are replaced), as Kubeflow's update_job does."""
-        ref, ns, body = jobs.updating(job, name, namespace, self.defaults.namespace, job_kind)
-        return jobs.parse_job((yield Send(calls.update_job(ref, ns, body))))
+        ref, ns, body = jobs.updating(job, name, namespace, job_kind, defaults=self.defaults)
+        return jobs.parse_job((yield Send(calls.update_job(ref, ns, body, strict=self.defaults.strict))))
 
     def apply_job(
         self,
@@ -105,8 +105,10 @@ class JobOperations(Scope):
         """Server-side apply (`kubectl apply --server-side`): create the job, or change it to what `job`
         says. Fields this manager applied before and `job` leaves out are removed; a field another manager
         owns with a different value is a Conflict (409) unless `force` takes it over."""
-        ref, ns, body = jobs.updating(job, None, namespace, self.defaults.namespace, job_kind)
-        call = calls.apply_job(ref, ns, body, field_manager=field_manager, force=force)
+        ref, ns, body = jobs.updating(job, None, namespace, job_kind, defaults=self.defaults)
+        call = calls.apply_job(
+            ref, ns, body, field_manager=field_manager, force=force, strict=self.defaults.strict
+        )
         return jobs.parse_job((yield Send(call)))
 
     def delete_job(

@@ -92,6 +92,8 @@ class Surface:
 
     namespace: str
     job_kind: str
+    #: refuse unknown fields before sending and ask the server to (`fieldValidation=Strict`) on every write
+    strict: bool
     #: which driving a concrete client class gets (set by `Blocking` and `Awaiting`)
     asynchronous: ClassVar[bool | None] = None
 
