@@ -3,8 +3,8 @@
 Covers: every PromQL expression of every panel and template variable names metrics that the registry the
 operator serves (`composition.compose` plus the process collectors `training-operator run` adds) really
 exposes, read from that registry rather than from a list kept by hand; the dashboard has the panels the
-issue asks for (jobs by state, reconcile latency, queue depth, API requests); the ConfigMap generator names
-the file that exists.
+issue asks for (jobs by state, reconcile latency, queue depth, the API writes and every API request); the
+ConfigMap generator names the file that exists.
 """
 
 from __future__ import annotations
@@ -94,6 +94,11 @@ def test_the_dashboard_covers_jobs_reconciles_queue_and_api():
     assert "training_operator_reconcile_duration_seconds_bucket" in read
     assert "training_operator_workqueue_depth" in read
     assert {"created_pods_total", "succeeded_service_creation_total"} <= read  # the API writes it counts
+    assert {  # every request of its own API client: by verb and resource, failures, latency
+        "training_operator_api_requests_total",
+        "rest_client_requests_total",
+        "rest_client_request_duration_seconds_bucket",
+    } <= read
     assert len({panel["id"] for panel in DASHBOARD["panels"]}) == len(DASHBOARD["panels"])
 
 
