@@ -3,7 +3,8 @@
 Covers: existing jobs first as ADDED, then changes; a watch cut and answered 410 Gone (fault injection)
 relists and reports exactly what changed during the gap (a deletion and a creation, each once); all
 namespaces; `timeout_seconds`; each condition transition once, ending after Succeeded; pods' phase changes;
-logs of a pod that starts after the stream did; each instance of a restarted container once; the stream
+logs of a pod that starts after the stream did; each instance of a restarted container once (one that
+ended before the stream looked read as the previous log); every container when asked; the stream
 ending by itself when the job has finished and every log was read; `--prefix`-style lines; a missing job.
 Each scenario runs against both clients (the `follow` fixture). Changes are made from inside the loop, when
 the stream shows it is ready for them: nothing waits on a clock.
@@ -215,6 +216,54 @@ def test_stream_logs_reads_every_instance_of_a_restarted_container(
     follow("stream_logs", "again", replicas=["Worker"], prefix=False, on_item=on_item)
 
     assert texts == ["first run", "second run"]
+
+
+def test_an_instance_that_ended_before_the_stream_is_read_as_the_previous_log(
+    follow: Follow, world: World, tmp_path: Path
+):
+    create(world, "quick")
+    marker, release = tmp_path / "ran-once", tmp_path / "release"
+    script = (
+        f"if [ -e {marker} ]; then echo second run; until [ -e {release} ]; do sleep 0.05; done; "
+        f"else touch {marker}; echo first run; exit 1; fi"
+    )
+    world.add_pod(*pod_of("quick", "worker", 0), script=script, restart_policy="OnFailure")
+    running_again = world.wait_pod(  # the first run ended before anyone looked
+        "quick-worker-0",
+        lambda pod: (
+            bool(pod.status.container_statuses)
+            and pod.status.container_statuses[0].restart_count == 1
+            and pod.status.container_statuses[0].state.running is not None
+        ),
+    )
+    assert running_again.status.container_statuses[0].last_state.terminated is not None
+    seen: list[tuple[int, str]] = []
+
+    def on_item(line) -> bool:
+        seen.append((line.restarts, line.text))
+        if line.text == "second run":
+            release.touch()
+            world.set_conditions("pytorchjobs", "quick", "Created", "Succeeded")
+        return False
+
+    follow("stream_logs", "quick", prefix=False, on_item=on_item)
+
+    assert seen == [(0, "first run"), (1, "second run")]
+
+
+def test_stream_logs_reads_every_container_when_asked(follow: Follow, world: World):
+    create(world, "pair")
+    world.add_pod(*pod_of("pair", "worker", 0), script="echo main says hi", containers=("pytorch", "sidecar"))
+    world.wait_pod("pair-worker-0", lambda pod: pod.status.phase == "Succeeded")
+    world.set_conditions("pytorchjobs", "pair", "Created", "Succeeded")
+    lines: list[str] = []
+
+    follow("stream_logs", "pair", all_containers=True, on_item=lambda line: lines.append(str(line)) and False)
+    only_main: list[str] = []
+    follow("stream_logs", "pair", on_item=lambda line: only_main.append(str(line)) and False)
+
+    assert sorted(lines) == ["[pod/pair-worker-0/pytorch] main says hi", "[pod/pair-worker-0/sidecar] noise"]
+    assert only_main == ["[pod/pair-worker-0/pytorch] main says hi"]
 
 
 def test_stream_logs_without_follow_reads_what_is_there(follow: Follow, world: World):

@@ -219,10 +219,16 @@ def pod_log(
     container: str | None,
     *,
     follow: bool = False,
+    previous: bool = False,
 ) -> Call:
-    """GET one container's log (the kind's main one by default); `follow` streams it until it ends."""
+    """GET one container's log (the kind's main one by default); `follow` streams it until it ends,
+    `previous` reads the container's instance before its last restart instead (the kubelet keeps one)."""
     name = pod["metadata"]["name"]
-    params = {"container": jobs.log_container(ref, pod, container), "follow": True if follow else None}
+    params = {
+        "container": jobs.log_container(ref, pod, container),
+        "follow": True if follow else None,
+        "previous": True if previous else None,
+    }
     return Call(
         "GET", core_path(namespace, f"pods/{name}/log"), f"log of pod {namespace}/{name}", params=params
     )

@@ -13,7 +13,7 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import AsyncGenerator, Hashable, Iterator
 from typing import Any, TypeVar, cast
 
 from training_operator.unified.sdk import calls, errors, steps
@@ -161,11 +161,11 @@ class AsyncDriver:
             raise TypeError("a plan handed out values: call it through iterate()")
         return cast(R, stepper.result)
 
-    def iterate(self, plan: steps.Stream[T]) -> AsyncIterator[T]:
+    def iterate(self, plan: steps.Stream[T]) -> AsyncGenerator[T, None]:
         """The values the plan hands out, as they come (close it with `aclose()` to stop early)."""
         return self._drive(steps.Stepper(plan))
 
-    async def _drive(self, stepper: steps.Stepper[Any]) -> AsyncIterator[Any]:
+    async def _drive(self, stepper: steps.Stepper[Any]) -> AsyncGenerator[Any, None]:
         streams = _Tasks(self.api)
         try:
             while (step := stepper.advance()) is not None:

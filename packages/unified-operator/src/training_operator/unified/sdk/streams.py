@@ -29,7 +29,8 @@ class JobEvent(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class PodEvent:
-    """A job's pod appeared, changed phase, restarts or readiness, or went away (`type` DELETED)."""
+    """A job's pod appeared, changed phase, restarts or readiness, a container of it started or ended, or
+    the pod went away (`type` DELETED)."""
 
     type: str
     name: str
@@ -39,6 +40,8 @@ class PodEvent:
     restarts: int
     ready: bool
     pod: dict[str, Any]
+    #: (container, `waiting`|`running`|`terminated`) for each container the pod reports on, in its order
+    containers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, event_type: str, pod: dict[str, Any]) -> PodEvent:
@@ -56,17 +59,22 @@ class PodEvent:
             restarts=sum(int(s.get("restartCount") or 0) for s in statuses),
             ready=bool(statuses) and all(s.get("ready") for s in statuses),
             pod=pod,
+            containers=tuple(
+                (str(s.get("name", "")), next(iter(s.get("state") or {}), "")) for s in statuses
+            ),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class LogLine:
-    """One line of a pod's log; `str()` gives it prefixed as `kubectl logs --prefix` does, if asked."""
+    """One line of a pod's log; `str()` gives it prefixed as `kubectl logs --prefix` does, if asked.
+    `restarts`: which instance of the container wrote it (0 its first run, 1 after one restart, ...)."""
 
     pod: str
     container: str | None
     text: str
     prefix: bool = True
+    restarts: int = 0
 
     def __str__(self) -> str:
         if not self.prefix:
@@ -141,17 +149,18 @@ class StreamOperations(Scope):
         job_kind: str | None = None,
         timeout_seconds: float | None = None,
     ) -> Stream[PodEvent]:
-        """The job's pods as they appear, change phase, restart, become ready or go away, until the caller
-        stops (or `timeout_seconds` pass); modifications that change none of these are left out."""
+        """The job's pods as they appear, change phase, restart, become ready, start or end a container, or
+        go away, until the caller stops (or `timeout_seconds` pass); modifications that change none of these
+        are left out."""
         ref, ns = self.kind(job_kind), self.namespace(namespace)
         pods = _job_pods(ref, ns, name, jobs.pod_selector(ref, name))
         deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
-        shown: dict[str, tuple[str, int, bool]] = {}
+        shown: dict[str, tuple[str, int, bool, tuple[tuple[str, str], ...]]] = {}
         changes: list[watcher.Change] | None = yield from pods.start()
         while True:
             for change in changes or ():
                 event = PodEvent.of(change.type, change.body)
-                mark = (event.phase, event.restarts, event.ready)
+                mark = (event.phase, event.restarts, event.ready, event.containers)
                 if change.type == "DELETED" or shown.get(event.name) != mark:
                     shown[event.name] = mark
                     yield Emit(event)
@@ -170,21 +179,24 @@ class StreamOperations(Scope):
         prefix: bool = True,
         container: str | None = None,
         is_master: bool = False,
+        all_containers: bool = False,
     ) -> Stream[LogLine]:
         """The logs of the job's pods (of the `replicas` types only, in any case, when given), line by line
         as they are written, all pods at once.
 
         With `follow` (the default) it also reads pods that start later and containers that restart (each
-        instance once), and ends when the job has finished and every log has been read to its end; without,
+        instance once, `line.restarts` saying which; one that ended before it was seen is read as the
+        previous log), and ends when the job has finished and every log has been read to its end; without,
         it reads what the started pods have logged so far. `str(line)` is `[pod/<pod>/<container>] text`
         (`prefix=False`: the text alone). `is_master` selects the master-role pods only (MPIJob: the
-        launcher), as Kubeflow's get_job_logs does by default.
+        launcher), as Kubeflow's get_job_logs does by default; `all_containers` reads every container of
+        each pod, not only the kind's main one (`kubectl logs --all-containers`).
         """
         ref, ns = self.kind(job_kind), self.namespace(namespace)
         selector = jobs.pod_selector(
             ref, name, is_master=is_master, replica_types=replicas, replica_index=replica_index
         )
-        follower = following.LogFollower(ref, ns, container)
+        follower = following.LogFollower(ref, ns, container, all_containers=all_containers)
         if not follow:
             yield from _read_once(follower, _job_pods(ref, ns, name, selector), prefix)
             return
@@ -222,11 +234,11 @@ def _log_arrival(
 ) -> Stream[LogLine]:
     """A line of a log (handed out), or its end (the pod's next instance opened, if it already started)."""
     if isinstance(arrival, Line) and isinstance(instance := arrival.key, following.Instance):
-        yield Emit(LogLine(instance.pod, instance.container, arrival.text, prefix))
+        yield Emit(LogLine(instance.pod, instance.container, arrival.text, prefix, instance.restarts))
     elif isinstance(arrival, Ended) and isinstance(instance := arrival.key, following.Instance):
         error = arrival.error
-        if error is not None and error.status not in (None, 400) and not watcher.transient(error):
-            raise error  # forbidden, say: no later instance would be readable either
+        if error is not None and error.status not in (None, 400, 404) and not watcher.transient(error):
+            raise error  # forbidden, say: no later instance would be readable either (404: the pod went)
         for later, call in follower.ended(instance, complete=error is None):
             yield Open(later, call)
 
@@ -234,16 +246,14 @@ def _log_arrival(
 def _read_once(follower: following.LogFollower, pods: watcher.Watcher, prefix: bool) -> Stream[LogLine]:
     """Every started pod's log so far, read at once, handed out pod by pod."""
     listed = yield from pods.start()
-    started = [(follower.instance(c.body), c.body) for c in listed]
-    found = [(i, body) for i, body in started if i is not None]
+    found = [(instance, c.body) for c in listed for instance in follower.current(c.body)]
     calls_ = tuple(
-        calls.pod_log(follower.ref, follower.namespace, body, follower.container) for _, body in found
+        calls.pod_log(follower.ref, follower.namespace, body, instance.container) for instance, body in found
     )
     texts = yield SendAll(calls_, DEFAULT_TIMEOUT)
     for (instance, _), text in zip(found, texts, strict=True):
-        assert instance is not None
         for line in str(text).splitlines():
-            yield Emit(LogLine(instance.pod, instance.container, line, prefix))
+            yield Emit(LogLine(instance.pod, instance.container, line, prefix, instance.restarts))
 
 
 def _one_job(ref: kinds.KindRef, namespace: str, name: str) -> watcher.Watcher:

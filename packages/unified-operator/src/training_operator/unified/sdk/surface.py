@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, cast, overload
 
 from training_operator.core import access
@@ -58,7 +58,7 @@ class stream(Generic[P, T]):  # noqa: N801
     @overload
     def __get__(self, client: Blocking, owner: type[Any]) -> Callable[P, Iterator[T]]: ...
     @overload
-    def __get__(self, client: Awaiting, owner: type[Any]) -> Callable[P, AsyncIterator[T]]: ...
+    def __get__(self, client: Awaiting, owner: type[Any]) -> Callable[P, AsyncGenerator[T, None]]: ...
     def __get__(self, client: object, owner: type[Any]) -> Any:
         return self
 
@@ -183,5 +183,8 @@ def _signature(plan: Callable[..., Any], *, streaming: bool, asynchronous: bool)
     signature = inspect.signature(plan)
     shown = str(signature.return_annotation)
     inner = shown[shown.index("[") + 1 : -1] if "[" in shown else shown
-    returns = f"{'AsyncIterator' if asynchronous else 'Iterator'}[{inner}]" if streaming else inner
+    if streaming:  # an async generator: `contextlib.aclosing` closes one left early
+        returns = f"AsyncGenerator[{inner}, None]" if asynchronous else f"Iterator[{inner}]"
+    else:
+        returns = inner
     return signature.replace(return_annotation=returns)
