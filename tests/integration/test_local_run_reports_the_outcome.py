@@ -24,6 +24,7 @@ import yaml
 from training_operator.core import access
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.local import daemon
+from training_operator.local.kubelet import network
 from training_operator.local.testing import BackgroundCluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -173,11 +174,14 @@ def test_a_run_ends_when_its_cluster_dies_under_it(tmp_path, state):
         "import os, time\nparent = os.getppid()\nprint('working')\n"
         "for _ in range(1200):\n    if os.getppid() != parent: break\n    time.sleep(0.1)"
     )
-    with following(job_file(tmp_path, "doomed", script), state, working=1) as run:
-        found = daemon.is_running(state)
-        assert found is not None
-        os.kill(found.pid, signal.SIGKILL)  # no goodbye: the SDK's watches would retry it for ever
-        out, err = run.communicate(timeout=60)
+    try:
+        with following(job_file(tmp_path, "doomed", script), state, working=1) as run:
+            found = daemon.is_running(state)
+            assert found is not None
+            os.kill(found.pid, signal.SIGKILL)  # no goodbye: the SDK's watches would retry it for ever
+            out, err = run.communicate(timeout=60)
+    finally:  # what the killed cluster could not remove: its pods' network namespaces (when root)
+        asyncio.run(network.NamespaceNetwork(network.cluster_id(state)).teardown())
     assert run.returncode == 1, err
     assert "error: lost the local cluster while following TFJob default/doomed" in err
     assert "Traceback" not in out + err
