@@ -2,13 +2,15 @@
 operator and its webhooks) as a daemon if none runs, creates the job, prints the conditions that become
 True and every container attempt's log (restarts prefixed with the attempt), and exits 0 when the job
 Succeeded, 1 when it Failed, saying why from the failing pod's exit code and last log lines. Ctrl-C deletes
-the job (exit 130); a run stops the cluster it started, and leaves one kept up with `local up` running.
+the job (exit 130); a cluster that dies under a run ends it (exit 1, never a hang); a run stops the cluster
+it started, and leaves one kept up with `local up` running.
 That cluster is the one of its state dir (a second `local up` reports it and exits 0); it admits jobs as a
 real cluster with our manifests does (the operator's webhooks, strict fields), and a job created through
 the API with the working-dir annotation on the job finds its scripts, as with `local run`.
 """
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,6 +24,7 @@ import yaml
 from training_operator.core import access
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.local import daemon
+from training_operator.local.kubelet import network
 from training_operator.local.testing import BackgroundCluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -128,8 +131,10 @@ def test_restarted_containers_are_followed_with_their_attempt(tmp_path, state):
     assert "reached the specified backoff limit" in done.stdout
 
 
-def test_ctrl_c_deletes_the_job_and_stops_what_the_run_started(tmp_path, state):
-    path = job_file(tmp_path, "endless", "import time; print('working'); time.sleep(600)", workers=2)
+@contextlib.contextmanager
+def following(path, state, *, working):
+    """`local run PATH --follow` in a child process, handed over once `working` lines said "working"
+    (that many pods run); killed if a test leaves it running."""
     run = subprocess.Popen(
         [CLI, "local", "run", str(path), "--follow", "--state-dir", str(state)],
         stdout=subprocess.PIPE,
@@ -138,23 +143,48 @@ def test_ctrl_c_deletes_the_job_and_stops_what_the_run_started(tmp_path, state):
     )
     try:
         assert run.stdout is not None
-        seen = []
-        for line in run.stdout:  # both workers run: their first lines arrived
-            seen.append(line)
-            if sum("working" in s for s in seen) == 2:
+        seen = 0
+        for line in run.stdout:
+            seen += "working" in line
+            if seen == working:
                 break
+        yield run
+    finally:
+        if run.poll() is None:
+            run.kill()
+
+
+def test_ctrl_c_deletes_the_job_and_stops_what_the_run_started(tmp_path, state):
+    path = job_file(tmp_path, "endless", "import time; print('working'); time.sleep(600)", workers=2)
+    with following(path, state, working=2) as run:  # both workers run: their first lines arrived
         found = daemon.is_running(state)
         assert found is not None
         run.send_signal(signal.SIGINT)
         out, err = run.communicate(timeout=90)
-    finally:
-        if run.poll() is None:
-            run.kill()
     assert run.returncode == 130, err
     assert "interrupted: deleting TFJob default/endless" in out
     assert "stopping the local cluster this run started" in out
     assert daemon.is_running(state) is None
     assert not _alive(found.pid)
+
+
+def test_a_run_ends_when_its_cluster_dies_under_it(tmp_path, state):
+    # the workload goes with its node: it ends once the cluster's process that started it is gone
+    script = (
+        "import os, time\nparent = os.getppid()\nprint('working')\n"
+        "for _ in range(1200):\n    if os.getppid() != parent: break\n    time.sleep(0.1)"
+    )
+    try:
+        with following(job_file(tmp_path, "doomed", script), state, working=1) as run:
+            found = daemon.is_running(state)
+            assert found is not None
+            os.kill(found.pid, signal.SIGKILL)  # no goodbye: the SDK's watches would retry it for ever
+            out, err = run.communicate(timeout=60)
+    finally:  # what the killed cluster could not remove: its pods' network namespaces (when root)
+        asyncio.run(network.NamespaceNetwork(network.cluster_id(state)).teardown())
+    assert run.returncode == 1, err
+    assert "error: lost the local cluster while following TFJob default/doomed" in err
+    assert "Traceback" not in out + err
 
 
 def _alive(pid):

@@ -139,13 +139,14 @@ class World:
         script: str = "true",
         containers: tuple[str, ...] = ("pytorch",),
         pending: bool = False,
+        restart_policy: str = "Never",
     ) -> None:
         """A pod the kubelet runs as local processes; the first container runs `script` with `sh -c`.
 
         `pending` gives it a node selector no node has, so it stays Pending (Unschedulable).
         """
         spec: dict[str, Any] = {
-            "restartPolicy": "Never",
+            "restartPolicy": restart_policy,
             "containers": [
                 {"name": c, "image": "local", "command": ["sh", "-c", script if i == 0 else "echo noise"]}
                 for i, c in enumerate(containers)

@@ -111,8 +111,8 @@ def kubeflow_body(arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return sent[0]
 
 
-def our_body(arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The path and JSON body our create_job sends."""
+def our_calls(arguments: dict[str, Any]) -> list[calls.Call]:
+    """Every request our create_job makes, in order."""
     client = TrainingClient(client_configuration=kubernetes.client.Configuration(), namespace="team")
     sent: list[calls.Call] = []
 
@@ -122,7 +122,14 @@ def our_body(arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
     client.api.request = request  # type: ignore[method-assign]
     client.create_job(name="job", **arguments)
-    return sent[0].path, sent[0].body
+    return sent
+
+
+def our_body(arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The path and JSON body our create_job sends (its last request)."""
+    create = our_calls(arguments)[-1]
+    assert create.method == "POST"
+    return create.path, create.body
 
 
 @pytest.mark.parametrize("arguments", CASES)
@@ -198,10 +205,14 @@ def test_an_unknown_builder_argument_is_a_type_error():
         ours.create_job(name="j", base_image="img", num_gpus=1)
 
 
-def test_queue_name_becomes_the_kueue_label():
-    _, body = our_body({"base_image": "img", "labels": {"team": "ml"}, "queue_name": "gpu-queue"})
+def test_queue_name_becomes_the_kueue_label_after_looking_the_queue_up():
+    lookup, create = our_calls({"base_image": "img", "labels": {"team": "ml"}, "queue_name": "gpu-queue"})
 
-    assert body["metadata"]["labels"] == {"team": "ml", "kueue.x-k8s.io/queue-name": "gpu-queue"}
+    assert (lookup.method, lookup.path) == (
+        "GET",
+        "/apis/kueue.x-k8s.io/v1beta1/namespaces/team/localqueues/gpu-queue",
+    )
+    assert create.body["metadata"]["labels"] == {"team": "ml", "kueue.x-k8s.io/queue-name": "gpu-queue"}
 
 
 def test_xgboost_and_mxnet_image_mode():

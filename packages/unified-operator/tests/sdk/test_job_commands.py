@@ -137,9 +137,9 @@ def test_get_lists_one_kind_as_a_table(run, capsys, world: World, client):
     assert run("get", "pytorchjobs") == 0
 
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["NAME", "STATE", "AGE"]
-    assert lines[1].split()[:2] == ["alpha", "Running"]
-    assert lines[1].split()[2].endswith("s")
+    assert lines[0].split() == ["NAME", "STATE", "REPLICAS", "AGE"]
+    assert lines[1].split()[:3] == ["alpha", "Running", "Master:0/1,Worker:0/1"]
+    assert lines[1].split()[3].endswith("s")
     assert run("get", "pt", "alpha") == 0
     assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["alpha", "Running"]
 
@@ -199,17 +199,28 @@ def test_logs_of_the_master_and_of_one_replica(run, capsys, world: World):
     assert run("logs", "pytorchjob", "mnist", "--replica-type", "Worker", "--index", "1") == 0
     assert capsys.readouterr().out == "worker 1 says hi\n"
     assert run("logs", "pytorchjob", "mnist", "--all") == 0
-    assert capsys.readouterr().out.splitlines()[0] == "[mnist-master-0] master 0 says hi"
+    assert capsys.readouterr().out.splitlines()[0] == "[pod/mnist-master-0/pytorch] master 0 says hi"
     assert run("logs", "pytorchjob", "mnist", "-c", "sidecar") == 0
     assert capsys.readouterr().out == "noise\n"
 
 
-def test_logs_follow_and_no_pods(run, capsys, world: World):
+def test_logs_follow_and_no_pods(run, capsys, world: World, client):
+    client.create_job(a_pytorch_job("mnist"))
     world.job_pods()
-    assert run("logs", "pytorchjob", "mnist", "-f") == 0
-    assert capsys.readouterr().out == "[mnist-master-0] master 0 says hi\n"
+    world.set_conditions("pytorchjobs", "mnist", "Created", "Succeeded")
+
+    assert run("logs", "pytorchjob", "mnist", "-f") == 0  # ends by itself: the job has finished
+    assert capsys.readouterr().out == "master 0 says hi\n"
+    assert run("logs", "pytorchjob", "mnist", "-f", "--all") == 0
+    assert sorted(capsys.readouterr().out.splitlines()) == [
+        "[pod/mnist-master-0/pytorch] master 0 says hi",
+        "[pod/mnist-worker-0/pytorch] worker 0 says hi",
+        "[pod/mnist-worker-1/pytorch] worker 1 says hi",
+    ]
     assert run("logs", "tfjob", "none") == 1
     assert "has no started pods" in capsys.readouterr().err
+    assert run("logs", "tfjob", "none", "-f") == 1
+    assert f"TFJob {world.namespace}/none not found" in capsys.readouterr().err
 
 
 def test_wait_prints_progress_and_exits_zero(run, capsys, world: World, client):
@@ -259,11 +270,18 @@ def test_wait_exits_two_on_timeout(run, capsys, client):
     assert "timed out after 0.3s" in capsys.readouterr().err
 
 
-def test_wait_refuses_a_bad_duration(run, capsys):
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        pytest.param("--timeout=soon", "invalid duration 'soon'", id="duration"),
+        pytest.param("--for=Done", "must be among", id="condition"),
+    ],
+)
+def test_wait_refuses_bad_flags_as_usage_errors(run, capsys, flag, message):
     with pytest.raises(SystemExit) as caught:
-        run("wait", "pytorchjob", "alpha", "--timeout=soon")
+        run("wait", "pytorchjob", "alpha", flag)
     assert caught.value.code == 2
-    assert "invalid duration 'soon'" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_delete(run, capsys, client):

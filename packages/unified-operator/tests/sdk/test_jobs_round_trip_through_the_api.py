@@ -9,6 +9,7 @@ namespace; rejected credentials), invalid spec with the server's field causes, c
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import ClassVar
@@ -334,6 +335,14 @@ def test_kind_not_installed_when_its_crd_is_absent(tmp_path: Path):
             )
         assert client.list_jobs(job_kind="pytorch") == []
         kube.close()
+
+
+def test_queue_name_without_kueue_is_a_warning(client: TrainingClient, world: World, caplog):
+    with caplog.at_level(logging.WARNING):
+        job = client.create_job(name="no-kueue", base_image="img", queue_name="gpu")
+
+    assert job.metadata.labels == {"kueue.x-k8s.io/queue-name": "gpu"}
+    assert "Kueue is not installed" in caplog.text
 
 
 def test_suspend_and_resume_merge_patch_run_policy(client: TrainingClient, world: World):

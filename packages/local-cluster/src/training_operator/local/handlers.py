@@ -13,6 +13,7 @@ import yaml
 from aiohttp import web
 
 from training_operator.local import (
+    applying,
     deletion,
     errors,
     jsonpath,
@@ -23,7 +24,14 @@ from training_operator.local import (
     watching,
     wire,
 )
-from training_operator.local.registry import APPLY_PATCH, STRICT_BY_DEFAULT, STRICT_FIELDS, Obj, Registry
+from training_operator.local.registry import (
+    APPLY_PATCH,
+    STRICT_BY_DEFAULT,
+    STRICT_FIELDS,
+    WRITER,
+    Obj,
+    Registry,
+)
 from training_operator.local.routing import Target
 
 
@@ -221,6 +229,7 @@ class ResourceHandlers:
     async def create(self, request: web.Request, target: Target) -> web.StreamResponse:
         """POST; pods/binding binds a pod to the node."""
         STRICT_FIELDS.set(_strict(request, target))
+        WRITER.set(applying.Writer.of_request(request.query, request.headers.get("User-Agent")))
         body = await _body(request)
         dry_run = "dryRun" in request.query
         if target.sub == "binding" and target.name:
@@ -235,6 +244,7 @@ class ResourceHandlers:
     async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PUT, to the object or its status/scale/finalize subresource."""
         STRICT_FIELDS.set(_strict(request, target))
+        WRITER.set(applying.Writer.of_request(request.query, request.headers.get("User-Agent")))
         assert target.name is not None
         body = await _body(request)
         if target.sub == "scale":
@@ -253,6 +263,7 @@ class ResourceHandlers:
     async def patch(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PATCH in any of the accepted media types."""
         STRICT_FIELDS.set(_strict(request, target))
+        WRITER.set(applying.Writer.of_request(request.query, request.headers.get("User-Agent")))
         assert target.name is not None
         patch_type = request.headers.get("Content-Type", "").split(";")[0].strip()
         body = await _body(request)
@@ -264,6 +275,10 @@ class ResourceHandlers:
                 else patching.json_patch(scale, body)
             )
             return dump(await self._set_scale(target, (patched.get("spec") or {}).get("replicas")))
+        created = (
+            patch_type == APPLY_PATCH
+            and self.registry.find(target.rtype, self._ns(target), target.name) is None
+        )
         obj = await self.registry.patch(
             target.rtype,
             self._ns(target),
@@ -274,7 +289,7 @@ class ResourceHandlers:
             version=target.version,
             dry_run="dryRun" in request.query,
         )
-        return dump(_render(target, obj))
+        return dump(_render(target, obj), 201 if created else 200)  # an apply that creates answers 201
 
     async def _delete_options(self, request: web.Request) -> dict[str, Any]:
         options: dict[str, Any] = {}

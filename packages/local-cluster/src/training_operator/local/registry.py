@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from training_operator.local import defaults, errors, metadata, patching, rules, schema, validation
+from training_operator.local import applying, defaults, errors, metadata, patching, rules, schema, validation
 from training_operator.local.catalog import Catalog
 from training_operator.local.resources import ResourceType
 from training_operator.local.storage import Storage
@@ -27,6 +27,8 @@ APPLY_PATCH = "application/apply-patch+yaml"
 STRICT_FIELDS: contextvars.ContextVar[bool] = contextvars.ContextVar("strict_fields", default=False)
 #: API groups whose objects are checked strictly even when a client does not ask: the training job kinds
 STRICT_BY_DEFAULT = frozenset({"kubeflow.org"})
+# Who writes (`?fieldManager=`, the User-Agent), set per request the same way; None for in-process controllers
+WRITER: contextvars.ContextVar[applying.Writer | None] = contextvars.ContextVar("writer", default=None)
 # Types whose creator legitimately writes status (the node registers itself; CRD status is ours).
 _STATUS_KEPT_ON_CREATE = frozenset({"apiextensions.k8s.io/customresourcedefinitions", "/nodes"})
 
@@ -77,13 +79,17 @@ class Registry:
         version: str = "",
         dry_run: bool = False,
         owned: bool = False,
+        managed: list[Obj] | None = None,
     ) -> Obj:
-        """POST: name or generateName, defaults, validation, admission, then store (409 if taken). `owned`:
-        the caller hands `body` over (a request body just decoded), so it is stored without a copy."""
+        """POST: name or generateName, defaults, validation, admission, then store (409 if taken).
+
+        `owned`: the caller hands `body` over (a request body just decoded), so it is stored without a copy.
+        `managed`: the managedFields a server-side apply computed (else the writer's Update is recorded)."""
         obj = self._prepare_create(rtype, namespace, body, version or rtype.preferred_version, owned=owned)
         if self.admission is not None:
             obj = await self.admission.admit(rtype, "CREATE", obj, None, sub="", dry_run=dry_run)
             self._validate(rtype, obj, version or rtype.preferred_version)
+        obj = self._owned(rtype, None, obj, version, applied=managed)
         meta = obj["metadata"]
         if self.storage.get(rtype.key, meta.get("namespace", ""), meta["name"]) is not None:
             raise errors.already_exists(rtype.group, rtype.plural, meta["name"])
@@ -227,6 +233,8 @@ class Registry:
     ) -> Obj:
         """PATCH in one of the four media types; strategic merge only for built-in types."""
         old = self.find(rtype, namespace, name)
+        if patch_type == APPLY_PATCH and rtype.is_custom and not sub:
+            return await self._apply(rtype, namespace, name, old, patch, version=version, dry_run=dry_run)
         if old is None:
             if patch_type == APPLY_PATCH:
                 return await self.create(rtype, namespace, patch, version=version, dry_run=dry_run)
@@ -251,8 +259,67 @@ class Registry:
             )
         return await self._write(rtype, old, new, sub=sub, version=version, dry_run=dry_run)
 
+    async def _apply(
+        self,
+        rtype: ResourceType,
+        namespace: str,
+        name: str,
+        old: Obj | None,
+        applied: Any,
+        *,
+        version: str,
+        dry_run: bool,
+    ) -> Obj:
+        """Server-side apply of a custom resource: create it, or merge and take ownership (`applying`)."""
+        writer = WRITER.get() or applying.Writer("")
+        applying.check_applied(applied, writer)
+        body_name = (applied.get("metadata") or {}).get("name")
+        if body_name != name:
+            raise errors.bad_request(
+                f"the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )
+        new = applying.apply(
+            old,
+            copy.deepcopy(applied),
+            writer,
+            has_status=rtype.has_status,
+            api_version=rtype.api_version(version or rtype.preferred_version),
+            now=metadata.timestamp(self.clock()),
+        )
+        if old is None:
+            managed = new["metadata"].get("managedFields")
+            return await self.create(rtype, namespace, new, version=version, dry_run=dry_run, managed=managed)
+        return await self._write(rtype, old, new, sub="", version=version, dry_run=dry_run, owned=True)
+
+    def _owned(
+        self, rtype: ResourceType, old: Obj | None, new: Obj, version: str, *, applied: Any = None
+    ) -> Obj:
+        """`new` with its managedFields: as the apply computed them, or the writer's Update recorded."""
+        if applied is not None:
+            new["metadata"]["managedFields"] = applied
+            return new
+        writer = WRITER.get()
+        if writer is None or not rtype.is_custom:
+            return new
+        return applying.record_update(
+            old,
+            new,
+            writer,
+            has_status=rtype.has_status,
+            api_version=rtype.api_version(version or rtype.preferred_version),
+            now=metadata.timestamp(self.clock()),
+        )
+
     async def _write(
-        self, rtype: ResourceType, old: Obj, new: Obj, *, sub: str, version: str, dry_run: bool
+        self,
+        rtype: ResourceType,
+        old: Obj,
+        new: Obj,
+        *,
+        sub: str,
+        version: str,
+        dry_run: bool,
+        owned: bool = False,
     ) -> Obj:
         version = version or rtype.preferred_version
         if rtype.has_status:
@@ -269,6 +336,8 @@ class Registry:
         if self.admission is not None and sub in ("", "status"):
             new = await self.admission.admit(rtype, "UPDATE", new, old, sub=sub, dry_run=dry_run)
             self._validate(rtype, new, version)
+        if not sub and not owned:
+            new = self._owned(rtype, old, new, version)
         current = self.get(rtype, old["metadata"].get("namespace", ""), old["metadata"]["name"])
         if current["metadata"]["resourceVersion"] != old["metadata"]["resourceVersion"]:
             raise errors.conflict(
@@ -282,7 +351,7 @@ class Registry:
         ):
             new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
-        if metadata.same_content(new, old) or dry_run:
+        if (metadata.same_content(new, old) and not applying.ownership_changed(old, new)) or dry_run:
             return old if not dry_run else new
         if self.ready_to_remove(new):
             return self.remove(rtype, new)

@@ -13,7 +13,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from training_operator.core import discovery
 from training_operator.core.errors import TrainingOperatorError
@@ -28,8 +28,14 @@ log = logging.getLogger(__name__)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(_flags_first(list(sys.argv[1:] if argv is None else argv)))
+    words = list(sys.argv[1:] if argv is None else argv)
+    jobcli = _jobcli()
+    if jobcli is not None and jobcli.runs_a_job(words):  # `run --image …`: a training job, not the operator
+        parser = jobcli.run_parser()
+        args = parser.parse_args(words[1:])
+    else:
+        parser = build_parser()
+        args = parser.parse_args(_flags_first(words))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -60,7 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"installed frameworks: {installed}",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    run = commands.add_parser("run", help="run the operator", description="Run the operator.")
+    run = commands.add_parser(
+        "run",
+        help="run the operator (with --image: start a training job)",
+        description="Run the operator. With --image, start a training job instead (run --image X --help).",
+    )
     settings.add_flags(run)
     run.set_defaults(func=_run)
     version = commands.add_parser("version", help="print versions of the operator and installed frameworks")
@@ -73,11 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_job_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The SDK's job commands, if that module is part of this install."""
+    jobcli = _jobcli()
+    if jobcli is not None:
+        jobcli.register(commands)
+
+
+def _jobcli() -> Any:
     try:
-        jobcli = importlib.import_module("training_operator.unified.jobcli")
+        return importlib.import_module("training_operator.unified.jobcli")
     except ImportError:
-        return
-    jobcli.register(commands)
+        return None
 
 
 def _version(_: argparse.Namespace) -> int:

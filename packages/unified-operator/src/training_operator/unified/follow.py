@@ -1,29 +1,29 @@
-"""Follow one job to its end and report it, for `training-operator local run`.
+"""Follow one job to its end and report it, for `training-operator local run`, on the SDK's watches.
 
-Conditions are printed as they become True (a `Running=False` flip says nothing a person needs). Every
-container attempt's log is streamed as it starts, restarts included (prefixed with the attempt), and its last
-lines kept (`podwatch`), so that when the job fails the reason is printed from what was seen: the failing
-pod's exit code and last log lines, even after the operator's clean-up deleted the pod. The exit code says
-how it ended: 0 Succeeded, 1 Failed (or the job vanished).
+Conditions are printed as they become True (`stream_conditions`; a `Running=False` flip says nothing a
+person needs). Every container attempt's log is streamed as it starts, restarts included (`stream_logs` with
+every container, prefixed with the attempt), and its last lines kept (`podwatch`); the pods' container exits
+come from `watch_job_pods`. So when the job fails the reason is printed from what was seen: the failing pod's
+exit code and last log lines, even after the operator's clean-up deleted the pod. The exit code says how it
+ended: 0 Succeeded, 1 Failed (or the job vanished). Nothing polls: each of the three is one watch that
+survives what the API server does to long watches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import aiohttp
-
-from training_operator.core import labels
-from training_operator.core.kube.client import ApiClient, ApiError
-from training_operator.core.kube.resources import Resource
 from training_operator.unified.podwatch import Attempt, PodWatch
+from training_operator.unified.sdk import errors
 
-POLL_SECONDS = 0.5
+if TYPE_CHECKING:
+    from training_operator.unified.sdk.aio import AsyncTrainingClient
+
+#: how long the logs of a finished job may take to arrive whole (a pod still running is left then)
 LOG_DRAIN_SECONDS = 5.0
-WATCH_SECONDS = 60
 Say = Callable[[str], None]
 
 
@@ -37,35 +37,37 @@ class Follower:
 
     def __init__(
         self,
-        client: ApiClient,
-        resource: Resource,
+        client: AsyncTrainingClient,
         *,
+        kind: str,
         namespace: str,
         name: str,
         print_logs: bool,
         out: Say = say,
     ) -> None:
         self.client = client
-        self.resource = resource
+        self.kind = kind
         self.namespace = namespace
         self.name = name
         self.print_logs = print_logs
         self.out = out
         self.pods = PodWatch()
-        self.streams: dict[Attempt, asyncio.Task[None]] = {}
 
     async def run(self) -> int:
-        """Follow until Succeeded or Failed; print why a failed job failed."""
-        watcher = asyncio.create_task(self._watch_pods(), name="pods")
+        """Follow until Succeeded or Failed; print why a failed job failed.
+
+        Cancelling it (Ctrl-C) closes every watch and stream before the cancellation goes on.
+        """
+        pods = asyncio.create_task(self._watch_pods(), name="pods")
+        logs = asyncio.create_task(self._stream_logs(), name="logs")
         try:
             outcome = await self._conditions()
-            if self.streams:  # a finished pod's log ends by itself: let it arrive whole
-                await asyncio.wait(list(self.streams.values()), timeout=LOG_DRAIN_SECONDS)
+            # the logs stream ends by itself once the finished job's logs are read whole
+            await asyncio.wait([logs], timeout=LOG_DRAIN_SECONDS)
         finally:
-            watcher.cancel()
-            for task in self.streams.values():
-                task.cancel()
-            await asyncio.gather(watcher, *self.streams.values(), return_exceptions=True)
+            pods.cancel()
+            logs.cancel()
+            await asyncio.gather(pods, logs, return_exceptions=True)
         if outcome != 0:
             self._explain()
         return outcome
@@ -73,31 +75,23 @@ class Follower:
     # -- conditions ---------------------------------------------------------------------------------
 
     async def _conditions(self) -> int:
-        true_before: set[tuple[str, str]] = set()
-        while True:
-            try:
-                job = await self.client.request("GET", self.resource.path(self.namespace, self.name))
-            except ApiError as error:
-                if not error.not_found:
-                    raise
-                self.out(f"  {self.resource.kind} {self.namespace}/{self.name} was deleted")
-                return 1
-            true_now = set()
-            for condition in (job.get("status") or {}).get("conditions") or []:
-                if condition.get("status") != "True":
-                    continue
-                mark = (str(condition.get("type", "")), str(condition.get("reason", "")))
-                true_now.add(mark)
-                if mark not in true_before:
-                    self.out(f"  {mark[0]}=True {mark[1]}: {condition.get('message', '')}")
-            true_before = true_now
-            finished = {kind for kind, _ in true_now} & {"Succeeded", "Failed"}
-            if finished:
-                return 0 if "Succeeded" in finished and "Failed" not in finished else 1
-            await asyncio.sleep(POLL_SECONDS)
+        """Print each condition that becomes True; the outcome once Succeeded or Failed is."""
+        true: dict[str, bool] = {}
+        stream = self.client.stream_conditions(self.name, self.namespace, self.kind)
+        try:
+            async with contextlib.aclosing(stream) as conditions:
+                async for condition in conditions:
+                    true[condition.type] = condition.status == "True"
+                    if true[condition.type]:
+                        reason, message = condition.reason or "", condition.message or ""
+                        self.out(f"  {condition.type}=True {reason}: {message}")
+        except errors.JobNotFound:
+            self.out(f"  {self.kind} {self.namespace}/{self.name} was deleted")
+            return 1
+        return 0 if true.get("Succeeded") and not true.get("Failed") else 1
 
     def _explain(self) -> None:
-        failure = self.pods.failure(mpi=self.resource.kind == "MPIJob")
+        failure = self.pods.failure(mpi=self.kind == "MPIJob")
         if failure is None:
             return
         lines = self.pods.tail(failure)
@@ -107,51 +101,29 @@ class Follower:
             for line in lines:
                 self.out(f"    | {line}")
 
-    # -- pods ---------------------------------------------------------------------------------------
+    # -- pods and logs ------------------------------------------------------------------------------
 
     async def _watch_pods(self) -> None:
-        """List, then watch from that version; start over after an error or the watch's end."""
-        path = f"/api/v1/namespaces/{self.namespace}/pods"
-        selector = {"labelSelector": f"{labels.JOB_NAME}={self.name}"}
-        while True:
-            with contextlib.suppress(ApiError, aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-                listing = await self.client.request("GET", path, params=selector)
-                for pod in listing.get("items") or []:
-                    self._seen(pod)
-                version = (listing.get("metadata") or {}).get("resourceVersion", "")
-                params = {**selector, "resourceVersion": version, "timeoutSeconds": str(WATCH_SECONDS)}
-                async for event in self.client.watch(path, params):
-                    if event.get("type") in ("ADDED", "MODIFIED"):
-                        self._seen(event.get("object") or {})
-            await asyncio.sleep(POLL_SECONDS)
+        """Every container start and exit of the job's pods, kept (and each restart said) as it happens."""
+        stream = self.client.watch_job_pods(self.name, self.namespace, self.kind)
+        async with contextlib.aclosing(stream) as events:
+            async for event in events:
+                if event.type == "DELETED":
+                    continue
+                for attempt in self.pods.observe(event.pod):
+                    if attempt.number > 1:
+                        restart = f"container {attempt.container} restarted (attempt {attempt.number})"
+                        self.out(f"  {attempt.pod}: {restart}")
 
-    def _seen(self, pod: Mapping[str, Any]) -> None:
-        for attempt in self.pods.observe(pod):
-            if attempt.number > 1:
-                restart = f"container {attempt.container} restarted (attempt {attempt.number})"
-                self.out(f"  {attempt.pod}: {restart}")
-            self.streams[attempt] = asyncio.create_task(self._stream(attempt), name=f"log {attempt}")
-
-    async def _stream(self, attempt: Attempt) -> None:
-        """The attempt's log as it is written; an attempt that already ended (its container now waits to
-        restart, so there is no current log) is read as the previous one."""
-        prefix = attempt.prefix(single_container=self.pods.single_container(attempt.pod))
-        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-            if not await self._read(attempt, prefix, previous=attempt.previous):
-                await self._read(attempt, prefix, previous=True)
-
-    async def _read(self, attempt: Attempt, prefix: str, *, previous: bool) -> bool:
-        assert self.client.session is not None
-        path = f"/api/v1/namespaces/{self.namespace}/pods/{attempt.pod}/log"
-        which = {"previous": "true"} if previous else {"follow": "true"}
-        params = {"container": attempt.container, **which}
-        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-        async with self.client.session.get(path, params=params, timeout=timeout) as response:
-            if response.status != 200:
-                return previous  # nothing to fall back to after the previous log
-            async for raw in response.content:
-                line = raw.decode(errors="replace").rstrip("\n")
-                self.pods.line(attempt, line)
+    async def _stream_logs(self) -> None:
+        """Every attempt of every container's log, line by line; its tail kept, printed if asked."""
+        stream = self.client.stream_logs(
+            self.name, self.namespace, self.kind, prefix=False, all_containers=True
+        )
+        async with contextlib.aclosing(stream) as lines:
+            async for line in lines:
+                attempt = Attempt(line.pod, line.container or "", line.restarts + 1)
+                self.pods.line(attempt, line.text)
                 if self.print_logs:
-                    self.out(f"{prefix} {line}")
-        return True
+                    prefix = attempt.prefix(single_container=self.pods.single_container(line.pod))
+                    self.out(f"{prefix} {line.text}")

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from training_operator.core import access
 
 if TYPE_CHECKING:  # the HTTP client, the models and the operator load with the command, not with `--help`
+    from collections.abc import Coroutine
+
     from training_operator.core.kube.client import ApiClient
     from training_operator.core.kube.resources import Resource
     from training_operator.unified import jobfile
@@ -162,8 +164,16 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     stop_cluster = (lambda: daemon.stop(state_dir)) if running is None else None
+    serving = daemon.is_running(state_dir)
     body = with_working_dir(job.body, job.folder)
-    work = _create_and_follow(kubeconfig, body, job, follow=args.follow, stop_cluster=stop_cluster)
+    work = _create_and_follow(
+        kubeconfig,
+        body,
+        job,
+        follow=args.follow,
+        stop_cluster=stop_cluster,
+        cluster_pid=serving.pid if serving is not None else None,
+    )
     return asyncio.run(work)
 
 
@@ -179,29 +189,43 @@ def _checked(path: Path) -> jobfile.JobFile:
 
 
 async def _create_and_follow(
-    kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, *, follow: bool, stop_cluster: Any
+    kubeconfig: Path,
+    body: dict[str, Any],
+    job: jobfile.JobFile,
+    *,
+    follow: bool,
+    stop_cluster: Any,
+    cluster_pid: int | None,
 ) -> int:
     """The job's run; then the cluster stops if this run started it (a kept-up one is left running)."""
     try:
-        return await _follow(kubeconfig, body, job, follow=follow)
+        return await _follow(kubeconfig, body, job, follow=follow, cluster_pid=cluster_pid)
     finally:
         if stop_cluster is not None:
             print("stopping the local cluster this run started", flush=True)
             await asyncio.to_thread(stop_cluster)  # in a thread: a second Ctrl-C must still get through
 
 
-async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, *, follow: bool) -> int:
+async def _follow(
+    kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, *, follow: bool, cluster_pid: int | None
+) -> int:
+    """Create the job and follow it on the SDK's watches (`follow.Follower`). The SDK client is ready before
+    the job exists: a container that fails at once restarts within milliseconds, and each attempt's log is
+    readable only until the next one ends."""
     import aiohttp
 
     from training_operator.core.kube.client import ApiClient, ApiError
     from training_operator.core.kube.resources import Resource
     from training_operator.unified.follow import Follower
+    from training_operator.unified.sdk.aio import AsyncTrainingClient
+    from training_operator.unified.sdk.errors import TrainingError
 
     kind = job.framework.kind
     resource = Resource(kind.api_version, kind.kind, kind.plural)
     namespace = (body.get("metadata") or {}).get("namespace") or "default"
     what = f"{kind.kind} {namespace}/{job.name}"
-    async with ApiClient(access.load(str(kubeconfig))) as client:
+    sdk = AsyncTrainingClient(config_file=str(kubeconfig), namespace=namespace, job_kind=kind.kind)
+    async with ApiClient(access.load(str(kubeconfig))) as client, sdk:
         try:
             created = await _create(client, resource, namespace, body, what=what)
         except ApiError as error:
@@ -213,8 +237,8 @@ async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, 
         name = str(created["metadata"]["name"])  # the server's, when the file asks for a generateName
         what = f"{kind.kind} {namespace}/{name}"
         print(f"{what} created", flush=True)
-        follower = Follower(client, resource, namespace=namespace, name=name, print_logs=follow)
-        following = asyncio.ensure_future(follower.run())
+        follower = Follower(sdk, kind=kind.kind, namespace=namespace, name=name, print_logs=follow)
+        following = asyncio.ensure_future(_while_cluster_lives(follower.run(), cluster_pid))
         _interrupt_on_signals(following)
         try:
             return await following
@@ -223,9 +247,56 @@ async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, 
             with contextlib.suppress(ApiError, OSError, aiohttp.ClientError, asyncio.TimeoutError):
                 await asyncio.wait_for(client.request("DELETE", resource.path(namespace, name)), 10)
             return INTERRUPTED
-        except (ApiError, OSError, aiohttp.ClientError) as error:
+        except (ClusterGone, TrainingError) as error:
             print(f"error: lost the local cluster while following {what}: {error}", file=sys.stderr)
             return 1
+
+
+class ClusterGone(Exception):
+    """The local cluster's process exited while a job was followed."""
+
+
+async def _while_cluster_lives(work: Coroutine[Any, Any, int], cluster_pid: int | None) -> int:
+    """The follow's outcome, unless the cluster's process exits first (`ClusterGone`): the SDK's watches
+    would otherwise retry a vanished server for ever, as they rightly do on a real cluster."""
+    run = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_exited(cluster_pid))
+    try:
+        done, _ = await asyncio.wait([run, gone], return_when=asyncio.FIRST_COMPLETED)
+    finally:  # cancelled (Ctrl-C) or not: nothing of the follow outlives it
+        for task in (run, gone):
+            task.cancel()
+        await asyncio.gather(run, gone, return_exceptions=True)
+    if run in done:
+        return run.result()  # the outcome, or the follow's own error
+    raise ClusterGone(f"its process {cluster_pid} exited")
+
+
+async def _exited(pid: int | None) -> None:
+    """Return when process `pid` has exited: a pidfd becomes readable then, no polling. Without a pid (or
+    a pidfd: not Linux) it never returns."""
+    loop = asyncio.get_running_loop()
+    exited = loop.create_future()
+    try:
+        if pid is None:
+            raise OSError("no process to watch")
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    except OSError:
+        await exited  # nothing will tell: the follow ends by itself (or by Ctrl-C)
+        return
+    loop.add_reader(fd, _settle, exited)
+    try:
+        await exited
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 async def _create(

@@ -11,6 +11,7 @@ if _typing.TYPE_CHECKING:
     from training_operator.unified.sdk.client import TrainingClient
     from training_operator.unified.sdk.errors import (
         AlreadyExists,
+        Conflict,
         Forbidden,
         InvalidSpec,
         JobFailed,
@@ -20,11 +21,15 @@ if _typing.TYPE_CHECKING:
         TrainingError,
         UnknownKind,
     )
+    from training_operator.unified.sdk.streams import JobEvent, LogLine, PodEvent
 
 # Loaded on first use (PEP 562): a CLI command that needs only the errors does not pay for aiohttp.
 _HOMES = {
     "AsyncTrainingClient": "training_operator.unified.sdk.aio",
     "TrainingClient": "training_operator.unified.sdk.client",
+    "JobEvent": "training_operator.unified.sdk.streams",
+    "LogLine": "training_operator.unified.sdk.streams",
+    "PodEvent": "training_operator.unified.sdk.streams",
 }
 
 
@@ -46,11 +51,15 @@ def __dir__() -> list[str]:
 __all__ = [
     "AlreadyExists",
     "AsyncTrainingClient",
+    "Conflict",
     "Forbidden",
     "InvalidSpec",
+    "JobEvent",
     "JobFailed",
     "JobNotFound",
     "KindNotInstalled",
+    "LogLine",
+    "PodEvent",
     "Timeout",
     "TrainingClient",
     "TrainingError",

@@ -225,7 +225,7 @@ def to_wire(value: Any) -> Any:
     if hasattr(value, "openapi_types"):
         from kubernetes.client import ApiClient  # only when such an object is passed in
 
-        return ApiClient().sanitize_for_serialization(value)  # type: ignore[no-untyped-call]
+        return ApiClient().sanitize_for_serialization(value)  # type: ignore[no-untyped-call,unused-ignore]
     if isinstance(value, Mapping):
         return {k: to_wire(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -13,10 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from training_operator.unified.sdk import builders, errors, jobs, kinds, logs, watching
+from training_operator.unified import __about__
+from training_operator.unified.sdk import builders, errors, jobs, kinds, logs
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"  # Kubeflow's update_job: maps merge, lists are replaced (A.4)
+APPLY_PATCH = "application/apply-patch+yaml"  # server-side apply (JSON is YAML)
+#: LIST page size, client-go's reflector default: a relist of many jobs never parses them all at once
+PAGE_SIZE = 500
+#: Kueue's LocalQueue, which Kubeflow's create_job(queue_name=) looks up first (1.9.x)
+LOCAL_QUEUES = "/apis/kueue.x-k8s.io/v1beta1/namespaces/{namespace}/localqueues/{name}"
+#: names us in the server's audit log and, as its product name, as the field manager of our plain writes
+USER_AGENT = f"training-operator/{__about__.__version__}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +59,16 @@ class Call:
 
     def headers(self) -> dict[str, str]:
         """Headers besides credentials."""
-        return {"Content-Type": self.content_type, "Accept": JSON}
+        return {"Content-Type": self.content_type, "Accept": JSON, "User-Agent": USER_AGENT}
 
 
 # --- building -----------------------------------------------------------------------------------------------
 
 
-def job_path(ref: kinds.KindRef, namespace: str, name: str | None = None) -> str:
-    """The REST path of a job collection, or of one job."""
-    base = f"/apis/{ref.group}/{ref.version}/namespaces/{namespace}/{ref.plural}"
+def job_path(ref: kinds.KindRef, namespace: str | None, name: str | None = None) -> str:
+    """The REST path of a job collection (namespace None: every namespace), or of one job."""
+    scope = f"/namespaces/{namespace}" if namespace is not None else ""
+    base = f"/apis/{ref.group}/{ref.version}{scope}/{ref.plural}"
     return f"{base}/{name}" if name else base
 
 
@@ -73,8 +82,13 @@ def create_job(ref: kinds.KindRef, namespace: str, body: Mapping[str, Any], *, s
     the server refuses unknown fields too (`fieldValidation=Strict`, kubectl's default) instead of pruning."""
     name = (body.get("metadata") or {}).get("name")
     what = f"{ref.kind} {namespace}/{name}"
-    params = {"fieldValidation": "Strict" if strict else None}
-    return Call("POST", job_path(ref, namespace), what, params=params, body=body, collection=True)
+    return Call("POST", job_path(ref, namespace), what, params=validation(strict), body=body, collection=True)
+
+
+def validation(strict: bool) -> dict[str, str | None]:
+    """The query parameter of a write: `fieldValidation=Strict` makes the server refuse unknown fields (as
+    kubectl does) instead of pruning them; not strict leaves the server's own default."""
+    return {"fieldValidation": "Strict" if strict else None}
 
 
 def get_job(ref: kinds.KindRef, namespace: str, name: str) -> Call:
@@ -82,18 +96,66 @@ def get_job(ref: kinds.KindRef, namespace: str, name: str) -> Call:
     return Call("GET", job_path(ref, namespace, name), f"{ref.kind} {namespace}/{name}")
 
 
-def list_jobs(ref: kinds.KindRef, namespace: str, label_selector: str | None = None) -> Call:
-    """GET every job of a kind in the namespace."""
-    what = f"{ref.kind} in {namespace}"
+def list_jobs(ref: kinds.KindRef, namespace: str | None, label_selector: str | None = None) -> Call:
+    """GET every job of a kind in the namespace (None: in every namespace)."""
+    what = f"{ref.kind} in {namespace if namespace is not None else 'all namespaces'}"
     params = {"labelSelector": label_selector}
     return Call("GET", job_path(ref, namespace), what, params=params, collection=True)
 
 
-def update_job(ref: kinds.KindRef, namespace: str, body: Mapping[str, Any]) -> Call:
-    """Merge-patch the whole job, as Kubeflow's update_job does."""
+def apply_job(
+    ref: kinds.KindRef,
+    namespace: str,
+    body: Mapping[str, Any],
+    *,
+    field_manager: str,
+    force: bool,
+    strict: bool = True,
+) -> Call:
+    """Server-side apply: the server merges the fields this manager sets and owns them from now on;
+    `force` takes over fields another manager owns instead of failing with a conflict."""
     name = body["metadata"]["name"]
     what = f"{ref.kind} {namespace}/{name}"
-    return Call("PATCH", job_path(ref, namespace, name), what, body=body, content_type=MERGE_PATCH)
+    params = {"fieldManager": field_manager, "force": True if force else None, **validation(strict)}
+    return Call(
+        "PATCH", job_path(ref, namespace, name), what, params=params, body=body, content_type=APPLY_PATCH
+    )
+
+
+def get_local_queue(namespace: str, name: str) -> Call:
+    """GET a Kueue LocalQueue (a 404 on it may also mean Kueue is not installed)."""
+    path = LOCAL_QUEUES.format(namespace=namespace, name=name)
+    return Call("GET", path, f"LocalQueue {namespace}/{name}")
+
+
+def list_page(
+    path: str, what: str, selectors: Mapping[str, str | None], *, continue_from: str | None = None
+) -> Call:
+    """One page of a LIST (selectors are `labelSelector`/`fieldSelector`)."""
+    params = {**selectors, "limit": PAGE_SIZE, "continue": continue_from}
+    return Call("GET", path, what, params=params, collection=True)
+
+
+def watch(
+    path: str, what: str, selectors: Mapping[str, str | None], *, resource_version: str, seconds: int
+) -> Call:
+    """One watch request from `resource_version`, with bookmarks, which the server ends after `seconds`."""
+    params = {
+        **selectors,
+        "watch": True,
+        "resourceVersion": resource_version or None,
+        "allowWatchBookmarks": True,
+        "timeoutSeconds": seconds,
+    }
+    return Call("GET", path, what, params=params, collection=True)
+
+
+def update_job(ref: kinds.KindRef, namespace: str, body: Mapping[str, Any], *, strict: bool = True) -> Call:
+    """Merge-patch the whole job, as Kubeflow's update_job does (strict: as `create_job`)."""
+    name = body["metadata"]["name"]
+    what = f"{ref.kind} {namespace}/{name}"
+    path = job_path(ref, namespace, name)
+    return Call("PATCH", path, what, params=validation(strict), body=body, content_type=MERGE_PATCH)
 
 
 def delete_job(ref: kinds.KindRef, namespace: str, name: str, options: Any = None) -> Call:
@@ -118,14 +180,6 @@ def get_crd(ref: kinds.KindRef) -> Call:
 def served_versions(crd: Mapping[str, Any]) -> list[str]:
     """The versions a CRD serves, in its own order."""
     return [str(v.get("name")) for v in (crd.get("spec") or {}).get("versions") or [] if v.get("served")]
-
-
-def watch_job(
-    ref: kinds.KindRef, namespace: str, name: str, resource_version: str | None, remaining: float
-) -> Call:
-    """One watch request on a single job, from the version last read, ended by the server by the deadline."""
-    params = watching.watch_params(name, resource_version, remaining)
-    return Call("GET", job_path(ref, namespace), f"{ref.kind} {namespace}/{name}", params=params)
 
 
 def list_pods(
@@ -165,10 +219,16 @@ def pod_log(
     container: str | None,
     *,
     follow: bool = False,
+    previous: bool = False,
 ) -> Call:
-    """GET one container's log (the kind's main one by default); `follow` streams it until it ends."""
+    """GET one container's log (the kind's main one by default); `follow` streams it until it ends,
+    `previous` reads the container's instance before its last restart instead (the kubelet keeps one)."""
     name = pod["metadata"]["name"]
-    params = {"container": jobs.log_container(ref, pod, container), "follow": True if follow else None}
+    params = {
+        "container": jobs.log_container(ref, pod, container),
+        "follow": True if follow else None,
+        "previous": True if previous else None,
+    }
     return Call(
         "GET", core_path(namespace, f"pods/{name}/log"), f"log of pod {namespace}/{name}", params=params
     )
@@ -189,17 +249,6 @@ def answer(call: Call, status: int, content_type: str | None, data: bytes) -> An
 def failure(call: Call, status: int, data: bytes) -> errors.TrainingError:
     """The typed error for a streamed request the server refused."""
     return errors.from_response(status, data, what=call.what, collection=call.collection)
-
-
-def watched_job(call: Call, line: bytes | str) -> dict[str, Any] | None:
-    """The job version one watch line carries; None for keep-alives, bookmarks and an expired version
-    (the caller re-reads); JobNotFound when the job was deleted while being watched."""
-    event = watching.decode_event(line)
-    if event is None or watching.gone(*event) or event[0] == "BOOKMARK":
-        return None
-    if event[0] == "DELETED":
-        raise errors.JobNotFound(f"{call.what} was deleted while waiting")
-    return dict(event[1])
 
 
 def unreachable(call: Call, error: Exception) -> errors.TrainingError:

@@ -5,6 +5,7 @@ TrainingError (a RuntimeError: Kubeflow's SDK raises RuntimeError for API failur
 ├── KindNotInstalled   the cluster serves no such resource: its CRD is missing (404 on the collection)
 ├── Forbidden          RBAC denied the request (403), or the credentials were rejected (401)
 ├── AlreadyExists      a job of that name exists (409)
+├── Conflict           a server-side apply met fields another manager owns, or a write lost a race (409)
 ├── InvalidSpec        the API server or a webhook rejected the body (422/400), with its field causes
 ├── JobFailed          a wait ended because the job Failed
 └── Timeout            a wait ran out; also a TimeoutError; names the last conditions seen
@@ -40,6 +41,14 @@ class Forbidden(TrainingError):
 
 class AlreadyExists(TrainingError):
     """A job with this name already exists."""
+
+
+class Conflict(TrainingError):
+    """409 Conflict: fields another manager owns (`causes` name them), or the object changed meanwhile."""
+
+    def __init__(self, message: str, *, status: int | None = None, causes: Sequence[tuple[str, str]] = ()):
+        super().__init__(message, status=status)
+        self.causes = tuple(causes)
 
 
 class InvalidSpec(TrainingError):
@@ -97,6 +106,9 @@ def from_response(
         return Forbidden(f"forbidden: {text}", status=status)
     if status == 401:  # expired token, wrong context: the user's fix is the same as for a 403
         return Forbidden(f"unauthorized (the API server rejected the credentials): {text}", status=status)
+    if status == 409 and payload.get("reason") == "Conflict":
+        causes = [(str(c.get("field", "")), str(c.get("message", ""))) for c in _causes(payload)]
+        return Conflict(f"conflict: {text}", status=status, causes=causes)
     if status == 409:
         return AlreadyExists(f"already exists: {text}", status=status)
     if status in (400, 422):

@@ -169,29 +169,35 @@ def creation(
     return ref, ns, body
 
 
-def checked(ref: kinds.KindRef, body: Mapping[str, Any]) -> None:
+def checked(ref: kinds.KindRef, body: Mapping[str, Any], *, whole: bool = True) -> None:
     """What the kind's CRD schema refuses, refused before sending when its framework is installed: unknown
-    fields (kubectl's strict field validation) and wrong types or out-of-bound numbers (`core.api.limits`)."""
+    fields (kubectl's strict field validation) and, in a `whole` job, wrong types or out-of-bound numbers
+    (`core.api.limits`). A patch or an applied configuration may name only some fields, so only their names
+    are checked here; the server checks the job they make."""
     if ref.framework is None:
         return
     name = (body.get("metadata") or {}).get("name")
     try:
         strict.check(body, ref.framework)
-        ref.framework.parse(body)
+        if whole:
+            ref.framework.parse(body)
     except InvalidJob as error:
         causes = [(problem.path, problem.render()) for problem in error.problems]
         raise errors.InvalidSpec(f"invalid: {ref.kind} {name}: {error}", causes=causes) from None
 
 
 def updating(
-    job: Any, name: str | None, namespace: str | None, default_namespace: str, job_kind: str | None
+    job: Any, name: str | None, namespace: str | None, job_kind: str | None, *, defaults: ClientDefaults
 ) -> tuple[kinds.KindRef, str, dict[str, Any]]:
-    """Kind, namespace and body of an update_job call; `name` renames the job's own (Kubeflow's signature)."""
+    """Kind, namespace and body of an update_job or apply_job call; `name` renames the job's own (Kubeflow's
+    signature). A strict client refuses unknown fields before sending, as `creation` does."""
     body = job_body(job)
     if name:
         body["metadata"] = {**(body.get("metadata") or {}), "name": name}
-    ref, ns, body = prepared(body, namespace=namespace, default_namespace=default_namespace)
+    ref, ns, body = prepared(body, namespace=namespace, default_namespace=defaults.namespace)
     check_kind(ref, job_kind)
+    if defaults.strict:
+        checked(ref, body, whole=False)
     return ref, ns, body
 
 
@@ -258,13 +264,17 @@ def pod_selector(
     is_master: bool = False,
     replica_type: str | None = None,
     replica_index: int | None = None,
+    replica_types: Collection[str] | None = None,
 ) -> str:
-    """The label selector for a job's pods, in Kubeflow's order (job-name, role, type, index)."""
+    """The label selector for a job's pods, in Kubeflow's order (job-name, role, type, index); several
+    `replica_types` become one set-based term."""
     terms = [f"{labels.JOB_NAME}={name}"]
     if is_master:
         terms.append(f"{labels.JOB_ROLE}={ref.master_role}")
     if replica_type is not None:
         terms.append(f"{ref.replica_type_label}={replica_type.lower()}")
+    if replica_types:
+        terms.append(f"{ref.replica_type_label} in ({','.join(sorted(t.lower() for t in replica_types))})")
     if replica_index is not None:
         terms.append(f"{labels.REPLICA_INDEX}={int(replica_index)}")
     return ",".join(terms)

@@ -1,16 +1,20 @@
-"""How the CLI shows jobs: kubectl-like tables, ages and `describe` text.
+"""How the CLI shows jobs: kubectl-like tables, ages, `describe` text, and `-o yaml|json|name|wide`.
 
 Pure functions of the jobs and of `now`, so the output is tested exactly without a cluster or a clock.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from training_operator.core.api.job import JobModel
-from training_operator.unified.sdk import jobs, logs
+from training_operator.unified.sdk import jobs, logs, watching
+
+#: the `-o` values `get` accepts (`render` takes the last three)
+FORMATS = ("table", "wide", "yaml", "json", "name")
 
 
 def age(created: str | None, now: datetime) -> str:
@@ -31,14 +35,73 @@ def table(rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def job_table(found: Iterable[JobModel], now: datetime, *, with_kind: bool) -> str:
-    """NAME, STATE (last condition type), AGE; KIND first when several kinds are listed."""
-    header = ["KIND", "NAME", "STATE", "AGE"] if with_kind else ["NAME", "STATE", "AGE"]
-    rows = [header]
+def job_table(
+    found: Iterable[JobModel],
+    now: datetime,
+    *,
+    with_kind: bool,
+    with_namespace: bool = False,
+    wide: bool = False,
+) -> str:
+    """NAME, STATE (last condition type), REPLICAS, AGE; KIND first when several kinds are listed,
+    NAMESPACE before it for every namespace; `wide` adds pod counts and the last condition's reason."""
+    header = [*(["NAMESPACE"] * with_namespace), *(["KIND"] * with_kind), "NAME", "STATE", "REPLICAS", "AGE"]
+    rows = [header + (["SUCCEEDED", "FAILED", "REASON"] if wide else [])]
     for job in found:
-        row = [job.name, jobs.state(job), age(job.metadata.creation_timestamp, now)]
-        rows.append([job.kind, *row] if with_kind else row)
+        row = [*([job.namespace] * with_namespace), *([job.kind] * with_kind), job.name]
+        row += [jobs.state(job) or "<none>", replicas(job), age(job.metadata.creation_timestamp, now)]
+        if wide:
+            row += [*_totals(job), _last_reason(job)]
+        rows.append(row)
     return table(rows)
+
+
+def replicas(job: JobModel) -> str:
+    """`Type:ready/total` for each replica type: pods running (pods that succeeded, once the job has
+    finished) over the replicas the spec asks for."""
+    statuses = (job.status.replica_statuses if job.status else None) or {}
+    finished = watching.finished(job)
+    cells = []
+    for replica_type, spec in job.replica_specs().items():
+        total = 1 if spec is None or spec.replicas is None else spec.replicas
+        status = statuses.get(replica_type)
+        ready = ((status.succeeded if finished else status.active) or 0) if status else 0
+        cells.append(f"{replica_type}:{ready}/{total}")
+    return ",".join(cells) or "<none>"
+
+
+def _totals(job: JobModel) -> list[str]:
+    statuses = ((job.status.replica_statuses if job.status else None) or {}).values()
+    return [str(sum(s.succeeded or 0 for s in statuses)), str(sum(s.failed or 0 for s in statuses))]
+
+
+def _last_reason(job: JobModel) -> str:
+    found = jobs.conditions(job)
+    return (found[-1].reason or "") if found else ""
+
+
+def object_name(body: Mapping[str, Any]) -> str:
+    """kubectl's `-o name`: `<kind>.<group>/<name>`, no group for the core API (`pod/x`)."""
+    group, _, _ = str(body.get("apiVersion", "")).rpartition("/")
+    kind = str(body.get("kind", "")).lower()
+    return (
+        f"{kind}.{group}/{(body.get('metadata') or {}).get('name', '')}"
+        if group
+        else f"{kind}/{(body.get('metadata') or {}).get('name', '')}"
+    )
+
+
+def documents(bodies: Sequence[Mapping[str, Any]], output: str, *, single: bool, stream: bool = False) -> str:
+    """Objects as `-o yaml|json|name` prints them: the object when one was asked for by name, else a
+    `List` as kubectl prints it; `stream` prints YAML as one document per object instead (`render`)."""
+    if output == "name":
+        return "".join(f"{object_name(body)}\n" for body in bodies)
+    listed = {"apiVersion": "v1", "kind": "List", "items": list(bodies)}
+    if output == "json":
+        return json.dumps(bodies[0] if single else listed, indent=4) + "\n"
+    from training_operator.unified import emitter  # PyYAML's own dumper is slow for large renders
+
+    return emitter.dump_all(bodies if stream or single else [listed])
 
 
 def describe(job: JobModel, events: Sequence[Mapping[str, Any]], now: datetime) -> str:

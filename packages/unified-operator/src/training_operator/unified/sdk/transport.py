@@ -3,13 +3,15 @@
 Both send a `calls.Call` and hand status, content type and body back to `calls.answer`, so what a request
 means lives in one place. Address, TLS and credentials come from one `core.access.Credentials`: headers are
 taken per request (a rotated token or renewed exec credential is used at once) and a 401 refreshes them and
-retries once, as client-go does.
+retries once, as client-go does. Every answer is logged on `REQUEST_LOG` at DEBUG (`-v` on the CLI).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import urllib3
@@ -22,6 +24,14 @@ if TYPE_CHECKING:  # aiohttp costs the sync client (and so `training-operator ge
 
 #: seconds to open a connection, for streams whose reads may legitimately wait much longer
 CONNECT_TIMEOUT = 30.0
+#: one DEBUG line per answer: method, URL, status, time to the answer's head (kubectl -v=6 alike)
+REQUEST_LOG = logging.getLogger("training_operator.unified.sdk.requests")
+
+
+def _logged(call: calls.Call, url: str, status: int, started: float) -> None:
+    if REQUEST_LOG.isEnabledFor(logging.DEBUG):
+        elapsed = (time.monotonic() - started) * 1000
+        REQUEST_LOG.debug("%s %s %d in %.0f ms", call.method, url, status, elapsed)
 
 
 class SyncApi:
@@ -43,11 +53,23 @@ class SyncApi:
         finally:
             response.release_conn()
 
-    def lines(self, call: calls.Call, *, read_timeout: float | None = None) -> Iterator[str]:
-        """The lines of a streamed answer until the server ends it, or until a read waits `read_timeout`."""
+    def lines(
+        self,
+        call: calls.Call,
+        *,
+        read_timeout: float | None = None,
+        opened: Callable[[Any], object] | None = None,
+    ) -> Iterator[str]:
+        """The lines of a streamed answer until the server ends it, or until a read waits `read_timeout`.
+
+        `opened` gets the response as soon as it exists: another thread may `shutdown()` it, which ends
+        a blocked read at once (closing a followed stream nobody reads any more).
+        """
         response = self._open(
             call, urllib3.Timeout(connect=CONNECT_TIMEOUT, read=read_timeout), preload=False
         )
+        if opened is not None:
+            opened(response)
         try:
             if response.status >= 400:
                 raise calls.failure(call, response.status, response.data)
@@ -61,6 +83,8 @@ class SyncApi:
                 yield pending.decode(errors="replace")
         except urllib3.exceptions.ReadTimeoutError:
             return
+        except urllib3.exceptions.HTTPError as error:  # the connection broke mid-stream
+            raise calls.unreachable(call, error) from error
         finally:
             response.release_conn()
 
@@ -68,6 +92,7 @@ class SyncApi:
         self, call: calls.Call, limits: urllib3.Timeout, *, preload: bool, timeout: float | None = None
     ) -> Any:
         url = self.credentials.server + call.target()
+        started = time.monotonic()
         for attempt in (1, 2):
             headers = {**call.headers(), **self.credentials.headers()}
             context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
@@ -88,6 +113,7 @@ class SyncApi:
                 raise calls.too_slow(call, timeout) from error
             except urllib3.exceptions.HTTPError as error:
                 raise calls.unreachable(call, error) from error
+            _logged(call, url, response.status, started)
             if response.status != 401 or attempt == 2:
                 return response
             response.drain_conn()
@@ -119,12 +145,14 @@ class AsyncApi:
     async def _send(self, call: calls.Call, **options: Any) -> aiohttp.ClientResponse:
         """The response (to be closed by the caller), after one retry with fresh credentials on a 401."""
         url = self.credentials.server + call.target()
+        started = time.monotonic()
         for attempt in (1, 2):
             headers = {**call.headers(), **await self.credentials.async_headers()}
             context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
             response = await self._client().request(
                 call.method, url, data=call.data(), headers=headers, ssl=context or False, **options
             )
+            _logged(call, url, response.status, started)
             if response.status != 401 or attempt == 2:
                 return response
             response.release()
@@ -157,5 +185,15 @@ class AsyncApi:
         async with response:
             if response.status >= 400:
                 raise calls.failure(call, response.status, await response.read())
-            async for line in response.content:
-                yield line.rstrip(b"\n")
+            complete = False
+            try:
+                async for line in response.content:
+                    yield line.rstrip(b"\n")
+                complete = True
+            except aiohttp.ClientError as error:  # the connection broke mid-stream
+                raise calls.unreachable(call, error) from error
+            finally:
+                if not complete and response.connection is not None and response.connection.transport:
+                    # left early (cancelled, closed): drop the connection now; a graceful TLS close would
+                    # wait on the server and can outlive the caller's event loop
+                    response.connection.transport.abort()

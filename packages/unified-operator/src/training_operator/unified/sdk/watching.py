@@ -1,24 +1,19 @@
-"""What a watch-driven wait decides, shared by the sync and async clients.
+"""What a watch-driven wait decides: the verdict on each version of a job, and each condition change once.
 
-A wait reads the job once, then follows a watch on `metadata.name=<name>` from that resourceVersion; each
-version of the job goes through `ConditionWait.step`, which says whether to stop (or how long to watch) and
-remembers the last conditions for the timeout message. `Transitions` reports each condition change once
-(progress lines).
+A wait reads the job once, then follows a watch on `metadata.name=<name>` from that resourceVersion
+(`watcher.Watcher`); each version of the job goes through `ConditionWait.step`, which says whether to stop
+(or how long to watch) and remembers the last conditions for the timeout message. `Transitions` reports each
+condition change once (progress lines, `stream_conditions`).
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from training_operator.core.api.job import JobModel
-from training_operator.core.api.status import JobCondition
+from training_operator.core.api.status import ConditionType, JobCondition
 from training_operator.unified.sdk import errors, jobs
-
-#: how long one watch request may stay open before the server ends it and we re-check the deadline
-MAX_WATCH_SECONDS = 300
 
 
 class Transitions:
@@ -100,27 +95,6 @@ class ConditionWait:
         )
 
 
-def watch_params(name: str, resource_version: str | None, remaining: float) -> dict[str, Any]:
-    """Query parameters of one watch request on a single job, ended by the server before the deadline."""
-    params: dict[str, Any] = {
-        "watch": "true",
-        "fieldSelector": f"metadata.name={name}",
-        "allowWatchBookmarks": "true",
-        "timeoutSeconds": max(1, min(MAX_WATCH_SECONDS, math.ceil(remaining))),
-    }
-    if resource_version:
-        params["resourceVersion"] = resource_version
-    return params
-
-
-def decode_event(line: bytes | str) -> tuple[str, Mapping[str, Any]] | None:
-    """One watch line as (type, object); None for blank keep-alive lines."""
-    if not line or not line.strip():
-        return None
-    event = json.loads(line)
-    return str(event.get("type")), event.get("object") or {}
-
-
-def gone(event_type: str, obj: Mapping[str, Any]) -> bool:
-    """An ERROR event saying our resourceVersion is too old: re-read and watch again."""
-    return event_type == "ERROR" and obj.get("code") == 410
+def finished(job: JobModel) -> bool:
+    """Succeeded or Failed is True: the job will not run again."""
+    return jobs.has_condition(job, ConditionType.SUCCEEDED) or jobs.has_condition(job, ConditionType.FAILED)
