@@ -13,6 +13,7 @@ import contextlib
 import copy
 import datetime
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -113,8 +114,15 @@ class Kubelet:
         content = hosts.hosts_file(worker.pod, worker.pod_ip, pods, services)
         path = worker.sandbox / "etc" / "hosts"
         if not path.exists() or path.read_text() != content:
-            with open(path, "w") as handle:
-                handle.write(content)
+            # Never truncate first: a process resolving a peer at that instant would find an empty file.
+            # One write over the old bytes, then cut what is left of a longer old file.
+            data = content.encode()
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+            try:
+                os.pwrite(descriptor, data, 0)
+                os.ftruncate(descriptor, len(data))
+            finally:
+                os.close(descriptor)
 
     def status_dirty(self, worker: PodWorker) -> None:
         """Queue a status write for a worker's pod."""

@@ -4,7 +4,8 @@ Namespaces mode (root, iproute2 and util-linux present): the cluster gets its ow
 holding a bridge on 10.244.0.1/16; each pod gets a network namespace joined to it by a veth pair and an
 address from 10.244.0.0/16, so two pods can listen on the same port. Every container process is started
 through `nsenter --net` + `unshare --uts --mount`: the pod hostname is set, the generated /etc/hosts and
-every volume are bind-mounted at their paths, and only then is the command exec'd (same pid, same process
+every volume are bind-mounted at their paths (with a resolv.conf beside the hosts file that fails lookups at
+once), and only then is the command exec'd (same pid, same process
 group). No address outside these namespaces is ever configured or routed to.
 
 Loopback mode (no root or no tools): each pod gets a distinct 127.x address as its podIP, but processes
@@ -55,6 +56,7 @@ def _setup_script(hostname: str, hosts: Path, mounts: list[Mount], workdir: str 
         "set -e",
         f"echo {q(hostname)} > /proc/sys/kernel/hostname",
         f"mount --bind {q(str(hosts))} /etc/hosts",
+        f"mount --bind {q(str(hosts.with_name('resolv.conf')))} /etc/resolv.conf",
     ]
     for mount in mounts:
         target = q(mount.target)

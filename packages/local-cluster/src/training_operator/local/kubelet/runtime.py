@@ -93,6 +93,7 @@ class PodWorker:
         if self._reject_commandless():
             return
         (self.sandbox / "etc").mkdir(parents=True, exist_ok=True)
+        (self.sandbox / "etc" / "resolv.conf").write_text(hosts.RESOLV_CONF)
         (self.sandbox / "logs").mkdir(exist_ok=True)
         self.pod_ip = await self.kubelet.network.attach(self.uid)
         self.start_time = self.now()
