@@ -111,3 +111,12 @@ def test_counts_past_the_bounds_are_refused_and_never_planned():
     assert (
         "spec.mpiReplicaSpecs[Worker].replicas: Invalid value: 2147483648: must be less than" in event.message
     )
+
+
+def test_whole_job_restart_is_refused_naming_the_field_and_the_alternative():
+    # ours: the v1 kinds' wholeJobRestart does not cover MPIJob yet; refused, never silently ignored
+    job = a_job(runPolicy={"cleanPodPolicy": "None", "wholeJobRestart": {"maxRestarts": 2}})
+    [problem] = FRAMEWORK.problems(job)
+    assert problem.render().startswith(
+        "spec.runPolicy.wholeJobRestart: Forbidden: is not supported for MPIJob yet; remove it"
+    )

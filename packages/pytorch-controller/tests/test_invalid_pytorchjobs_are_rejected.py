@@ -75,6 +75,15 @@ def warnings(spec):
             "spec.pytorchReplicaSpecs: Invalid value: 2049: the replicas of all replica types add up to 2049",
             id="total-past-the-bound",
         ),
+        pytest.param(
+            {
+                "runPolicy": {"wholeJobRestart": {"maxRestarts": 2}},
+                "elasticPolicy": {"maxReplicas": 3},
+                "pytorchReplicaSpecs": {"Worker": {"replicas": 2, "template": PT}},
+            },
+            "spec.runPolicy.wholeJobRestart: Forbidden: must not be used with spec.elasticPolicy",
+            id="whole-job-restart-with-elastic",
+        ),
     ],
 )
 def test_rejections(spec, expected):

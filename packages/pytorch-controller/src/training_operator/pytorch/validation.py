@@ -36,6 +36,12 @@ def pytorch_problems(job: JobModel) -> list[FieldProblem]:
     if elastic is not None and WORKER not in spec.replica_specs():
         detail = "must be configured if elastic policy is used"
         found.append(FieldProblem(f"spec.{MAP_KEY}[{WORKER}]", ProblemKind.REQUIRED, detail))
+    if elastic is not None and job.run_policy.whole_job_restart is not None:
+        detail = (
+            "must not be used with spec.elasticPolicy: an elastic job already restarts its workers through "
+            "torchrun's rendezvous; remove one of the two"
+        )
+        found.append(FieldProblem("spec.runPolicy.wholeJobRestart", ProblemKind.FORBIDDEN, detail))
     found += _nproc_problems(spec.nproc_per_node)
     deprecated = None if elastic is None else elastic.n_proc_per_node
     # Upstream forbids the pair outright; Kubeflow's own SDK writes both with the same value, and such a job

@@ -19,6 +19,9 @@ SCHEDULER_PLUGINS_POD_GROUP = "scheduling.x-k8s.io/pod-group"
 
 OPERATOR_PREFIX = "training.kubeflow.org/"
 
+# ours, not Kubeflow's: the whole-job restart attempt a pod was created for (engine/restart.py)
+RESTART_ATTEMPT = "training-operator.io/restart-attempt"
+
 # MPIJob v2beta1 (mpi.md §6, §15)
 APP = "app"
 JOB_ROLE_LAUNCHER = "launcher"

@@ -18,7 +18,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from training_operator.core.engine import draft
+from training_operator.core.engine import draft, restart
 from training_operator.core.kube import resources
 
 JOB_LABELS = ("job_namespace", "framework")
@@ -28,6 +28,7 @@ JOB_COUNTERS = {
     draft.JOBS_SUCCESSFUL: "Counts number of jobs successful",
     draft.JOBS_FAILED: "Counts number of jobs failed",
     draft.JOBS_RESTARTED: "Counts number of jobs restarted",
+    restart.WHOLE_JOB_RESTARTS: "Counts whole-job restarts (runPolicy.wholeJobRestart): every pod restarted",
 }
 #: common.md §17.2: unlabelled internal counters, served here (upstream registers but never serves them)
 INTERNAL_COUNTERS = {

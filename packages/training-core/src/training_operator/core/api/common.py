@@ -9,9 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from training_operator.core.api.limits import MAX_REPLICAS
+from training_operator.core.api.limits import MAX_JOB_RESTARTS, MAX_REPLICAS
 from training_operator.core.api.wire import WireModel
 
 
@@ -50,6 +50,20 @@ class SchedulingPolicy(WireModel):
     schedule_timeout_seconds: int | None = None
 
 
+class WholeJobRestart(WireModel):
+    """Ours, opt-in: when one replica fails in a way its restart policy retries, restart every pod together.
+
+    Restarting one pod of a DDP job leaves the others hung in a collective that never completes, so the
+    operator deletes all pods, waits until they are gone and creates them all again (docs/run-policy-and-
+    status.md, "Whole-job restart"). Unknown fields are refused: it is a new object with no history to keep.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: whole-job restarts allowed before the job fails; unset: `runPolicy.backoffLimit` bounds them
+    max_restarts: int | None = Field(default=None, ge=0, le=MAX_JOB_RESTARTS)
+
+
 class RunPolicy(WireModel):
     """Job-level lifecycle rules shared by every kind (common.md §1.3)."""
 
@@ -60,6 +74,8 @@ class RunPolicy(WireModel):
     scheduling_policy: SchedulingPolicy | None = None
     suspend: bool | None = None
     managed_by: str | None = None
+    #: ours (engine/restart.py); absent means Kubeflow's per-pod restarts exactly
+    whole_job_restart: WholeJobRestart | None = None
 
 
 class ReplicaSpec(WireModel):

@@ -11,6 +11,9 @@ billion pods in memory. The numbers and why they are what they are (docs/run-pol
   object limit; 10,000 would need several GB.
 * `MAX_PROCESSES_PER_POD` — processes one pod starts (`slotsPerWorker`, `nprocPerNode`): the largest machines
   have a few hundred cores, and the MPI hostfile and WORLD_SIZE multiply by it.
+* `MAX_JOB_RESTARTS` — whole-job restarts of one job (`runPolicy.wholeJobRestart.maxRestarts`): each one
+  deletes and re-creates every pod, so a typo such as 1000000 would churn a large job for weeks; a job that
+  needs more than 100 restarts has a bug to fix, not a limit to raise.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from training_operator.core.api.problems import FieldProblem, ProblemKind
 
 MAX_REPLICAS = 2048
 MAX_PROCESSES_PER_POD = 1024
+MAX_JOB_RESTARTS = 100
 
 
 class _Counted(Protocol):

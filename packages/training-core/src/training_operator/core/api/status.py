@@ -47,3 +47,6 @@ class JobStatus(WireModel):
     start_time: str | None = None
     completion_time: str | None = None
     last_reconcile_time: str | None = None
+    #: ours: whole-job restarts done so far, which is also the attempt the current pods belong to
+    #: (runPolicy.wholeJobRestart); absent until the first one
+    whole_job_restarts: int | None = None

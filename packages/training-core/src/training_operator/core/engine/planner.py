@@ -15,7 +15,7 @@ from training_operator.core.api.common import MANAGED_BY_THIS_OPERATOR, CleanPod
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.problems import FieldProblem, aggregate
 from training_operator.core.api.status import ConditionType
-from training_operator.core.engine import conditions, events, extras, gang, naming, pods, policy
+from training_operator.core.engine import conditions, events, extras, gang, naming, pods, policy, restart
 from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import Snapshot
@@ -148,6 +148,13 @@ def _active(ctx: Reconcile) -> None:
     failure = _limit_failure(ctx)
     if failure is not None:
         _fail(ctx, failure)
+        return
+    whole = restart.step(ctx)  # ours: runPolicy.wholeJobRestart (engine/restart.py)
+    if whole.failure is not None:
+        _fail(ctx, whole.failure)
+        return
+    if whole.handled:
+        _schedule_next(ctx)
         return
     if _sync_pod_group(ctx):
         ctx.draft.status["lastReconcileTime"] = ctx.draft.now

@@ -14,7 +14,7 @@ from typing import Any
 from training_operator.core import labels
 from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.job import JobModel
-from training_operator.core.engine import events, naming, owner, policy
+from training_operator.core.engine import events, naming, owner, policy, restart
 from training_operator.core.engine.plan import Event
 from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
 from training_operator.core.errors import ReconcileError
@@ -69,6 +69,7 @@ def desired_pod(
     if (template.get("spec") or {}).get("restartPolicy"):
         found.append(Event(events.WARNING, events.SET_RESTART_POLICY, events.SET_RESTART_POLICY_MESSAGE))
     pod_spec["restartPolicy"] = policy.pod_restart_policy(spec.restart_policy)
+    restart.stamp_pod(job, pod)  # ours: runPolicy.wholeJobRestart (attempt label, env, restartPolicy Never)
     found += _gang_linkage(job, pod, replica, options=options)
     return BuiltPod(pod, tuple(found))
 

@@ -1,0 +1,201 @@
+"""Whole-job restart (ours, opt-in with `spec.runPolicy.wholeJobRestart`): one failed replica restarts all.
+
+Restarting only the failed pod of a DDP job leaves the survivors hung in a collective that never completes,
+so when a replica fails in a way its restart policy retries (OnFailure, Always, ExitCode with a retryable
+code) the job moves to the next *attempt*:
+
+1. one status write: `status.wholeJobRestarts` = N+1, `Restarting=True` naming the attempt, an event and the
+   restart counters — nothing else, so the decision is recorded before any pod goes;
+2. every pod labelled with an older attempt is deleted (one delete per pod; services stay) and nothing is
+   created or counted while any of them still exists;
+3. once all are gone the ordinary pass creates every pod again (one create per pod), labelled with the new
+   attempt and told it through `TRAINING_OPERATOR_RESTART_ATTEMPT`.
+
+The attempt lives in the API (the status field and each pod's label), never in memory, so an operator
+killed at any step decides the same thing again: an unwritten step 1 is simply decided again; after it,
+step 2 follows from the labels. A failure the restart policy does not retry (Never, a permanent exit code)
+takes the ordinary path and fails the job exactly as without the policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from training_operator.core import labels
+from training_operator.core.api.common import RestartPolicy, RunPolicy
+from training_operator.core.api.job import JobModel
+from training_operator.core.api.status import ConditionType
+from training_operator.core.engine import conditions, events, podenv, policy
+from training_operator.core.engine.context import Reconcile
+from training_operator.core.engine.draft import JOBS_RESTARTED
+from training_operator.core.engine.observed import PodRecord
+
+#: the status field counting whole-job restarts; also the attempt the current pods belong to
+STATUS_FIELD = "wholeJobRestarts"
+#: tells the training process which attempt it is (0 for the first run), e.g. to log or to skip warm-up
+ATTEMPT_ENV = "TRAINING_OPERATOR_RESTART_ATTEMPT"
+#: Prometheus counter of whole-job restarts (JOBS_RESTARTED counts them too, with per-pod restarts)
+WHOLE_JOB_RESTARTS = "training_operator_whole_job_restarts_total"
+#: Kubernetes Job's default backoffLimit: the bound when neither maxRestarts nor backoffLimit is set
+DEFAULT_LIMIT = 6
+
+
+class Step(Enum):
+    """What the rule wants from this reconcile."""
+
+    PROCEED = "proceed"  # nothing to do: the ordinary pass runs
+    WAIT = "wait"  # pods of an older attempt are being removed (or the job object lags its pods)
+    RESTART = "restart"  # record the next attempt
+    FAIL = "fail"  # a retryable failure, but the restart limit is used up
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The rule's answer: the step, the pods to delete, and what failed."""
+
+    step: Step
+    stale: tuple[PodRecord, ...] = ()
+    failed_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the planner does after `step`: stop here (`handled`), or fail the job with `failure`."""
+
+    handled: bool = False
+    failure: str | None = None
+
+
+def enabled(job: JobModel) -> bool:
+    """The job opted in."""
+    return job.run_policy.whole_job_restart is not None
+
+
+def limit(run_policy: RunPolicy) -> int:
+    """Whole-job restarts allowed: `maxRestarts`, else `backoffLimit`, else Kubernetes Job's default 6."""
+    own = run_policy.whole_job_restart.max_restarts if run_policy.whole_job_restart else None
+    if own is not None:
+        return own
+    return DEFAULT_LIMIT if run_policy.backoff_limit is None else run_policy.backoff_limit
+
+
+def attempt_of(status: Mapping[str, Any] | None) -> int:
+    """The attempt recorded in the status (0 before the first whole-job restart)."""
+    value = (status or {}).get(STATUS_FIELD)
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def pod_attempt(pod: PodRecord) -> int:
+    """The attempt a pod was created for; no label (created before the opt-in) is attempt 0, garbage -1."""
+    raw = pod.labels.get(labels.RESTART_ATTEMPT)
+    if raw is None:
+        return 0
+    return int(raw) if raw.isdigit() else -1
+
+
+def decide(
+    *,
+    attempt: int,
+    pods: Sequence[PodRecord],
+    policies: Mapping[str, RestartPolicy | None],
+    container: str,
+) -> Decision:
+    """The pure rule. `policies` maps lower-case replica type to its restart policy."""
+    if any(pod_attempt(p) > attempt for p in pods):
+        return Decision(Step.WAIT)  # the job object we read is older than its pods: look again
+    stale = tuple(p for p in pods if pod_attempt(p) < attempt)
+    if stale:
+        return Decision(Step.WAIT, stale=stale)
+    retried = ""
+    for pod in pods:
+        if pod.phase != "Failed":
+            continue
+        replica_type = pod.labels.get(labels.REPLICA_TYPE, "")
+        action = policy.failed_pod_action(policies.get(replica_type), pod, container)
+        if action is policy.FailedPodAction.FAIL_JOB:
+            return Decision(Step.PROCEED)  # a permanent failure fails the job as without the policy
+        if action is policy.FailedPodAction.RESTART:
+            retried = retried or replica_type
+    if not retried:
+        return Decision(Step.PROCEED)
+    return Decision(Step.RESTART, failed_type=retried)
+
+
+def step(ctx: Reconcile) -> Outcome:
+    """Apply the rule to one reconcile of an active job (a no-op unless the job opted in)."""
+    if not enabled(ctx.job):
+        return Outcome()
+    attempt = attempt_of(ctx.stored_status)
+    specs = ctx.job.replica_specs()
+    policies = {rt.lower(): (s.restart_policy if s else None) for rt, s in specs.items()}
+    container = ctx.framework.kind.default_container
+    decision = decide(attempt=attempt, pods=ctx.pods, policies=policies, container=container)
+    if decision.step is Step.PROCEED:
+        return Outcome()
+    if decision.step is Step.WAIT:
+        for pod in decision.stale:
+            ctx.delete_pod(pod)  # already-terminating pods are skipped: one delete per pod
+        if not decision.stale:
+            ctx.requeue_in(1.0)
+        return Outcome(handled=True)
+    allowed = limit(ctx.job.run_policy)
+    if attempt >= allowed:
+        return Outcome(handled=True, failure=limit_message(ctx.job, allowed))
+    names = {rt.lower(): rt for rt in specs}  # pods carry the lower-case type; messages use the canonical one
+    _record_restart(ctx, attempt + 1, allowed, names.get(decision.failed_type, decision.failed_type))
+    return Outcome(handled=True)
+
+
+def limit_message(job: JobModel, allowed: int) -> str:
+    """Why the job failed once its restarts are used up."""
+    return (
+        f"Job {job.name} has failed because it has reached the specified limit of {allowed} whole-job "
+        "restarts"
+    )
+
+
+def restarting_message(name: str, replica_type: str, attempt: int, allowed: int) -> str:
+    """The Restarting condition's and event's message, with the attempt number."""
+    return (
+        f"job {name} is restarting all its pods together because {replica_type} replica(s) failed: "
+        f"attempt {attempt} (whole-job restart {attempt} of at most {allowed})."
+    )
+
+
+def _record_restart(ctx: Reconcile, attempt: int, allowed: int, replica_type: str) -> None:
+    """Step 1: only the status (and its event and counters); the next pass deletes the old pods."""
+    reason = events.reason(ctx.kind, "WholeJobRestart")
+    message = restarting_message(ctx.job.name, replica_type, attempt, allowed)
+    draft = ctx.draft
+    draft.status[STATUS_FIELD] = attempt
+    if not draft.set_condition(ConditionType.RESTARTING, conditions.TRUE, reason, message):
+        _refresh_message(draft.status, message, draft.now)
+    draft.event(events.WARNING, reason, message)
+    draft.count(WHOLE_JOB_RESTARTS)
+    draft.count(JOBS_RESTARTED)
+    ctx.requeue_in(0.0)
+
+
+def _refresh_message(status: dict[str, Any], message: str, now: str) -> None:
+    """A second restart before the job ran again: same reason, so the merge rule would keep the old text."""
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == ConditionType.RESTARTING:
+            condition.update(message=message, lastUpdateTime=now)
+
+
+def stamp_pod(job: JobModel, pod: dict[str, Any]) -> None:
+    """Label a new pod with the job's attempt, tell its containers, and let the operator restart it.
+
+    The kubelet must not restart a container in place (OnFailure, Always): that would restart one pod
+    alone, the very thing this policy avoids, so the pod gets `restartPolicy: Never` and its failure
+    reaches the rule above.
+    """
+    if not enabled(job):
+        return
+    attempt = attempt_of(job.status.to_wire() if job.status is not None else None)
+    pod["metadata"].setdefault("labels", {})[labels.RESTART_ATTEMPT] = str(attempt)
+    podenv.append_to_all_containers(pod, [podenv.env_var(ATTEMPT_ENV, str(attempt))])
+    pod.setdefault("spec", {})["restartPolicy"] = RestartPolicy.NEVER.value
