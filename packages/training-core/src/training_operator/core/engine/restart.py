@@ -22,16 +22,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from training_operator.core import labels
 from training_operator.core.api.common import RestartPolicy, RunPolicy
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.status import ConditionType
 from training_operator.core.engine import conditions, events, podenv, policy
-from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.draft import JOBS_RESTARTED
 from training_operator.core.engine.observed import PodRecord
+
+if TYPE_CHECKING:  # only an annotation: importing it would join the planner's import cycle
+    from training_operator.core.engine.context import Reconcile
 
 #: the status field counting whole-job restarts; also the attempt the current pods belong to
 STATUS_FIELD = "wholeJobRestarts"
