@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.status import ConditionType
-from training_operator.core.engine import conditions, events, podspec, policy, replicas
+from training_operator.core.engine import conditions, events, naming, podspec, policy, replicas
 from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.draft import JOBS_RESTARTED
 from training_operator.core.engine.observed import PodRecord
@@ -42,6 +42,8 @@ def reconcile_replica_pods(ctx: Reconcile, replica_type: str, spec: ReplicaSpec)
 
 
 def _create_pod(ctx: Reconcile, replica: ReplicaRef, spec: ReplicaSpec) -> None:
+    if not ctx.may_create("Pod", naming.child_name(ctx.job.name, replica.replica_type, replica.index)):
+        return
     built = podspec.desired_pod(ctx.job, ctx.framework, replica, spec, options=ctx.options)
     ctx.creates.append(Create(built.body))
     ctx.draft.events.extend(built.events)
@@ -87,7 +89,8 @@ def reconcile_replica_services(ctx: Reconcile, replica_type: str, spec: ReplicaS
         ctx.delete_service(stray)
     for index, occupants in enumerate(sliced.slots):
         if not occupants and index < count:
-            body = podspec.desired_service(ctx.job, ctx.framework, ReplicaRef(replica_type, index), spec)
-            ctx.creates.append(Create(body))
+            if ctx.may_create("Service", naming.child_name(ctx.job.name, replica_type, index)):
+                body = podspec.desired_service(ctx.job, ctx.framework, ReplicaRef(replica_type, index), spec)
+                ctx.creates.append(Create(body))
         elif len(occupants) == 1 and index >= count:
             ctx.delete_service(occupants[0])
