@@ -15,7 +15,8 @@ from typing import Any
 from training_operator.core.errors import InvalidJob, ReconcileError
 from training_operator.core.framework import EngineOptions, Framework
 from training_operator.core.kube.index import Index, JobKey
-from training_operator.core.kube.writer import Writer
+from training_operator.core.kube.probes import Probes
+from training_operator.core.kube.writer import WriteFailed, Writer
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Reconciler:
         writer: Writer,
         options: EngineOptions,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        probes: Probes | None = None,
     ) -> None:
         self.framework = framework
         self.store = store
@@ -82,22 +84,37 @@ class Reconciler:
         self.writer = writer
         self.options = options
         self.clock = clock
+        self.probes = probes or Probes(writer.client, index)
 
     async def __call__(self, key: JobKey) -> float | None:
         body = self.store.get(key)
         if body is None:
+            self.probes.forget(key)
             return None  # deleted: garbage collection removes the children (common.md §4.4 step 1)
         try:
             job = self.framework.parse(body)
         except InvalidJob as error:
             log.warning("%s cannot be reconciled: %s", key, error)
             return None  # a spec change brings it back; retrying the same body cannot help
-        plan = self.framework.plan(job, self.index.snapshot(key), now=self.clock(), options=self.options)
+        now = self.clock()
+        await self.probes.refresh(key, now)
+        plan = self.framework.plan(job, self.index.snapshot(key), now=now, options=self.options)
         if not plan.idle:
             log.info("%s: %d write(s)", key, plan.writes)
-        written = await self.writer.execute(plan, key=key, job=body, kind=self.framework.kind)
-        if written is not body:
-            self.store.put_newer(key, written)
+        try:
+            written = await self.writer.execute(plan, key=key, job=body, kind=self.framework.kind)
+        except WriteFailed as failure:
+            self._keep(key, body, failure.job)
+            raise
+        self._keep(key, body, written.job)
         if plan.error is not None:
             raise ReconcileError(plan.error)
-        return plan.requeue_after
+        reread = self.probes.track(key, now)
+        if written.replan:
+            return 0.0  # a create met an object the plan did not know: decide about it at once
+        timers = [t for t in (plan.requeue_after, reread) if t is not None]
+        return min(timers) if timers else None
+
+    def _keep(self, key: JobKey, body: Mapping[str, Any], written: Mapping[str, Any] | None) -> None:
+        if written is not None and written is not body:
+            self.store.put_newer(key, written)
