@@ -62,6 +62,8 @@ class Operator:
         self.kubeconfig = kubeconfig
         self.log = log
         self.args: list[str] = ["--disable-webhooks"]
+        #: the kinds this operator serves (`--enable-scheme`)
+        self.schemes: tuple[str, ...] = ("tfjob",)
         self.process: asyncio.subprocess.Process | None = None
         self.metrics_port = 0
 
@@ -74,8 +76,7 @@ class Operator:
             "run",
             "--kubeconfig",
             str(self.kubeconfig),
-            "--enable-scheme",
-            "tfjob",
+            *(f"--enable-scheme={scheme}" for scheme in self.schemes),
             *self.args,
             f"--metrics-bind-address=127.0.0.1:{self.metrics_port}",
             f"--health-probe-bind-address=127.0.0.1:{self.health_port}",
