@@ -122,3 +122,21 @@ def test_abnormal_pod_events_for_active_pods():
         "Error",
         "Error pod job-a-worker-0 container side exitCode: 2 terminated message: boom",
     ) in events
+
+
+@pytest.mark.parametrize(
+    ("restart_policy", "exit_code", "deleting", "counted"),
+    [
+        pytest.param("ExitCode", 137, False, 1, id="retryable-restart"),
+        pytest.param("OnFailure", 1, False, 1, id="on-failure-restart"),
+        pytest.param("ExitCode", 1, False, 0, id="permanent-kept"),
+        pytest.param("Never", 1, False, 0, id="never"),
+        pytest.param("OnFailure", 1, True, 0, id="already-restarting"),
+    ],
+)
+def test_failed_pods_total_counts_each_failed_pod_restarted(restart_policy, exit_code, deleting, counted):
+    # upstream increments it in the retryable branch, right before deleting the pod (issue 18 item 5)
+    plan = failed_worker(restart_policy, exit_code=exit_code, deleting=deleting).reconcile(NOW)
+    failed = [m for m in plan.metrics if m.name == "failed_pods_total"]
+    assert len(failed) == counted
+    assert all(m.labels == {} for m in failed)

@@ -124,4 +124,7 @@ def _run(args: argparse.Namespace) -> int:
     except runtime.LostLeadership as error:
         log.error("%s: exiting so that only the new leader writes", error)
         return 1
+    except runtime.MissingCrd as error:
+        log.error("%s", error)
+        return 1
     return 0

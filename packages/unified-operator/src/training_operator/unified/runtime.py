@@ -31,11 +31,15 @@ from training_operator.unified import certs, health, webhooks
 from training_operator.unified.composition import Parts, kopf_settings
 from training_operator.unified.leadership import Elector, LostLeadership
 
-__all__ = ["LostLeadership", "Status", "run"]
+__all__ = ["LostLeadership", "MissingCrd", "Status", "run"]
 log = logging.getLogger(__name__)
 KOPF_STOP_SECONDS = 10.0
 CERT_RETRY_SECONDS = 10.0
 CERT_CHECK_SECONDS = 12 * 3600.0
+
+
+class MissingCrd(Exception):
+    """Gang scheduling is on but the API server does not serve its PodGroups: the operator cannot start."""
 
 
 @dataclass
@@ -78,6 +82,7 @@ async def run(
         try:
             if not await _first(_wait_for_certificates(parts), stop):
                 return
+            await _require_pod_groups(parts, client)
             kopf_task = asyncio.create_task(
                 _kopf(parts, stop=kopf_stop, ready=status.kopf_ready), name="kopf"
             )
@@ -178,6 +183,24 @@ async def _wait_for_certificates(parts: Parts) -> None:
         if webhooks.certificates_present(settings.webhook_cert_dir):
             return
         await asyncio.sleep(1.0)
+
+
+async def _require_pod_groups(parts: Parts, client: ApiClient) -> None:
+    """common.md §14.1: with gang scheduling on, the matching PodGroup CRD must exist at start-up."""
+    child = parts.pod_group_child()
+    if child is None:
+        return
+    resource = resources.CHILDREN[child]
+    try:
+        await client.request("GET", resource.path(parts.settings.namespace or None), params={"limit": "1"})
+    except ApiError as error:
+        if not error.not_found:
+            log.warning("cannot check that %s %s is served: %s", resource.kind, resource.api_version, error)
+            return
+        raise MissingCrd(
+            f"crd might be missing, please install crd: {resource.kind} {resource.api_version} is not served "
+            f"(--gang-scheduler-name={parts.settings.gang_scheduler_name})"
+        ) from None
 
 
 def _start_watches(parts: Parts, client: ApiClient, tasks: list[asyncio.Task[Any]]) -> list[asyncio.Event]:

@@ -12,8 +12,10 @@ from training_operator.core.engine import conditions, events, naming, podspec, p
 from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.draft import JOBS_RESTARTED
 from training_operator.core.engine.observed import PodRecord
-from training_operator.core.engine.plan import Create
+from training_operator.core.engine.plan import Create, MetricIncrement
 from training_operator.core.engine.replicated import ReplicaRef
+
+FAILED_PODS = "failed_pods_total"
 
 
 def reconcile_replica_pods(ctx: Reconcile, replica_type: str, spec: ReplicaSpec) -> dict[int, PodRecord]:
@@ -62,6 +64,7 @@ def _observe_pod(ctx: Reconcile, pod: PodRecord, replica_type: str, spec: Replic
         # A pod already terminating was restarted by an earlier pass: counting it again would inflate
         # jobs_restarted after every operator restart (docs/differences/engine.md).
         ctx.delete_pod(pod)
+        ctx.draft.metrics.append(MetricIncrement(FAILED_PODS))  # upstream counts a failed pod it restarts
         _restart(ctx, replica_type)
     elif action is policy.FailedPodAction.FAIL_JOB:
         message = events.exit_code_failed_message(ctx.job.name, replica_type)
