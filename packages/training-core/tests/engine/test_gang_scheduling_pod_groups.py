@@ -104,6 +104,7 @@ def test_scheduler_plugins_pod_group_and_immediate_pods():
     [
         pytest.param({}, {"cpu": "2"}, id="ties-by-canonical-order-ps-first"),
         pytest.param({"high": 10}, {"cpu": "4"}, id="priority-class-first"),
+        pytest.param({"other": 10}, {"cpu": "2"}, id="unknown-priority-class-counts-as-0"),
     ],
 )
 def test_min_resources_sum_covers_min_member_pods(priorities, expected):
@@ -169,3 +170,25 @@ def test_pod_group_is_deleted_when_the_job_ends_or_pauses(finish):
         (e.type, e.reason, e.message) for e in plan.events
     ]
     assert cluster.snapshot.objects == ()
+
+
+def test_min_member_0_gives_an_empty_gang():
+    run_policy = {"schedulingPolicy": {"minAvailable": 0}}
+    templates = {"Worker": cpu_template(requests={"cpu": "1"})}
+    body = a_job(replicas={"Worker": 2}, templates=templates, run_policy=run_policy)
+    plan = FakeCluster(TestFramework(), body, options=VOLCANO).reconcile(NOW)
+    assert creates_of(plan, "PodGroup")[0].body["spec"] == {"minMember": 0, "queue": "default"}
+
+
+def test_another_replicas_scheduler_name_warns_on_every_pod():
+    # §6.4: *any* template with another schedulerName makes every pod creation warn, its own or not
+    templates = {"PS": a_template(schedulerName="other"), "Worker": a_template()}
+    body = a_job(replicas={"Worker": 2, "PS": 1}, templates=templates)
+    plan = FakeCluster(TestFramework(), body, options=PLUGINS).reconcile(NOW)
+    schedulers = {p.name: p.body["spec"]["schedulerName"] for p in creates_of(plan, "Pod")}
+    assert schedulers == {"job-a-ps-0": "other", "job-a-worker-0": "my-sched", "job-a-worker-1": "my-sched"}
+    warnings = [e for e in plan.events if e.reason == "SetPodTemplateSchedulerName"]
+    assert len(warnings) == 3
+    assert {e.message for e in warnings} == {
+        "Another scheduler is specified when gang-scheduling is enabled and it will not be overwritten"
+    }

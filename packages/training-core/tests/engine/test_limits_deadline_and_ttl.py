@@ -84,6 +84,29 @@ def test_backoff_zero_new_failed_pod_fails_the_job_by_rule_a():
     assert_failed_with(plan, "Job job-a has failed because it has reached the specified backoff limit")
 
 
+def test_backoff_rule_a_needs_active_pods_short_of_the_total():
+    # rule A's `active != totalReplicas` guard: a new failure while every replica counts as active is no
+    # reason to fail (upstream: a failed pod next to a full set of active ones, e.g. a scaled-down extra)
+    job = a_job(replicas={"Worker": 2}, run_policy={"backoffLimit": 0}, restart_policy="Never")
+    pods = (
+        a_pod("job-a", "Worker", 0),
+        a_pod("job-a", "Worker", 1),
+        a_pod("job-a", "Worker", 2, phase="Failed"),
+    )
+    plan = FakeCluster(TestFramework(), job, snapshot=Snapshot(pods=pods)).reconcile(NOW)
+    assert "Job job-a has failed because it has reached the specified backoff limit" not in [
+        c.get("message") for c in written_status(plan)["conditions"]
+    ]
+
+
+def test_backoff_rule_a_needs_a_failure_beyond_the_stored_count():
+    status = {"conditions": [CREATED], "replicaStatuses": {"Worker": {"failed": 1}}}
+    job = a_job(replicas={"Worker": 2}, run_policy={"backoffLimit": 0}, restart_policy="Never", status=status)
+    pods = (a_pod("job-a", "Worker", 0, phase="Failed"), a_pod("job-a", "Worker", 1))
+    plan = FakeCluster(TestFramework(), job, snapshot=Snapshot(pods=pods)).reconcile(NOW)
+    assert "backoff limit" not in str(plan.status)
+
+
 @pytest.mark.parametrize(
     ("elapsed", "fails"),
     [pytest.param(1, False, id="before"), pytest.param(2, True, id="at"), pytest.param(5, True, id="after")],
