@@ -13,8 +13,9 @@ Run (cosmic-ray in any virtualenv: `python -m venv /tmp/cr && /tmp/cr/bin/pip in
     hatch run python bench/mutation.py --cosmic-ray /tmp/cr/bin/cosmic-ray --all --survivors
 
 Prints one line per module (mutants, killed, survived, score) and, with `--survivors`, each surviving
-mutant's diff; writes bench/results/mutation.json (merged with earlier runs). CPU-heavy: run it module by
-module on a shared machine, niced, and never two at once — it edits the sources of this checkout in place.
+mutant's diff; writes bench/results/mutation.json (merged with earlier runs). The mutants are made in a
+temporary copy of packages/ (put first on PYTHONPATH), so the checkout is never edited and stays usable
+during a run. CPU-heavy: run it module by module on a shared machine, niced.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -123,10 +125,28 @@ def client(path: str, args: list[str]) -> int:
 # -- one module: cosmic-ray init + exec against the warm runner, then the tally ----------------------------
 
 
+def snapshot(workdir: Path) -> Path:
+    """A copy of the packages to mutate: cosmic-ray edits files in place, and the checkout stays usable
+    (and unchanged, whatever happens) while a run goes on."""
+    tree = workdir / "tree"
+    shutil.copytree(ROOT / "packages", tree / "packages", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
+    return tree
+
+
+def _copy_environment(tree: Path) -> dict[str, str]:
+    """PYTHONPATH puts the copy's sources before the editable installs of the checkout."""
+    sources = sorted(str(path) for path in (tree / "packages").glob("*/src"))
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(sources)}
+
+
 def mutate(name: str, cosmic_ray: str, workdir: Path) -> dict[str, object]:
     source, tests = modules()[name]
+    tree = snapshot(workdir)
     sock = str(workdir / "runner.sock")
-    runner = subprocess.Popen([sys.executable, __file__, "--serve", sock], cwd=ROOT)
+    runner = subprocess.Popen(
+        [sys.executable, __file__, "--serve", sock], cwd=tree, env=_copy_environment(tree)
+    )
     try:
         _wait_for(sock)
         pytest_args = ["-x", "-q", "-p", "no:cacheprovider", *tests]
@@ -146,13 +166,13 @@ def mutate(name: str, cosmic_ray: str, workdir: Path) -> dict[str, object]:
             raise SystemExit(f"{name}: the unmutated tests fail; fix them before mutating")
         session = workdir / f"{name}.sqlite"
         started = time.monotonic()
-        subprocess.run([cosmic_ray, "init", str(config), str(session)], cwd=ROOT, check=True)
+        subprocess.run([cosmic_ray, "init", str(config), str(session)], cwd=tree, check=True)
         subprocess.run(
-            [cosmic_ray, "exec", str(config), str(session)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+            [cosmic_ray, "exec", str(config), str(session)], cwd=tree, check=True, stdout=subprocess.DEVNULL
         )
         elapsed = time.monotonic() - started
         dump = subprocess.run(
-            [cosmic_ray, "dump", str(session)], cwd=ROOT, check=True, capture_output=True, text=True
+            [cosmic_ray, "dump", str(session)], cwd=tree, check=True, capture_output=True, text=True
         ).stdout
     finally:
         runner.kill()
