@@ -24,6 +24,7 @@ import kopf
 
 from training_operator.core.kube import config, resources, watch
 from training_operator.core.kube.client import ApiClient, ApiError
+from training_operator.core.kube.index import JobKey
 from training_operator.core.kube.reconcile import Reconciler
 from training_operator.core.kube.recorder import EventRecorder
 from training_operator.core.kube.writer import Writer
@@ -125,6 +126,8 @@ async def _lead_and_reconcile(
         synced = _start_watches(parts, client, background)
         if not await _first(asyncio.gather(*(event.wait() for event in synced)), stop):
             return
+        if not await _first(_prime_jobs(parts, client), stop):
+            return
         background.extend(asyncio.create_task(q.run(), name=f"queue-{q.name}") for q in parts.queues.values())
         status.reconciling.set()
         parts.metrics.leader.labels(name=settings.leader_election_id).set(1)
@@ -201,6 +204,29 @@ async def _require_pod_groups(parts: Parts, client: ApiClient) -> None:
             f"crd might be missing, please install crd: {resource.kind} {resource.api_version} is not served "
             f"(--gang-scheduler-name={parts.settings.gang_scheduler_name})"
         ) from None
+
+
+async def _prime_jobs(parts: Parts, client: ApiClient) -> None:
+    """Every job's body in the store before the first reconcile (one paged LIST per kind): kopf delivers
+    its own listing asynchronously, and a reconcile of a job it has not delivered yet would plan nothing —
+    after a restart, an idle queue would then not mean the jobs were looked at."""
+    namespace = parts.settings.namespace or None
+    for framework in parts.frameworks.values():
+        kind = framework.kind
+        path = resources.of_kind(kind).path(namespace)
+        params = {"limit": str(watch.PAGE_SIZE)}
+        while True:
+            listing = await client.request("GET", path, params=params)
+            for item in listing.get("items") or []:
+                meta = item.get("metadata") or {}
+                body = {"apiVersion": kind.api_version, "kind": kind.kind, **item}
+                parts.store.put_newer(
+                    JobKey(kind.kind, meta.get("namespace") or "default", meta["name"]), body
+                )
+            token = (listing.get("metadata") or {}).get("continue")
+            if not token:
+                break
+            params = {**params, "continue": str(token)}
 
 
 def _start_watches(parts: Parts, client: ApiClient, tasks: list[asyncio.Task[Any]]) -> list[asyncio.Event]:
