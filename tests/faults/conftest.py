@@ -22,6 +22,7 @@ import copy
 import importlib.util
 import json
 import signal
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ USER_LABEL = {"example.com/user-edit": "kept"}
 USER_ANNOTATION = {"example.com/note": "kept"}
 RECONCILES = "training_operator_reconcile_duration_seconds_count"
 DEPTH = "training_operator_workqueue_depth"
+ACTIVE = "training_operator_workqueue_active_workers"
 # Running and Restarting replace each other; finishing flips Running to False (core.engine.conditions)
 MAY_LEAVE_TRUE = {"Running": ("Restarting", "Succeeded", "Failed"), "Restarting": ("Running",)}
 
@@ -75,15 +77,18 @@ class Ledger:
     deleted: dict[str, float] = field(default_factory=dict)
     changes: int = 0
     triggers: list[tuple[int, Callable[[], None]]] = field(default_factory=list)
+    #: the resources followed: the jobs' (statuses, deletions) and their children's (creations)
+    jobs: tuple[str, ...] = ("tfjobs",)
+    children_of: tuple[str, ...] = ("pods", "services")
 
     def __call__(self, change: Change) -> None:
         kind = change.resource.rpartition("/")[2]
-        if kind not in ("pods", "services", "tfjobs"):
+        if kind not in self.jobs and kind not in self.children_of:
             return
         self.changes += 1
         obj = change.object
         meta = obj.get("metadata") or {}
-        if kind == "tfjobs":
+        if kind in self.jobs:
             if change.type == "DELETED" and change.old is not None:
                 self.deleted.setdefault(meta["uid"], time.monotonic())
             elif change.type != "DELETED":
@@ -267,7 +272,9 @@ class World:
         if running.process is None:
             return False
         done = await running.sample(RECONCILES, controller="tfjob-controller")
-        return done >= 1 and await running.sample(DEPTH, controller="tfjob-controller") == 0
+        if done < 1 or await running.sample(DEPTH, controller="tfjob-controller") != 0:
+            return False
+        return await running.sample(ACTIVE, controller="tfjob-controller") == 0  # none running either
 
     async def live(
         self, name: str, *, workers: int = 2, during: Mapping[str, Callable[[], Any]] | None = None
@@ -394,3 +401,22 @@ class Kit:
 @pytest.fixture
 def faults() -> type[Kit]:
     return Kit
+
+
+# -- every kind (issue 18): the lives of tests/faults/kinds.py ----------------------------------------------
+
+_kinds_spec = importlib.util.spec_from_file_location("faults_kinds", Path(__file__).parent / "kinds.py")
+assert _kinds_spec is not None
+assert _kinds_spec.loader is not None
+kinds = importlib.util.module_from_spec(_kinds_spec)
+sys.modules[_kinds_spec.name] = kinds  # its dataclasses look their module up
+_kinds_spec.loader.exec_module(kinds)
+
+
+@pytest.fixture
+def lives(world: World, operator: Any) -> Any:
+    """Jobs of every kind, judged like the TFJob world; the operator serves all of them, the ledger follows
+    every kind of child."""
+    world.ledger.jobs, world.ledger.children_of = kinds.JOB_PLURALS, kinds.CHILD_PLURALS
+    operator.schemes = kinds.SCHEMES
+    return kinds.Lives(world, eventually)
