@@ -12,9 +12,11 @@ Run (cosmic-ray in any virtualenv: `python -m venv /tmp/cr && /tmp/cr/bin/pip in
     hatch run python bench/mutation.py --cosmic-ray /tmp/cr/bin/cosmic-ray ownership planner
     hatch run python bench/mutation.py --cosmic-ray /tmp/cr/bin/cosmic-ray --all --survivors
 
-Prints one line per module (mutants, killed, survived, score) and, with `--survivors`, each surviving
-mutant's diff; writes bench/results/mutation.json (merged with earlier runs). The mutants are made in a
-temporary copy of packages/ (put first on PYTHONPATH), so the checkout is never edited and stays usable
+Equivalent mutants are skipped before the run, each by a stated rule (`is_equivalent`): changes inside
+annotations and decorator arguments, `*` → `/` on keyword-only markers, `is` ↔ `==` swaps. The score counts
+the rest. Prints one line per module (mutants, killed, survived, score) and, with `--survivors`, each
+surviving mutant's diff; writes bench/results/mutation.json (merged with earlier runs). The mutants are made
+in a temporary copy of packages/ (put first on PYTHONPATH), so the checkout is never edited and stays usable
 during a run. CPU-heavy: run it module by module on a shared machine, niced.
 """
 
@@ -31,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "mutation.json"
@@ -122,6 +125,72 @@ def client(path: str, args: list[str]) -> int:
     return int(answer.strip() or 1)
 
 
+# -- equivalent mutants: skipped before the run, with the rule that skips them ----------------------------
+
+#: `x is Y` → `x == Y` and the like keep the meaning for our enums, dicts and interned strings
+SAME_POLARITY_SWAPS = frozenset(
+    f"core/ReplaceComparisonOperator_{a}_{b}"
+    for a, b in (("Is", "Eq"), ("Eq", "Is"), ("IsNot", "NotEq"), ("NotEq", "IsNot"))
+)
+
+
+def equivalent_spans(source: str) -> tuple[list[tuple[tuple[int, int], tuple[int, int]]], str]:
+    """Where a mutation cannot change behaviour: annotations (never evaluated, `from __future__ import
+    annotations`) and decorators' arguments (`@dataclass(slots=True)`); plus the source, to find the bare
+    `*` of keyword-only parameters, which a `/` (positional-only) keeps callable the same way."""
+    import ast
+
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        parts: list[ast.expr] = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            parts = [*node.decorator_list, *([node.returns] if node.returns else [])]
+        elif isinstance(node, ast.ClassDef):
+            parts = list(node.decorator_list)
+        elif isinstance(node, ast.arg | ast.AnnAssign):
+            parts = [node.annotation] if node.annotation is not None else []
+        spans += [
+            ((p.lineno, p.col_offset), (p.end_lineno or p.lineno, p.end_col_offset or 0)) for p in parts
+        ]
+    return spans, source
+
+
+def is_equivalent(operator: str, start: tuple[int, int], spans: list[Any], source: str) -> str:
+    """The rule that makes this mutation equivalent, or "" when it must be tested."""
+    if operator in SAME_POLARITY_SWAPS:
+        return "identity/equality swap"
+    if any(first <= start < last for first, last in spans):
+        return "annotation or decorator"
+    line = source.splitlines()[start[0] - 1]
+    rest = line[start[1] :]
+    if (
+        operator.startswith("core/ReplaceBinaryOperator_Mul_")
+        and rest[:1] == "*"
+        and rest[1:].lstrip()[:1] in (",", ")")
+    ):
+        return "keyword-only marker"
+    return ""
+
+
+def skip_equivalent(session: str, root: str) -> None:
+    """Run with cosmic-ray's interpreter: mark the equivalent mutants of a session as skipped."""
+    from cosmic_ray.work_db import use_db  # type: ignore[import-not-found]
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult  # type: ignore[import-not-found]
+
+    sources: dict[str, Any] = {}
+    with use_db(session) as db:
+        for item in list(db.pending_work_items):
+            for mutation in item.mutations:
+                path = str(mutation.module_path)
+                if path not in sources:
+                    sources[path] = equivalent_spans((Path(root) / path).read_text())
+                start = (mutation.start_pos[0], mutation.start_pos[1])
+                rule = is_equivalent(mutation.operator_name, start, *sources[path])
+                if rule:
+                    db.set_result(item.job_id, WorkResult(output=rule, worker_outcome=WorkerOutcome.SKIPPED))
+                    break
+
+
 # -- one module: cosmic-ray init + exec against the warm runner, then the tally ----------------------------
 
 
@@ -167,6 +236,8 @@ def mutate(name: str, cosmic_ray: str, workdir: Path) -> dict[str, object]:
         session = workdir / f"{name}.sqlite"
         started = time.monotonic()
         subprocess.run([cosmic_ray, "init", str(config), str(session)], cwd=tree, check=True)
+        interpreter = str(Path(cosmic_ray).parent / "python")
+        subprocess.run([interpreter, __file__, "--skip-equivalent", str(session), str(tree)], check=True)
         subprocess.run(
             [cosmic_ray, "exec", str(config), str(session)], cwd=tree, check=True, stdout=subprocess.DEVNULL
         )
@@ -190,9 +261,12 @@ def _wait_for(path: str) -> None:
 
 def _tally(name: str, source: str, dump: str, elapsed: float) -> dict[str, object]:
     survivors: list[str] = []
-    total = killed = 0
+    total = killed = equivalent = 0
     for line in dump.splitlines():
         _, result = json.loads(line)
+        if result and result.get("worker_outcome") == "skipped":
+            equivalent += 1
+            continue
         total += 1
         if result and result.get("test_outcome") == "survived":
             survivors.append(str(result.get("diff") or ""))
@@ -203,6 +277,7 @@ def _tally(name: str, source: str, dump: str, elapsed: float) -> dict[str, objec
         "module": name,
         "source": source,
         "mutants": total,
+        "equivalent": equivalent,
         "killed": killed,
         "survived": len(survivors),
         "score": round(score, 1),
@@ -216,6 +291,9 @@ def main() -> int:
         return client(sys.argv[2], sys.argv[4:])
     if sys.argv[1:2] == ["--serve"]:
         serve(sys.argv[2])
+        return 0
+    if sys.argv[1:2] == ["--skip-equivalent"]:
+        skip_equivalent(sys.argv[2], sys.argv[3])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="modules to mutate (see --list)")
@@ -234,13 +312,15 @@ def main() -> int:
     if unknown or not names:
         parser.error(f"unknown module(s) {unknown}; see --list" if unknown else "name modules, or --all")
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    print(f"{'module':<18} {'mutants':>7} {'killed':>6} {'survived':>8} {'score':>6} {'time':>7}")
+    print(
+        f"{'module':<18} {'mutants':>7} {'killed':>6} {'survived':>8} {'score':>6} {'equiv.':>6} {'time':>7}"
+    )
     for name in names:
         with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
             result = mutate(name, args.cosmic_ray, Path(tmp))
         print(
             f"{name:<18} {result['mutants']:>7} {result['killed']:>6} {result['survived']:>8} "
-            f"{result['score']:>5}% {result['seconds']:>6}s",
+            f"{result['score']:>5}% {result['equivalent']:>6} {result['seconds']:>6}s",
             flush=True,
         )
         if args.survivors:
