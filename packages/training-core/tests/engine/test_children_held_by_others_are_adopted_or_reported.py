@@ -280,3 +280,96 @@ def test_a_finished_job_never_deletes_a_foreign_pod_group():
     )
     assert plan.deletes == ()
     assert "JobTerminated" not in [e.reason for e in plan.events]
+
+
+def test_the_report_counts_what_it_does_not_name():
+    pods = tuple(a_pod("job-a", "Worker", i, owner_uid="x", controller=OTHER) for i in range(11))
+    plan, _ = reconcile(Snapshot(pods=pods), job=a_job(replicas={"Worker": 11}))
+    message = blocked_condition(written_status(plan))["message"]
+    assert message.count("already exists") == 5
+    assert message.endswith("; and 6 more")
+
+
+def test_exactly_five_are_all_named():
+    pods = tuple(a_pod("job-a", "Worker", i, owner_uid="x", controller=OTHER) for i in range(5))
+    plan, _ = reconcile(Snapshot(pods=pods), job=a_job(replicas={"Worker": 5}))
+    message = blocked_condition(written_status(plan))["message"]
+    assert message.count("already exists") == 5
+    assert "more" not in message
+
+
+def test_a_new_blocked_condition_starts_now():
+    foreign = a_pod("job-a", "Worker", 0, owner_uid="x", controller=OTHER)
+    plan, _ = reconcile(Snapshot(pods=(foreign,)))
+    condition = blocked_condition(written_status(plan))
+    assert condition["lastTransitionTime"] == condition["lastUpdateTime"] == "2024-05-01T10:00:00Z"
+
+
+def test_the_message_follows_a_change_to_an_earlier_name():
+    later = datetime(2024, 5, 1, 10, 5, 0, tzinfo=UTC)
+    first = a_pod("job-a", "Worker", 1, owner_uid="x", controller=OTHER)
+    cluster = FakeCluster(TestFramework(), a_job(replicas={"Worker": 2}), snapshot=Snapshot(pods=(first,)))
+    cluster.reconcile(NOW)
+    cluster.snapshot = Snapshot(pods=(a_pod("job-a", "Worker", 0, owner_uid="x", controller=OTHER),))
+    message = blocked_condition(written_status(cluster.reconcile(later)))["message"]
+    assert '"job-a-worker-0"' in message
+    assert '"job-a-worker-1"' not in message
+
+
+@pytest.mark.parametrize("value", ["job-0", "job-b"], ids=["smaller", "greater"])
+def test_an_orphan_whose_job_name_differs_either_way_is_not_adopted(value):
+    orphan = a_pod("job-a", "Worker", 0, owner_uid="", extra_labels={labels.JOB_NAME: value})
+    plan, _ = reconcile(Snapshot(pods=(orphan,)))
+    assert plan.claims == ()
+
+
+def test_an_adoption_elsewhere_does_not_hide_a_foreign_holder():
+    # claims of another kind at the same name, and of the same kind at other names, are not this name's
+    snapshot = Snapshot(
+        pods=(
+            a_pod("job-a", "Worker", 0, owner_uid=""),
+            a_pod("job-a", "Worker", 1, owner_uid=""),
+            a_pod("job-a", "Worker", 2, owner_uid="x", controller=OTHER),
+            a_pod("job-a", "Worker", 3, owner_uid=""),
+            a_pod("job-a", "Worker", 4, owner_uid="x", controller=OTHER),
+        ),
+        services=(
+            a_service("job-a", "Worker", 2, owner_uid=""),
+            a_service("job-a", "Worker", 1, owner_uid="x", controller=OTHER),
+        ),
+    )
+    plan, _ = reconcile(snapshot, job=a_job(replicas={"Worker": 5}))
+    message = blocked_condition(written_status(plan))["message"]
+    for kind, name in (("Pod", "job-a-worker-2"), ("Pod", "job-a-worker-4"), ("Service", "job-a-worker-1")):
+        assert f'Resource "{name}" of Kind "{kind}"' in message
+    assert sorted((c.kind, c.name) for c in plan.claims) == [
+        ("Pod", "job-a-worker-0"),
+        ("Pod", "job-a-worker-1"),
+        ("Pod", "job-a-worker-3"),
+        ("Service", "job-a-worker-2"),
+    ]
+
+
+def test_releasing_a_whole_body_child_keeps_its_other_owners():
+    other = {"uid": "keep-me", "kind": "Other", "name": "o"}
+    ours = {"uid": "uid-job-a", "kind": "TestJob", "name": "job-a", "controller": True}
+    body = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "job-a", "ownerReferences": [ours, other], "labels": {}},
+    }
+    record = ObjectRecord(
+        "autoscaling/v2", "HorizontalPodAutoscaler", "job-a", "uid-hpa", "uid-job-a", body=body
+    )
+    plan, _ = reconcile(Snapshot(objects=(record,)), framework=_wanting_hpa())
+    [release] = plan.claims
+    assert isinstance(release, Release)
+    assert release.keep == (other,)
+    assert plan.updates == ()
+
+
+def test_an_extra_child_without_the_wanted_labels_is_not_adopted():
+    plan, _ = reconcile(Snapshot(objects=(_hpa("", job_labels=False),)), framework=_wanting_hpa())
+    assert plan.claims == ()
+    assert plan.updates == ()
+    assert '"HorizontalPodAutoscaler"' in blocked_condition(written_status(plan))["message"]
