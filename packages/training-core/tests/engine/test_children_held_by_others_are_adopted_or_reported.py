@@ -273,10 +273,13 @@ def test_an_orphan_pod_group_is_adopted_and_the_pods_go():
     assert [c.name for c in creates_of(plan, "Pod")] == ["job-a-worker-0"]
 
 
-def test_a_finished_job_never_deletes_a_foreign_pod_group():
+@pytest.mark.parametrize("owner", ["a-smaller-uid", "z-greater-uid"])
+def test_a_finished_job_never_deletes_a_foreign_pod_group(owner):
     finished = {"conditions": [{"type": "Succeeded", "status": "True", "reason": "x"}], "completionTime": "t"}
     plan, _ = reconcile(
-        Snapshot(objects=(_pod_group("x", OTHER),)), job=a_job(status=finished), gang_scheduler_name="volcano"
+        Snapshot(objects=(_pod_group(owner, OTHER),)),
+        job=a_job(status=finished),
+        gang_scheduler_name="volcano",
     )
     assert plan.deletes == ()
     assert "JobTerminated" not in [e.reason for e in plan.events]

@@ -192,3 +192,14 @@ def test_failure_path_with_ttl_zero_deletes_the_job():
     run_policy = {"activeDeadlineSeconds": 1, "ttlSecondsAfterFinished": 0}
     plan = running_job(pods_of("job-a", SHAPE), run_policy=run_policy, status=status).reconcile(NOW)
     assert plan.delete_job
+
+
+def test_a_job_finishing_now_with_ttl_zero_is_deleted_on_the_next_pass():
+    # §4.4 step 9: the TTL requeue follows the status write; the deletion happens when it fires
+    job = a_job(replicas={"Worker": 1}, run_policy={"ttlSecondsAfterFinished": 0})
+    snapshot = Snapshot(pods=(a_pod("job-a", "Worker", 0, phase="Succeeded", exit_code=0),))
+    cluster = FakeCluster(TestFramework(), job, snapshot=snapshot)
+    plan = cluster.reconcile(NOW)
+    assert "Succeeded" in [c["type"] for c in written_status(plan)["conditions"]]
+    assert (plan.delete_job, plan.requeue_after) == (False, 0.0)
+    assert cluster.reconcile(NOW).delete_job

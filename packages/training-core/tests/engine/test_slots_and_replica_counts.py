@@ -83,6 +83,24 @@ def test_counting_failed_succeeded_and_terminating_pods():
     assert total.wire() == {"failed": 3, "succeeded": 3, "active": 1}
 
 
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        pytest.param({"active": 2, "succeeded": 2}, {"succeeded": 4}, id="acceptance-22"),
+        pytest.param({"active": 3, "succeeded": 1}, {"succeeded": 4}, id="three-and-one"),
+        pytest.param({"active": 2}, {"succeeded": 2}, id="none-succeeded-yet"),
+    ],
+)
+def test_succeeded_job_moves_active_into_succeeded_counts(counts, expected):
+    status = {
+        "conditions": [{"type": "Created", "status": "True"}, {"type": "Succeeded", "status": "True"}],
+        "replicaStatuses": {"Worker": dict(counts)},
+        "completionTime": "2024-05-01T09:00:00Z",
+    }
+    plan = cluster_with([], replicas={"Worker": 4}, status=status).reconcile(NOW)
+    assert plan.status["replicaStatuses"] == {"Worker": expected}
+
+
 def test_succeeded_job_moves_active_into_succeeded():
     status = {
         "conditions": [
@@ -229,3 +247,24 @@ def test_a_failed_pod_above_replicas_is_deleted_once():
     pods = [a_pod("job-a", "Worker", 0), a_pod("job-a", "Worker", 1, phase="Failed")]
     plan = cluster_with(pods, replicas={"Worker": 1}, restart_policy="OnFailure").reconcile(NOW)
     assert [(d.kind, d.name) for d in plan.deletes if d.kind == "Pod"] == [("Pod", "job-a-worker-1")]
+
+
+def test_an_owned_pod_without_a_replica_type_is_neither_counted_nor_deleted():
+    stray = replace(
+        a_pod("job-a", "Worker", 0),
+        labels={
+            "training.kubeflow.org/job-name": "job-a",
+            "training.kubeflow.org/operator-name": "testjob-controller",
+        },
+    )
+    plan = cluster_with([stray], services_of("job-a", {"Worker": 1}), replicas={"Worker": 1}).reconcile(NOW)
+    assert plan.deletes == ()
+    assert plan.status["replicaStatuses"]["Worker"] == {}
+
+
+def test_a_replica_type_without_a_spec_does_not_stop_the_others():
+    cluster = cluster_with([], replicas={"Worker": 1})
+    specs = cluster.job["spec"]["testReplicaSpecs"]
+    cluster.job["spec"]["testReplicaSpecs"] = {"Evaluator": None, **specs}  # visited first
+    plan = cluster.reconcile(NOW)
+    assert [c.name for c in creates_of(plan, "Pod")] == ["job-a-worker-0"]
