@@ -318,6 +318,26 @@ class Lives:
 
         return await self.eventually(enough, what=f"{count} pods of {name}", within=60)
 
+    async def kubelet(self, kind: Kind, name: str, pod: Mapping[str, Any], phase: str) -> None:
+        """One kubelet change, then wait until the operator counted it and is idle (as World.kubelet)."""
+        await self.set_phase(pod, phase)
+        await self.eventually(
+            lambda: self.counted(kind, name, phase), what=f"a pod {phase} counted", within=60
+        )
+        await self.eventually(lambda: self.settled(kind), what="the operator idle", within=60)
+
+    async def counted(self, kind: Kind, name: str, phase: str) -> bool:
+        """The job's replica statuses count its pods in `phase` (for Succeeded: or the job is done)."""
+        key = {"Running": "active", "Succeeded": "succeeded"}[phase]
+        pods = [p for p in await self.actor.pods_of(name) if (p.get("status") or {}).get("phase") == phase]
+        status = (await self.job(kind, name)).get("status") or {}
+        counts = sum(int((c or {}).get(key) or 0) for c in (status.get("replicaStatuses") or {}).values())
+        finished = any(
+            c["type"] in ("Succeeded", "Failed") and c["status"] == "True"
+            for c in status.get("conditions") or []
+        )
+        return counts >= len(pods) or (phase == "Succeeded" and finished)
+
     async def settled(self, kind: Kind) -> bool:
         running = self.world.operator
         if running.process is None:
@@ -350,7 +370,7 @@ class Lives:
             "PATCH", f"{NS}/pods/{first}", {"metadata": {"annotations": USER_ANNOTATION}}, merge=True
         )
         for pod in pods:
-            await self.set_phase(await self.pod(pod["metadata"]["name"]), "Running")
+            await self.kubelet(kind, name, await self.pod(pod["metadata"]["name"]), "Running")
         await _hook(hooks, "edited")
         await self.eventually(
             lambda: self.condition(kind, name, "Running"), what=f"{name} Running", within=60
@@ -358,7 +378,7 @@ class Lives:
         await _hook(hooks, "running")
         names = kind.finish_order([p["metadata"]["name"] for p in pods])
         for pod_name in kind.finishing(name, names):
-            await self.set_phase(await self.pod(pod_name), "Succeeded")
+            await self.kubelet(kind, name, await self.pod(pod_name), "Succeeded")
         await _hook(hooks, "finished")
         await self.eventually(
             lambda: self.condition(kind, name, "Succeeded"), what=f"{name} Succeeded", within=60
