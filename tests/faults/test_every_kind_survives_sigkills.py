@@ -25,7 +25,9 @@ async def test_every_kind_survives_sigkills_at_random_instants(lives, operator, 
     before = ledger.changes
     control = await lives.live(spec, "quiet")
     span = ledger.changes - before
-    instants = sorted(random.Random(kind).sample(range(1, span), KILLS))
+    # a kill can fold two of the control's changes into one (a status computed once after the restart),
+    # so the last two instants are left out: every kill must land for the case to mean anything
+    instants = sorted(random.Random(kind).sample(range(1, span - 2), KILLS))
 
     killed: list[int] = []
     chaos = asyncio.create_task(faults.kill_and_restart(operator, ledger, instants, killed))
