@@ -306,3 +306,13 @@ def test_merge_patch_nulls_removed_keys_and_recurses():
     old = {"a": 1, "b": {"x": 1, "y": 2}, "c": [1]}
     new = {"a": 1, "b": {"x": 1}, "c": [2], "d": {}}
     assert merge_patch(old, new) == {"b": {"y": None}, "c": [2], "d": {}}
+
+
+async def test_a_new_jobs_failed_status_write_is_tried_once_and_the_children_still_go(client, writer):
+    status_path = "/apis/kubeflow.org/v1/namespaces/default/demojobs/job-a/status"
+    client.answer("PATCH", status_path, ApiError(409, "Conflict", "the object has been modified"))
+    fresh = {**JOB, "status": {}}
+    plan = Plan(creates=(Create(pod_body("job-a-worker-0")),), status={"conditions": [{"type": "Created"}]})
+    with pytest.raises(WriteFailed, match="status of job-a"):
+        await writer.execute(plan, key=KEY, job=fresh, kind=KIND)
+    assert [p.rsplit("/", 1)[-1] for _, p in api_writes(client)] == ["status", "pods"]

@@ -100,8 +100,9 @@ class Writer:
         component = kind.controller_name
         failures: list[str] = []
         status_written = plan.status is None
-        if plan.status is not None and not (job.get("status") or {}).get("conditions"):
-            job, status_written = await self._status(plan.status, job, kind, failures)  # Created first
+        first = plan.status is not None and not (job.get("status") or {}).get("conditions")
+        if first:
+            job, status_written = await self._status(plan.status or {}, job, kind, failures)  # Created first
         for claim in plan.claims:
             await self._attempt(self._claim(claim, key=key), failures)
         for delete in plan.deletes:
@@ -111,7 +112,7 @@ class Writer:
         )
         for update in plan.updates:
             await self._attempt(self._update(update, key=key), failures)
-        if plan.status is not None and not status_written:
+        if plan.status is not None and not first:
             job, status_written = await self._status(plan.status, job, kind, failures)
         if plan.delete_job:
             await self._attempt(self._delete_job(job, key=key, kind=kind), failures)
