@@ -314,7 +314,9 @@ def test_the_message_follows_a_change_to_an_earlier_name():
     cluster = FakeCluster(TestFramework(), a_job(replicas={"Worker": 2}), snapshot=Snapshot(pods=(first,)))
     cluster.reconcile(NOW)
     cluster.snapshot = Snapshot(pods=(a_pod("job-a", "Worker", 0, owner_uid="x", controller=OTHER),))
-    message = blocked_condition(written_status(cluster.reconcile(later)))["message"]
+    status = written_status(cluster.reconcile(later))
+    assert [c["type"] for c in status["conditions"]] == ["Created", "Blocked"]  # replaced in place
+    message = blocked_condition(status)["message"]
     assert '"job-a-worker-0"' in message
     assert '"job-a-worker-1"' not in message
 
@@ -354,7 +356,7 @@ def test_an_adoption_elsewhere_does_not_hide_a_foreign_holder():
 
 
 def test_releasing_a_whole_body_child_keeps_its_other_owners():
-    other = {"uid": "keep-me", "kind": "Other", "name": "o"}
+    other = {"uid": "zz-keep-me", "kind": "Other", "name": "o"}  # sorts after ours: kept all the same
     ours = {"uid": "uid-job-a", "kind": "TestJob", "name": "job-a", "controller": True}
     body = {
         "apiVersion": "autoscaling/v2",
