@@ -26,6 +26,7 @@ from training_operator.unified import local
 TFJOBS = "/apis/kubeflow.org/v1/namespaces/default/tfjobs"
 PODS = "/api/v1/namespaces/default/pods"
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+STARTUP_SECONDS = 60.0
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 20.0, what: str = "") -> Any:
@@ -88,12 +89,16 @@ class Operator:
                 stderr=out,
                 env={**os.environ, "PYTHONUNBUFFERED": "1", "MY_POD_NAMESPACE": "default"},
             )
+        # a fresh interpreter imports kopf, aiohttp and pydantic before anything answers: on a loaded machine
+        # (a 2-core box shared by several suites) that alone has taken over 20 s
         if leader:
             await eventually(
-                lambda: self.sample("leader_election_master_status"), what="operator reconciling"
+                lambda: self.sample("leader_election_master_status"),
+                what="operator reconciling",
+                within=STARTUP_SECONDS,
             )
         else:
-            await eventually(self.metrics, what="operator serving metrics")
+            await eventually(self.metrics, what="operator serving metrics", within=STARTUP_SECONDS)
 
     async def ready(self) -> bool:
         """`/readyz` answers 200."""
