@@ -26,23 +26,20 @@ RESULTS = ROOT / "bench" / "results" / "flake_rate.json"
 SUITES = ("tests/integration", "tests/faults")
 
 
-def one_round(paths: list[str], extra: list[str], report: Path) -> dict[str, str]:
-    """test id → "passed" | "failed" | "error" | "skipped", plus each failure's first lines."""
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:randomly",
-        f"--junitxml={report}",
-        *extra,
-        *paths,
-    ]
-    subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+def one_round(paths: list[str], extra: list[str], report: Path, *, memory_mb: int) -> dict[str, str]:
+    """test id → "passed" | "failed: …" | "error: …" | "skipped". A run that outgrows `memory_mb` is stopped
+    and the test it was in is reported (a leak or a hot loop is a bug too)."""
+    command = [sys.executable, "-m", "pytest", "-v", "-p", "no:randomly", f"--junitxml={report}"]
+    log = report.with_suffix(".log")
+    with log.open("w") as out:
+        process = subprocess.Popen([*command, *extra, *paths], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        peak = _watch(process, memory_mb)
     outcomes: dict[str, str] = {}
+    if peak > memory_mb:
+        running = [line.split(" ")[0] for line in log.read_text().splitlines() if "::" in line]
+        return {running[-1] if running else "<the run itself>": f"error: stopped at {peak} MB of memory"}
     if not report.exists():
-        return {"<the run itself>": "error"}
+        return {"<the run itself>": "error: no report"}
     for case in ElementTree.parse(report).iter("testcase"):
         test_id = f"{case.get('classname', '')}::{case.get('name', '')}"
         outcome = "passed"
@@ -55,6 +52,29 @@ def one_round(paths: list[str], extra: list[str], report: Path) -> dict[str, str
     return outcomes
 
 
+def _watch(process: subprocess.Popen[bytes], limit_mb: int) -> int:
+    """Wait for the run; stop it once its memory passes the limit. Its peak resident size in MB."""
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _rss_mb(process.pid))
+        if peak > limit_mb:
+            process.kill()
+            process.wait()
+            break
+        time.sleep(2)  # a sampling period, not a wait for something to happen
+    return peak
+
+
+def _rss_mb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", default=list(SUITES), help="test paths (default: both suites)")
@@ -63,6 +83,7 @@ def main() -> int:
         "--budget", type=float, default=0.0, help="stop starting rounds after this many seconds"
     )
     parser.add_argument("-k", dest="keyword", help="pytest -k expression")
+    parser.add_argument("--memory-mb", type=int, default=4000, help="stop a run that grows past this")
     args = parser.parse_args()
     extra = ["-k", args.keyword] if args.keyword else []
     runs: collections.Counter[str] = collections.Counter()
@@ -74,7 +95,7 @@ def main() -> int:
             break
         begun = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="flake-") as tmp:
-            outcomes = one_round(args.paths, extra, Path(tmp) / "report.xml")
+            outcomes = one_round(args.paths, extra, Path(tmp) / "report.xml", memory_mb=args.memory_mb)
         rounds += 1
         failed = 0
         for test_id, outcome in outcomes.items():

@@ -378,3 +378,12 @@ def test_an_extra_child_without_the_wanted_labels_is_not_adopted():
     assert plan.claims == ()
     assert plan.updates == ()
     assert '"HorizontalPodAutoscaler"' in blocked_condition(written_status(plan))["message"]
+
+
+@pytest.mark.parametrize(("owner", "waiting"), [("x", False), ("uid-job-a", True)], ids=["foreign", "ours"])
+def test_a_pod_group_being_deleted_is_waited_for_not_created_over(owner, waiting):
+    going = replace(_pod_group(owner, OTHER if owner == "x" else "TestJob/job-a"), deleting=True)
+    plan, _ = reconcile(Snapshot(objects=(going,)), gang_scheduler_name="volcano")
+    assert plan.creates == ()  # no PodGroup over it, and no pods without their group
+    assert ("lastReconcileTime" in written_status(plan)) is waiting  # our own: the gang wait, with its timer
+    assert blocked_condition(written_status(plan)) is None

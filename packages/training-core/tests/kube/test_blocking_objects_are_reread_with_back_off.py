@@ -6,11 +6,14 @@
   be woken for the first re-read; passes before that time read nothing;
 * re-reads back off 2 s, 4 s, 8 s … (capped at 5 minutes): a blocked job costs a handful of requests in
   its first minute;
-* when the re-read answers 404 the name is free and the child is created; a deleted job forgets its probes.
+* when the re-read answers 404 the name is free and the child is created; a deleted job forgets its probes;
+* a plan that keeps creating over what it was shown (a framework ignoring the snapshot) backs off after two
+  immediate re-plans instead of looping against the API server.
 """
 
 from datetime import UTC, datetime, timedelta
 
+from training_operator.core.engine.observed import Snapshot
 from training_operator.core.framework import EngineOptions
 from training_operator.core.kube import probes
 from training_operator.core.kube.client import ApiError
@@ -135,3 +138,20 @@ async def test_a_deleted_job_forgets_its_probes(client):
     world.store.remove(KEY)
     assert await world.reconcile(after=10.0) is None
     assert world.reconciler.probes._jobs == {}
+
+
+async def test_a_plan_that_keeps_creating_over_what_it_was_shown_backs_off(client):
+    # a framework that ignores the snapshot would plan the same create after every 409: not a hot loop
+    client.answer("POST", PODS, ApiError(409, "AlreadyExists", "exists"))
+    client.answer("GET", f"{PODS}/job-a-worker-0", STRANGER)
+    world = World(client)
+    blind = world.reconciler.framework
+    real_plan = blind.plan
+
+    def plan_as_if_nothing_existed(job, observed, *, now, options):
+        return real_plan(job, Snapshot(), now=now, options=options)
+
+    blind.plan = plan_as_if_nothing_existed
+    waits = [await world.reconcile() for _ in range(5)]
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2:] == [probes.delay(0), probes.delay(1), probes.delay(2)]

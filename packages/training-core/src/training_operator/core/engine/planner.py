@@ -232,6 +232,11 @@ def _sync_pod_group(ctx: Reconcile) -> _Gate:
     mode = ctx.options.gang_scheduling
     if mode is None:
         return _Gate.GO
+    going = gang.terminating(ctx.job, ctx.observed, mode)
+    if going is not None:  # its name is not free yet: creating would only meet a 409, again and again
+        ownership.hold(ctx.blocked, going)
+        ours = going.owner_uid == ctx.job.uid
+        return (_Gate.WAIT if gang.must_wait(mode, None) else _Gate.GO) if ours else _Gate.BLOCKED
     current = gang.existing(ctx.job, ctx.observed, mode)
     if current is not None:
         decision = ownership.claim(current, job_uid=ctx.job.uid, selector={})

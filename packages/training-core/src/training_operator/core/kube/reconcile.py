@@ -14,6 +14,7 @@ from typing import Any
 
 from training_operator.core.errors import InvalidJob, ReconcileError
 from training_operator.core.framework import EngineOptions, Framework
+from training_operator.core.kube import probes
 from training_operator.core.kube.index import Index, JobKey
 from training_operator.core.kube.probes import Probes
 from training_operator.core.kube.writer import WriteFailed, Writer
@@ -76,7 +77,7 @@ class Reconciler:
         writer: Writer,
         options: EngineOptions,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        probes: Probes | None = None,
+        reader: Probes | None = None,
     ) -> None:
         self.framework = framework
         self.store = store
@@ -84,12 +85,14 @@ class Reconciler:
         self.writer = writer
         self.options = options
         self.clock = clock
-        self.probes = probes or Probes(writer.client, index)
+        self.probes = reader or Probes(writer.client, index)
+        self._replans: dict[JobKey, int] = {}
 
     async def __call__(self, key: JobKey) -> float | None:
         body = self.store.get(key)
         if body is None:
             self.probes.forget(key)
+            self._replans.pop(key, None)
             return None  # deleted: garbage collection removes the children (common.md §4.4 step 1)
         try:
             job = self.framework.parse(body)
@@ -111,9 +114,20 @@ class Reconciler:
             raise ReconcileError(plan.error)
         reread = self.probes.track(key, now)
         if written.replan:
-            return 0.0  # a create met an object the plan did not know: decide about it at once
+            return self._replan(key)
+        self._replans.pop(key, None)
         timers = [t for t in (plan.requeue_after, reread) if t is not None]
         return min(timers) if timers else None
+
+    def _replan(self, key: JobKey) -> float:
+        """A create met an object the plan did not know: decide about it at once — but a plan that keeps
+        creating over what it was just shown would be a hot loop against the API server, so from the third
+        time in a row the re-plan waits as a probe would."""
+        count = self._replans[key] = self._replans.get(key, 0) + 1
+        if count <= 2:
+            return 0.0
+        log.warning("%s: planned a create over an object it was shown %d times in a row", key, count)
+        return probes.delay(count - 3)
 
     def _keep(self, key: JobKey, body: Mapping[str, Any], written: Mapping[str, Any] | None) -> None:
         if written is not None and written is not body:
