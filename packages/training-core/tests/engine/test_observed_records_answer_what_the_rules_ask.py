@@ -90,8 +90,16 @@ def record(kind, name, owner="uid-job"):
 
 
 SNAPSHOT = Snapshot(
-    pods=(PodRecord("b-pod", owner_uid="uid-job"), PodRecord("c-pod", owner_uid="other")),
-    services=(ServiceRecord("b-svc", owner_uid="other"), ServiceRecord("c-svc", owner_uid="uid-job")),
+    pods=(
+        PodRecord("b-pod", owner_uid="uid-job"),
+        PodRecord("c-pod", owner_uid="other"),
+        PodRecord("d-pod", owner_uid="zzz"),
+    ),
+    services=(
+        ServiceRecord("b-svc", owner_uid="other"),
+        ServiceRecord("c-svc", owner_uid="uid-job"),
+        ServiceRecord("d-svc", owner_uid="zzz"),
+    ),
     objects=(record("ConfigMap", "a"), record("ConfigMap", "b"), record("Job", "b"), record("Secret", "b")),
 )
 
@@ -120,6 +128,7 @@ def test_a_snapshot_finds_an_object_by_kind_and_exact_name(kind, name, found):
         pytest.param("Pod", "b-svc", None, id="a-service-name-is-not-a-pod"),
         pytest.param("Service", "c-svc", "c-svc", id="service"),
         pytest.param("Service", "c-pod", None, id="a-pod-name-is-not-a-service"),
+        pytest.param("StatefulSet", "c-svc", None, id="a-service-name-is-not-another-kind"),
     ],
 )
 def test_named_looks_in_the_kinds_own_records(kind, name, found):
@@ -135,3 +144,8 @@ def test_an_objects_labels_come_from_its_body():
 def test_owned_pods_and_services_are_those_of_that_controller():
     assert [p.name for p in SNAPSHOT.owned_pods("uid-job")] == ["b-pod"]
     assert [s.name for s in SNAPSHOT.owned_services("uid-job")] == ["c-svc"]
+
+
+def test_a_container_record_starts_with_no_restarts_no_exit_and_not_running():
+    record = ContainerRecord("main")
+    assert (record.restart_count, record.exit_code, record.running) == (0, None, False)
