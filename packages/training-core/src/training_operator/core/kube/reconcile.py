@@ -1,8 +1,9 @@
 """One reconcile of one job: stored body + index snapshot → `framework.plan` → the writer.
 
 The glue between the queue (which decides *when*) and the pure engine (which decides *what*). Job bodies come
-from the job watch (kopf event handlers) into `JobStore`; children come from the index. Nothing here keeps
-state that the API does not also hold: a restarted operator rebuilds all of it from list calls.
+from the job watch (kopf event handlers) into `JobStore`; children come from the index, and the objects only
+a 409 showed are re-read first when their time has come (`core.kube.probes`). Nothing here keeps state that
+the API does not also hold: a restarted operator rebuilds all of it from list calls and 409s.
 """
 
 from __future__ import annotations
