@@ -1,28 +1,45 @@
-"""Benchmark the local cluster's API server: pod creates/s, watch fan-out, memory for 10,000 stored pods.
+"""Benchmark an API server: pod creates/s and the server's CPU per write, watch fan-out (and its CPU per
+delivered event), memory for 10,000 stored pods.
 
-The cluster runs as a daemon process (as `training-operator local` runs it) in a temporary state dir with
-loopback networking; this process is the client. Pods are pre-bound to a node that does not exist, so neither
-the scheduler nor the kubelet touches them and the figures are the API server's own. Loopback only; every
-loop is bounded.
+By default the local cluster runs as a daemon process (as `training-operator local` runs it) in a temporary
+state dir with loopback networking; this process is the client, and the server's CPU is its process's own
+user+system time, so other work on the machine does not change it. With `--kubeconfig` the same requests go
+to that cluster instead, in a namespace of its own (`--namespace-prefix` + "api", deleted afterwards); its
+server's process is not ours to measure, so only the rates are reported. Pods are pre-bound to a node that
+does not exist, so neither a scheduler nor a kubelet touches them and the figures are the API server's own.
+Every loop is bounded.
 
     python bench/local_cluster_api.py [--pods 10000] [--watchers 50] [--events 500] [--concurrency 32]
+                                      [--kubeconfig FILE] [--namespace-prefix bench-]
 """
 
 import argparse
 import asyncio
 import contextlib
 import json
+import os
 import platform
 import sqlite3
-import ssl
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 
+from training_operator.core import access
 from training_operator.local import daemon
 from training_operator.local.__about__ import __version__
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """A process's user+system CPU seconds (0 when there is no process of ours to read)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def rss_kib(pid: int) -> int:
@@ -59,6 +76,7 @@ def a_pod(name: str) -> dict:
 async def create_pods(
     session: aiohttp.ClientSession, url: str, count: int, concurrency: int, prefix: str
 ) -> float:
+    """Seconds to create `count` pods in the namespace `url` ends with."""
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(count):
         queue.put_nowait(index)
@@ -66,9 +84,7 @@ async def create_pods(
     async def worker() -> None:
         while not queue.empty():
             index = queue.get_nowait()
-            async with session.post(
-                f"{url}/api/v1/namespaces/default/pods", json=a_pod(f"{prefix}-{index}")
-            ) as r:
+            async with session.post(f"{url}/pods", json=a_pod(f"{prefix}-{index}")) as r:
                 assert r.status == 201, await r.text()
 
     start = time.perf_counter()
@@ -79,7 +95,7 @@ async def create_pods(
 async def watch_fan_out(
     session: aiohttp.ClientSession, url: str, watchers: int, events: int
 ) -> tuple[float, int]:
-    async with session.get(f"{url}/api/v1/namespaces/default/configmaps") as r:
+    async with session.get(f"{url}/configmaps") as r:
         rv = (await r.json())["metadata"]["resourceVersion"]
     received = [0] * watchers
     ready = asyncio.Event()
@@ -88,7 +104,7 @@ async def watch_fan_out(
     async def watch(slot: int) -> None:
         nonlocal opened
         params = {"watch": "true", "resourceVersion": rv, "timeoutSeconds": "120"}
-        async with session.get(f"{url}/api/v1/namespaces/default/configmaps", params=params) as response:
+        async with session.get(f"{url}/configmaps", params=params) as response:
             opened += 1
             if opened == watchers:
                 ready.set()
@@ -102,51 +118,79 @@ async def watch_fan_out(
     start = time.perf_counter()
     for index in range(events):
         async with session.post(
-            f"{url}/api/v1/namespaces/default/configmaps",
-            json={"metadata": {"name": f"fan-{index}"}, "data": {"i": str(index)}},
+            f"{url}/configmaps", json={"metadata": {"name": f"fan-{index}"}, "data": {"i": str(index)}}
         ) as r:
             assert r.status == 201
     await asyncio.wait_for(asyncio.gather(*tasks), 300)
     return time.perf_counter() - start, sum(received)
 
 
+@contextlib.asynccontextmanager
+async def server(
+    args: argparse.Namespace,
+) -> AsyncIterator[tuple[aiohttp.ClientSession, str, int | None, Path | None]]:
+    """(session, namespace URL, server pid or None, state dir or None) of a fresh local cluster, or of the
+    `--kubeconfig` cluster; the namespace (or the whole local cluster) is removed afterwards."""
+    state = None
+    if args.kubeconfig:
+        kubeconfig, namespace, pid = args.kubeconfig, f"{args.namespace_prefix}api", None
+    else:
+        state = Path(tempfile.mkdtemp(prefix="tol-bench-"))
+        daemon.ensure_running(state, extra_args=("--network", "loopback", "--log-level", "WARNING"))
+        found = daemon.is_running(state)
+        assert found is not None
+        kubeconfig, namespace, pid = str(state / "kubeconfig"), "default", found.pid
+    credentials = access.load(kubeconfig, context=args.context)
+    context = credentials.ssl_context()
+    connector = aiohttp.TCPConnector(ssl=context if context is not None else False, limit=0)
+    session = aiohttp.ClientSession(connector=connector, headers=credentials.headers())
+    try:
+        if args.kubeconfig:
+            body = {"metadata": {"name": namespace}}
+            async with session.post(f"{credentials.server}/api/v1/namespaces", json=body) as r:
+                assert r.status == 201, await r.text()
+        yield session, f"{credentials.server}/api/v1/namespaces/{namespace}", pid, state
+    finally:
+        if args.kubeconfig:
+            pods = f"{credentials.server}/api/v1/namespaces/{namespace}/pods"
+            async with session.delete(pods, params={"gracePeriodSeconds": "0"}):
+                pass
+            async with session.delete(f"{credentials.server}/api/v1/namespaces/{namespace}"):
+                pass
+        await session.close()
+        if state is not None:
+            daemon.stop(state)
+
+
 async def run(args: argparse.Namespace) -> dict:
-    state = Path(tempfile.mkdtemp(prefix="tol-bench-"))
-    daemon.ensure_running(state, extra_args=("--network", "loopback", "--log-level", "WARNING"))
-    found = daemon.is_running(state)
-    assert found is not None
-    token = (state / "token").read_text().strip()
-    context = ssl.create_default_context(cafile=str(state / "ca.crt"))
     results: dict = {
         "version": __version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
-    try:
-        connector = aiohttp.TCPConnector(ssl=context, limit=0)
-        async with aiohttp.ClientSession(
-            connector=connector, headers={"Authorization": f"Bearer {token}"}
-        ) as session:
-            rss_start = rss_kib(found.pid)
-            warm = await create_pods(session, found.url, 200, args.concurrency, "warm")
-            seconds = await create_pods(session, found.url, args.creates, args.concurrency, "create")
-            results["pod_creates"] = {
-                "count": args.creates,
-                "concurrency": args.concurrency,
-                "seconds": round(seconds, 3),
-                "per_second": round(args.creates / seconds, 1),
-                "warmup_seconds": round(warm, 3),
-            }
-            remaining = args.pods - args.creates - 200
-            if remaining > 0:
-                await create_pods(session, found.url, remaining, args.concurrency, "fill")
-            rss_full = rss_kib(found.pid)
-            start = time.perf_counter()
-            async with session.get(
-                f"{found.url}/api/v1/namespaces/default/pods", params={"labelSelector": "bench=yes"}
-            ) as r:
-                listed = len((await r.json())["items"])
-            list_seconds = time.perf_counter() - start
+    async with server(args) as (session, url, pid, state):
+        rss_start = rss_kib(pid) if pid else 0
+        warm = await create_pods(session, url, 200, args.concurrency, "warm")
+        before = cpu_seconds(pid)
+        seconds = await create_pods(session, url, args.creates, args.concurrency, "create")
+        used = cpu_seconds(pid) - before
+        results["pod_creates"] = {
+            "count": args.creates,
+            "concurrency": args.concurrency,
+            "seconds": round(seconds, 3),
+            "per_second": round(args.creates / seconds, 1),
+            "warmup_seconds": round(warm, 3),
+            "server_cpu_ms_per_create": round(1000 * used / args.creates, 3) if pid else None,
+        }
+        remaining = args.pods - args.creates - 200
+        if remaining > 0:
+            await create_pods(session, url, remaining, args.concurrency, "fill")
+        start = time.perf_counter()
+        async with session.get(f"{url}/pods", params={"labelSelector": "bench=yes"}) as r:
+            listed = len((await r.json())["items"])
+        list_seconds = time.perf_counter() - start
+        if pid is not None and state is not None:
+            rss_full = rss_kib(pid)
             db_bytes, stored = stored_pods(state)
             results["memory"] = {
                 "stored_pods": stored,
@@ -154,19 +198,19 @@ async def run(args: argparse.Namespace) -> dict:
                 "rss_with_pods_mib": round(rss_full / 1024, 1),
                 "kib_per_pod": round((rss_full - rss_start) / max(stored, 1), 2),
                 "sqlite_mib": round(db_bytes / 2**20, 1),
-                "list_all_seconds": round(list_seconds, 3),
-                "listed": listed,
             }
-            fan_seconds, delivered = await watch_fan_out(session, found.url, args.watchers, args.events)
-            results["watch_fan_out"] = {
-                "watchers": args.watchers,
-                "events": args.events,
-                "delivered": delivered,
-                "seconds": round(fan_seconds, 3),
-                "deliveries_per_second": round(delivered / fan_seconds, 1),
-            }
-    finally:
-        daemon.stop(state)
+        results["list"] = {"list_all_seconds": round(list_seconds, 3), "listed": listed}
+        before = cpu_seconds(pid)
+        fan_seconds, delivered = await watch_fan_out(session, url, args.watchers, args.events)
+        used = cpu_seconds(pid) - before
+        results["watch_fan_out"] = {
+            "watchers": args.watchers,
+            "events": args.events,
+            "delivered": delivered,
+            "seconds": round(fan_seconds, 3),
+            "deliveries_per_second": round(delivered / fan_seconds, 1),
+            "server_cpu_ms_per_write": round(1000 * used / args.events, 3) if pid else None,
+        }
     return results
 
 
@@ -179,35 +223,45 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--watchers", type=int, default=50)
     parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--kubeconfig", help="measure this existing cluster's API server instead")
+    parser.add_argument("--context", help="kubeconfig context (default: the current one)")
+    parser.add_argument("--namespace-prefix", default="bench-", help="prefix of the namespace created")
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "local_cluster_api.json"
     )
     args = parser.parse_args()
     results = asyncio.run(run(args))
+    creates, fan = results["pod_creates"], results["watch_fan_out"]
     rows = [
         (
             "pod creates/s",
-            f"{results['pod_creates']['per_second']}",
+            f"{creates['per_second']}",
             f"{args.creates} creates, {args.concurrency} concurrent",
         ),
         (
+            "server CPU ms per create",
+            f"{creates['server_cpu_ms_per_create']}",
+            "server user+system / creates",
+        ),
+        (
             "watch deliveries/s",
-            f"{results['watch_fan_out']['deliveries_per_second']}",
-            f"{args.watchers} watchers x {args.events} events",
+            f"{fan['deliveries_per_second']}",
+            f"{args.watchers} watchers x {args.events}",
         ),
         (
-            "RSS with pods (MiB)",
-            f"{results['memory']['rss_with_pods_mib']}",
-            f"{results['memory']['stored_pods']} pods, start {results['memory']['rss_start_mib']} MiB",
+            "server CPU ms per write",
+            f"{fan['server_cpu_ms_per_write']}",
+            f"with {args.watchers} watchers each",
         ),
-        ("KiB per stored pod", f"{results['memory']['kib_per_pod']}", "RSS delta / pods"),
-        ("SQLite size (MiB)", f"{results['memory']['sqlite_mib']}", "cluster.db + WAL"),
-        (
-            "list all pods (s)",
-            f"{results['memory']['list_all_seconds']}",
-            f"{results['memory']['listed']} items",
-        ),
+        ("list all pods (s)", f"{results['list']['list_all_seconds']}", f"{results['list']['listed']} items"),
     ]
+    if "memory" in results:
+        memory = results["memory"]
+        rows += [
+            ("RSS with pods (MiB)", f"{memory['rss_with_pods_mib']}", f"{memory['stored_pods']} pods"),
+            ("KiB per stored pod", f"{memory['kib_per_pod']}", "RSS delta / pods"),
+            ("SQLite size (MiB)", f"{memory['sqlite_mib']}", "cluster.db + WAL"),
+        ]
     width = max(len(r[0]) for r in rows)
     print(f"{'metric':<{width}}  {'value':>10}  notes")
     for name, value, note in rows:

@@ -1,21 +1,29 @@
-"""What the operator benchmarks share: a kubelet-less local cluster in its own process, a counting API client
-and the pod-lifecycle simulator (the operator process itself is `training_operator.unified.testing`'s).
+"""What the operator benchmarks share: where they run (a fresh kubelet-less local cluster, or any cluster
+given with `--kubeconfig`), the benchmark's own API client, the operator process and its request counts read
+from its /metrics, and the pod-lifecycle simulator.
 
-The cluster (`python bench/operator_harness.py serve STATE_DIR`) runs the API server and the built-in
-controllers (scheduler, batch Job controller, garbage collector) but no kubelet, so no pod ever runs: the
-simulator here moves pods through Running and Succeeded by patching `pods/<name>/status`, as a kubelet would.
-The server's `/debug/requests` counters are per verb and resource only (no user agent), so the operator's
-requests are the server's counts minus this process's own, which `Api` counts client-side the same way.
+The local cluster (`python bench/operator_harness.py serve STATE_DIR`) runs the API server and the built-in
+controllers (scheduler, batch Job controller, garbage collector) but no kubelet. On either kind of cluster the
+benchmarks' pods are pinned (`nodeName`) to a node no kubelet serves, `training-operator-bench` (a Node object
+the harness creates on an existing cluster, so the pod garbage collector leaves them alone; they tolerate its
+NotReady taints), so no pod ever runs: the simulator moves pods through Running and Succeeded by patching
+`pods/<name>/status`, as a kubelet would.
+
+The operator's requests are what it counts itself (`training_operator_api_requests_total` on its /metrics,
+docs/metrics.md), so the figures need nothing from the server. Everything a benchmark creates lives in
+namespaces named `--namespace-prefix` + a name, which are deleted at the end; on an existing cluster the
+harness also removes the node and the CRDs it installed (CRDs that were there before are left alone).
 """
 
+import argparse
 import asyncio
 import collections
 import contextlib
 import datetime
 import json
 import os
+import re
 import signal
-import ssl
 import subprocess
 import sys
 import time
@@ -26,6 +34,7 @@ from typing import Any
 import aiohttp
 import yaml
 
+from training_operator.core import access
 from training_operator.unified.testing import stop
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,7 +43,77 @@ JOB_NAME_LABEL = "training.kubeflow.org/job-name"
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 READ_VERBS = ("get", "list")
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+NODE = "training-operator-bench"
+#: the benchmarks' pods stay on NODE even once the node lifecycle controller calls it unreachable
+TOLERATIONS = [
+    {"key": f"node.kubernetes.io/{taint}", "operator": "Exists", "effect": "NoExecute"}
+    for taint in ("unreachable", "not-ready")
+]
 Obj = dict[str, Any]
+
+
+def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
+    """--kubeconfig, --context and --namespace-prefix, the same in every benchmark."""
+    parser.add_argument(
+        "--kubeconfig", help="run against this existing cluster instead of starting fresh local ones"
+    )
+    parser.add_argument("--context", help="kubeconfig context (default: the current one)")
+    parser.add_argument(
+        "--namespace-prefix", default="bench-", help="prefix of every namespace created (default bench-)"
+    )
+
+
+@contextlib.contextmanager
+def target_cluster(args: argparse.Namespace, tmp: Path, name: str) -> Iterator[Obj]:
+    """A fresh kubelet-less local cluster with the CRDs installed, or the `--kubeconfig` cluster (CRDs
+    installed if missing, the bench node created); whatever was created is removed at the end."""
+    if args.kubeconfig:
+        info: Obj = {"kubeconfig": args.kubeconfig, "context": args.context, "local": False, "pid": None}
+        info |= {"prefix": args.namespace_prefix, "namespaces": []}
+        created = asyncio.run(_prepare(info))
+        try:
+            yield info
+        finally:
+            asyncio.run(_clean_up(info, created))
+        return
+    with cluster_process(tmp / name) as info:
+        info |= {"local": True, "context": None, "prefix": args.namespace_prefix, "namespaces": []}
+        asyncio.run(_prepare(info))
+        yield info
+
+
+async def _prepare(info: Obj) -> list[str]:
+    """The CRDs and the bench node; the paths of what this created (to delete afterwards)."""
+    api = Api(info)
+    try:
+        created = await api.install_crds()
+        if not info["local"]:
+            with contextlib.suppress(RuntimeError):  # there already
+                await api.call("POST", "/api/v1/nodes", {"metadata": {"name": NODE}})
+                created.append(f"/api/v1/nodes/{NODE}")
+        return created
+    finally:
+        await api.close()
+
+
+async def _clean_up(info: Obj, created: list[str]) -> None:
+    api = Api(info)
+    try:
+        for namespace in info["namespaces"]:
+            await api.delete_namespace(namespace)
+        for path in created:
+            with contextlib.suppress(RuntimeError):
+                await api.call("DELETE", path)
+    finally:
+        await api.close()
+
+
+def pinned(template: Obj) -> Obj:
+    """A pod template on the bench node, which no kubelet serves."""
+    spec = template.setdefault("spec", {})
+    spec["nodeName"] = NODE
+    spec["tolerations"] = [*spec.get("tolerations", []), *TOLERATIONS]
+    return template
 
 
 # ---------------------------------------------------------------------------------------------- processes
@@ -104,51 +183,23 @@ def machine() -> Obj:
 # ---------------------------------------------------------------------------------------------- client
 
 
-def resource_of(path: str) -> str:
-    """The server's counter label for a path: `plural` or `plural/sub`."""
-    parts = [p for p in path.split("?")[0].split("/") if p]
-    parts = parts[2:] if parts[0] == "api" else parts[3:]
-    if parts and parts[0] == "namespaces" and len(parts) >= 3:
-        parts = parts[2:]
-    return f"{parts[0]}/{parts[2]}" if len(parts) >= 3 else parts[0]
-
-
 class Api:
-    """aiohttp against the cluster, counting its own requests as the server does."""
+    """The benchmark's own aiohttp client, with the kubeconfig's credentials (kubectl's rules)."""
 
     def __init__(self, info: Obj, concurrency: int = 64) -> None:
-        self.url = info["url"]
-        context = ssl.create_default_context(cafile=info["ca"])
-        connector = aiohttp.TCPConnector(ssl=context, limit=concurrency)
-        self.session = aiohttp.ClientSession(
-            connector=connector, headers={"Authorization": f"Bearer {info['token']}"}
-        )
-        self.mine: collections.Counter[str] = collections.Counter()
+        self.info = info
+        credentials = access.load(info["kubeconfig"], context=info.get("context"))
+        self.url = credentials.server
+        context = credentials.ssl_context()
+        connector = aiohttp.TCPConnector(ssl=context if context is not None else False, limit=concurrency)
+        self.session = aiohttp.ClientSession(connector=connector, headers=credentials.headers())
 
     async def close(self) -> None:
         await self.session.close()
 
-    def _count(self, method: str, path: str, params: Obj | None) -> None:
-        resource = resource_of(path)
-        if method == "GET":
-            collection = "list" if self._is_collection(path) else "get"
-            verb = "watch" if params and params.get("watch") else collection
-        else:
-            verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}[method]
-        self.mine[f"{verb} {resource}"] += 1
-
-    @staticmethod
-    def _is_collection(path: str) -> bool:
-        parts = [p for p in path.split("/") if p]
-        parts = parts[2:] if parts[0] == "api" else parts[3:]
-        if parts and parts[0] == "namespaces" and len(parts) >= 3:
-            parts = parts[2:]
-        return len(parts) == 1
-
     async def call(
         self, method: str, path: str, body: Obj | None = None, *, params: Obj | None = None, ctype: str = ""
     ) -> Obj:
-        self._count(method, path, params)
         headers = {"Content-Type": ctype} if ctype else {}
         data = json.dumps(body) if body is not None else None
         if data is not None and not ctype:
@@ -160,37 +211,102 @@ class Api:
                 raise RuntimeError(f"{method} {path}: {r.status} {payload}")
             return payload  # type: ignore[no-any-return]
 
-    async def server_counts(self) -> collections.Counter[str]:
-        async with self.session.get(self.url + "/debug/requests") as r:
-            return collections.Counter((await r.json())["requests"])
+    async def namespace(self, name: str) -> str:
+        """Create `prefix + name`, remembered for the clean-up; its name."""
+        namespace = f"{self.info['prefix']}{name}"
+        await self.call("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
+        self.info["namespaces"].append(namespace)
+        return namespace
 
-    async def reset_counts(self) -> None:
-        async with self.session.delete(self.url + "/debug/requests") as r:
-            r.raise_for_status()
-        self.mine.clear()
+    async def delete_namespace(self, namespace: str, limit: float = 120) -> None:
+        """Pods first with grace 0 (no kubelet confirms a graceful deletion), then the namespace; waits."""
+        with contextlib.suppress(RuntimeError):
+            pods = f"/api/v1/namespaces/{namespace}/pods"
+            await self.call("DELETE", pods, params={"gracePeriodSeconds": "0"})
+            await self.call("DELETE", f"/api/v1/namespaces/{namespace}")
 
-    async def operator_counts(self) -> collections.Counter[str]:
-        """Server counts since the last reset minus ours (the read of /debug/requests is not counted)."""
-        total = await self.server_counts()
-        total.subtract(self.mine)
-        return +total
+        async def gone() -> bool:
+            try:
+                await self.call("GET", f"/api/v1/namespaces/{namespace}")
+            except RuntimeError:
+                return True
+            return False
 
-    async def install_crds(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await wait_for(gone, limit, interval=0.5)
+        if namespace in self.info["namespaces"]:
+            self.info["namespaces"].remove(namespace)
+
+    async def install_crds(self) -> list[str]:
+        """Install the generated CRDs that are missing; the paths of those installed."""
+        installed = []
         for path in sorted(CRDS.glob("*.yaml")):
             for doc in yaml.safe_load_all(path.read_text()):
                 if doc:
-                    with contextlib.suppress(RuntimeError):
+                    with contextlib.suppress(RuntimeError):  # there already
                         await self.call("POST", CRD_PATH, doc)
+                        installed.append(f"{CRD_PATH}/{doc['metadata']['name']}")
         await asyncio.sleep(0.5)
+        return installed
+
+    async def count_added(self, namespace: str, plurals: dict[str, int], limit: float) -> float:
+        """Watch `plurals` in `namespace` (from now) until each has had its number of ADDED events; the
+        seconds from the call to the last of them."""
+        started = time.perf_counter()
+
+        async def one(plural: str, wanted: int) -> None:
+            path = f"{self.url}/api/v1/namespaces/{namespace}/{plural}"
+            listing = await self.call("GET", path.removeprefix(self.url), params={"limit": "1"})
+            params = {"watch": "true", "resourceVersion": listing["metadata"]["resourceVersion"]}
+            seen = 0
+            timeout = aiohttp.ClientTimeout(total=limit)
+            async with self.session.get(path, params=params, timeout=timeout) as r:
+                async for line in r.content:
+                    if line.strip() and json.loads(line)["type"] == "ADDED":
+                        seen += 1
+                        if seen >= wanted:
+                            return
+
+        await asyncio.gather(*(one(p, n) for p, n in plurals.items()))
+        return time.perf_counter() - started
 
 
-async def install_crds(info: Obj) -> None:
-    """The generated CRDs, installed once into a fresh cluster."""
-    api = Api(info)
-    try:
-        await api.install_crds()
-    finally:
-        await api.close()
+# ---------------------------------------------------------------------------------------------- operator
+
+
+async def scrape(port: int) -> dict[str, float]:
+    """The operator's /metrics as {sample name with labels: value}."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}/metrics") as r,
+    ):
+        text = await r.text()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            samples[key] = float(value)
+    return samples
+
+
+_REQUEST = re.compile(r"^training_operator_api_requests_total\{(?P<labels>.*)\}$")
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+def requests(samples: dict[str, float]) -> collections.Counter[str]:
+    """The operator's own request counts as {"verb resource": n} (every outcome)."""
+    counts: collections.Counter[str] = collections.Counter()
+    for key, value in samples.items():
+        found = _REQUEST.match(key)
+        if found:
+            labels = dict(_LABEL.findall(found["labels"]))
+            counts[f"{labels['verb']} {labels['resource']}"] += int(value)
+    return counts
+
+
+async def operator_requests(port: int) -> collections.Counter[str]:
+    """The operator's request counts so far (subtract an earlier reading for a stretch of time)."""
+    return requests(await scrape(port))
 
 
 # ---------------------------------------------------------------------------------------------- simulator
@@ -313,6 +429,68 @@ def split_counts(counts: collections.Counter[str]) -> Obj:
     reads = {k: n for k, n in counts.items() if k.split()[0] in READ_VERBS}
     watches = {k: n for k, n in counts.items() if k.split()[0] == "watch"}
     return {"writes": writes, "events": events, "reads": reads, "watches": watches}
+
+
+# ---------------------------------------------------------------------------------------------- operator
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's own CPU time (user + system): what it cost, whatever else shares the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def running_operator(
+    info: Obj, log: Path, namespace: str, *flags: str
+) -> Iterator[tuple[Any, dict[str, int]]]:
+    """`training-operator run` on the cluster, watching only `namespace`, once it answers /readyz; yields the
+    process and its ports ("metrics", "health")."""
+    from training_operator.unified.testing import operator_process
+
+    ports: dict[str, int] = {}
+    context = ("--context", info["context"]) if info.get("context") else ()
+    command = ("--namespace", namespace, *context, *flags)
+    with operator_process(info["kubeconfig"], log, *command, ports=ports) as process:
+        asyncio.run(ready(process, ports, log))
+        yield process, ports
+
+
+async def ready(process: Any, ports: dict[str, int], log: Path, limit: float = 60) -> float:
+    """Seconds until the operator answers 200 on /readyz (exits with its log's tail if it dies)."""
+    started = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+
+        async def answered() -> bool:
+            if process.poll() is not None:
+                tail = await asyncio.to_thread(log.read_text)
+                sys.exit(f"the operator exited:\n{tail[-3000:]}")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(f"http://127.0.0.1:{ports['health']}/readyz") as r:
+                    return r.status == 200
+            return False
+
+        await wait_for(answered, limit, interval=0.05)
+    return time.perf_counter() - started
+
+
+def summed(samples: dict[str, float], name: str) -> float:
+    return sum(v for k, v in samples.items() if k == name or k.startswith(f"{name}{{"))
+
+
+async def quiet(port: int, seconds: float) -> None:
+    """Until the operator's workqueue is empty and its reconcile count has not moved for `seconds`
+    (scraped twice a second: each scrape costs the operator CPU too)."""
+    last, since = -1.0, time.monotonic()
+    while True:
+        samples = await scrape(port)
+        count = summed(samples, "training_operator_reconcile_duration_seconds_count")
+        depth = summed(samples, "training_operator_workqueue_depth")
+        if count != last or depth:
+            last, since = count, time.monotonic()
+        elif time.monotonic() - since >= seconds:
+            return
+        await asyncio.sleep(0.5)
 
 
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "serve":

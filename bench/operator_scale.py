@@ -1,28 +1,39 @@
-"""How the operator scales (issue 11): a 1,000-replica job against a plain script, memory and CPU with 10,000
-owned pods, a restart holding them, and an open-loop mixed load.
+"""How the operator scales: the CPU it spends per child and per job, a 1,000-replica job against a plain
+script, memory and CPU with 10,000 owned pods (busy and idle), a restart holding them, and an open-loop load.
 
-Every stage starts a **fresh** kubelet-less local cluster (operator_harness.py), so one stage's leftovers do
-not slow the next (SQLite grows with every object). Nothing here asserts on time: the figures are printed and
-written to bench/results/operator_scale.json; bench/RESULTS.md records a run.
+Every stage runs an operator of its own on a namespace of its own (`--namespace`), on a **fresh** kubelet-less
+local cluster by default (SQLite grows with every object, so one stage's leftovers would slow the next), or on
+the cluster of `--kubeconfig` (operator_harness.py says what it creates there and removes afterwards). CPU is
+the operator process's own user+system time, so other work on the machine does not change it; request counts
+are the operator's own (/metrics). Nothing here asserts on time: the figures are printed and written to
+bench/results/operator_scale.json; bench/RESULTS.md records a run.
 
-    python bench/operator_scale.py big  [--replicas 1000] [--rounds 3] [--qps 0]
-    python bench/operator_scale.py pods [--jobs 10] [--per-job 1000]
-    python bench/operator_scale.py load [--rates 1,2,4,8] [--stage-seconds 20] [--load-qps 0]
-    python bench/operator_scale.py all
+    python bench/operator_scale.py big      [--replicas 1000] [--rounds 3] [--qps 0]
+    python bench/operator_scale.py capacity [--capacity-jobs 60] [--capacity-rate 3]
+    python bench/operator_scale.py pods     [--jobs 10] [--per-job 1000] [--idle-seconds 20]
+    python bench/operator_scale.py load     [--rates 1,2,4,8] [--stage-seconds 20] [--load-qps 0]
+    python bench/operator_scale.py all      [--kubeconfig FILE] [--namespace-prefix bench-]
 
-* big: seconds from the job's create until the operator's N pod + N service creates reached the server, and
-  the same N + N objects POSTed by a plain aiohttp script 32 at a time (the operator's own bound on
-  concurrent requests); ratio = operator ÷ plain, per round, each run on its own fresh cluster.
+* big: per round, seconds from the job's create until all N pods and N services exist (a watch sees them),
+  against a plain aiohttp script POSTing the same N + N objects 32 at a time (the operator's own bound on
+  concurrent requests) on a cluster (or namespace) of its own; ratio = operator ÷ plain. And the operator's
+  CPU from the create until it is quiet again (every create, its answer, the watch events, the reconciles
+  and status writes they feed), per child; a one-replica job first pays the one-time costs (lazy imports,
+  first connections) outside the measurement.
+* capacity: `--capacity-jobs` jobs of the mixed load (2, 8 and 64 replicas, weights 6:3:1, every kind in
+  turn) arrive at `--capacity-rate` per second; a simulated kubelet marks each pod Running as it appears and
+  all of a job's pods Succeeded once they all run. The operator's CPU from the first create until every job
+  Succeeded and the operator is quiet, per job (reported as jobs per second per core of operator CPU) and
+  per child. This figure does not depend on how fast the API server is.
 * pods: operator RSS at rest, after half and after all of its jobs own `jobs × per-job` pods (and as many
-  services; the slope over the second half leaves the one-time cost of the first job out), then CPU
-  seconds per pod watch event (pod annotations only: the event path; then phase changes: event path plus the
-  reconciles and status writes they cause), then a restart (SIGTERM, start again) holding all of it: seconds
-  until ready and until every job was reconciled, and the writes it made (target 0).
-* load: jobs of 2, 8 and 64 replicas (weights 6:3:1), every kind in turn, arriving as a Poisson process whose
-  rate rises stage by stage; a simulated kubelet marks each pod Running as it appears. Per stage: p50/p99
-  seconds from a job's create to all its pods existing, the operator's workqueue wait p99 (from its
-  histogram), and whether every job got all its pods. The sustained rate is the highest stage that kept up
-  with the workqueue p99 under 1 s.
+  services), then CPU seconds per pod watch event (annotations only: the event path; then phase changes:
+  event path plus the reconciles and status writes they cause), then the CPU of the operator holding all of
+  it idle for `--idle-seconds`, then a restart (SIGTERM, start again): seconds until ready and until every
+  job was reconciled, and the requests it made (target: 0 writes).
+* load: jobs of the mixed load arriving as a Poisson process whose rate rises stage by stage; the kubelet
+  marks pods Running. Per stage: p50/p99 seconds from a job's create to all its pods existing, the
+  operator's workqueue wait p99 (from its histogram), the operator's CPU per job, and whether every job got
+  all its pods. The sustained rate is the highest stage that kept up with the workqueue p99 under 1 s.
 """
 
 import argparse
@@ -37,7 +48,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,77 +58,505 @@ from operator_harness import (
     Api,
     Obj,
     Simulator,
-    cluster_process,
-    install_crds,
+    add_cluster_arguments,
+    condition,
+    cpu_seconds,
     machine,
+    operator_requests,
+    pinned,
+    quiet,
+    ready,
     rss_mib,
+    scrape,
     split_counts,
+    summed,
+    target_cluster,
     wait_for,
 )
-from operator_writes import CONCURRENCY, KINDS, big_job, job_path, make_namespace, plain_creates
+from operator_writes import CONCURRENCY, KINDS, PLURALS, container, job_path, pytorch_workers
 
 from training_operator.unified.testing import operator_process
 
 RESULTS = Path(__file__).resolve().parent / "results"
-TICKS = 100  # USER_HZ: /proc/<pid>/stat counts CPU time in these
-ROLE = "training.kubeflow.org/job-role"
+RECONCILES = "training_operator_reconcile_duration_seconds_count"
+SIZES = ((2, 6), (8, 3), (64, 1))
 
 
-# ---------------------------------------------------------------------------------------------- worlds
+async def _new_namespace(info: Obj, name: str) -> str:
+    api = Api(info)
+    try:
+        return await api.namespace(name)
+    finally:
+        await api.close()
 
 
-@contextlib.contextmanager
-def fresh_cluster(tmp: Path, name: str) -> Iterator[Obj]:
-    with cluster_process(tmp / name) as info:
-        asyncio.run(install_crds(info))
-        yield info
+def _with_api(info: Obj, work: Callable[[Api], Any]) -> Any:
+    """`await work(api)` with a fresh benchmark client."""
+
+    async def go() -> Any:
+        api = Api(info, concurrency=CONCURRENCY)
+        try:
+            return await work(api)
+        finally:
+            await api.close()
+
+    return asyncio.run(go())
 
 
-@contextlib.contextmanager
-def operator(info: Obj, tmp: Path, name: str, *extra: str) -> Iterator[tuple[Any, dict[str, int]]]:
-    """The operator on `info`'s cluster, once it answers /readyz."""
-    ports: dict[str, int] = {}
-    log = tmp / f"{name}.log"
-    with operator_process(info["kubeconfig"], log, *extra, ports=ports) as process:
-        asyncio.run(_ready(process, ports, log))
-        yield process, ports
+def _operator_flags(qps: str) -> tuple[str, ...]:
+    return ("--kube-api-qps", qps) if qps else ()
 
 
-async def _ready(process: Any, ports: dict[str, int], log: Path, limit: float = 60) -> float:
+def _children(counts: collections.Counter[str]) -> int:
+    return sum(n for key, n in counts.items() if key.startswith("create ") and not key.endswith(" events"))
+
+
+# ---------------------------------------------------------------------------------------------- big
+
+
+def stage_big(tmp: Path, args: argparse.Namespace) -> Obj:
+    from operator_harness import running_operator
+
+    rounds = []
+    for index in range(args.rounds):
+        with target_cluster(args, tmp, f"plain-{index}") as info:
+            ns = asyncio.run(_new_namespace(info, f"plain-{index}"))
+            plain = _with_api(info, lambda api, ns=ns: _plain(api, ns, args.replicas, args.limit))
+        for qps in args.qps.split(","):
+            name = f"big-{index}-{qps}"
+            with target_cluster(args, tmp, name) as info:
+                ns = asyncio.run(_new_namespace(info, name))
+                with running_operator(info, tmp / f"{name}.log", ns, *_operator_flags(qps)) as (
+                    process,
+                    ports,
+                ):
+                    row = asyncio.run(_big(info, ns, process.pid, ports["metrics"], args))
+                    row["operator_rss_mib"] = round(rss_mib(process.pid), 1)
+            row = {"round": index, "kube_api_qps": qps, "plain_seconds": round(plain, 2), **row}
+            row["ratio"] = round(row["operator_seconds"] / plain, 2)
+            rounds.append(row)
+            print(f"big N={args.replicas}: {row}", flush=True)
+    by_qps: dict[str, list[Obj]] = collections.defaultdict(list)
+    for row in rounds:
+        by_qps[row["kube_api_qps"]].append(row)
+    medians = {
+        qps: {
+            "ratio": round(statistics.median(r["ratio"] for r in rows), 2),
+            "cpu_ms_per_child": round(statistics.median(r["cpu_ms_per_child"] for r in rows), 3),
+        }
+        for qps, rows in by_qps.items()
+    }
+    return {"replicas": args.replicas, "children": 2 * args.replicas, "rounds": rounds, "median": medians}
+
+
+def big_manifest(name: str, ns: str, replicas: int) -> Obj:
+    return {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "PyTorchJob",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": pytorch_workers(replicas)["spec"],
+    }
+
+
+async def _plain(api: Api, ns: str, replicas: int, limit: float) -> float:
+    """A plain script: the same number of pods and services, `CONCURRENCY` at a time; seconds until a watch
+    has seen them all (timed as the operator's job is)."""
+    queue: asyncio.Queue[tuple[str, Obj]] = asyncio.Queue()
+    for index in range(replicas):
+        name = f"plain-worker-{index}"
+        labels = {JOB_NAME_LABEL: "plain", "training.kubeflow.org/replica-index": str(index)}
+        pod = {
+            "metadata": {"name": name, "labels": labels},
+            **pinned({"spec": {"containers": [container("t")]}}),
+        }
+        service = {
+            "metadata": {"name": name, "labels": labels},
+            "spec": {
+                "clusterIP": "None",
+                "selector": labels,
+                "ports": [{"name": "pytorchjob-port", "port": 23456}],
+            },
+        }
+        queue.put_nowait(("pods", pod))
+        queue.put_nowait(("services", service))
+
+    async def worker() -> None:
+        while not queue.empty():
+            plural, obj = queue.get_nowait()
+            await api.call("POST", f"/api/v1/namespaces/{ns}/{plural}", obj)
+
+    seen = asyncio.create_task(api.count_added(ns, {"pods": replicas, "services": replicas}, limit))
+    await asyncio.sleep(0.3)  # both watches open
     started = time.perf_counter()
-    async with aiohttp.ClientSession() as session:
-
-        async def ready() -> bool:
-            if process.poll() is not None:
-                tail = await asyncio.to_thread(log.read_text)
-                sys.exit(f"the operator exited:\n{tail[-3000:]}")
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(f"http://127.0.0.1:{ports['health']}/readyz") as r:
-                    return r.status == 200
-            return False
-
-        await wait_for(ready, limit, interval=0.05)
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    await seen
     return time.perf_counter() - started
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+async def _big(info: Obj, ns: str, pid: int, port: int, args: argparse.Namespace) -> Obj:
+    api = Api(info, concurrency=CONCURRENCY)
+    try:
+        await _warm_up(api, ns, port, args)
+        seen = asyncio.create_task(
+            api.count_added(ns, {"pods": args.replicas, "services": args.replicas}, args.limit)
+        )
+        await asyncio.sleep(0.3)
+        before_requests, before_cpu = await operator_requests(port), cpu_seconds(pid)
+        started = time.perf_counter()
+        await api.call("POST", job_path("PyTorchJob", ns), big_manifest("big", ns, args.replicas))
+        await seen
+        seconds = time.perf_counter() - started
+        await quiet(port, args.settle)
+        used = cpu_seconds(pid) - before_cpu
+        counts = split_counts(await operator_requests(port) - before_requests)
+    finally:
+        await api.close()
+    children = 2 * args.replicas
+    return {
+        "operator_seconds": round(seconds, 2),
+        "operator_cpu_seconds": round(used, 2),
+        "cpu_ms_per_child": round(1000 * used / children, 3),
+        "writes": sum(counts["writes"].values()),
+        "reads": sum(counts["reads"].values()),
+    }
 
 
-async def scrape(ports: dict[str, int]) -> dict[str, float]:
-    """The operator's /metrics as {sample name with labels: value}."""
-    async with (
-        aiohttp.ClientSession() as session,
-        session.get(f"http://127.0.0.1:{ports['metrics']}/metrics") as r,
-    ):
-        text = await r.text()
-    samples = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            key, _, value = line.rpartition(" ")
-            samples[key] = float(value)
-    return samples
+async def _warm_up(api: Api, ns: str, port: int, args: argparse.Namespace) -> None:
+    """A one-replica job through the operator, so its one-time costs stay out of the figures."""
+    seen = asyncio.create_task(api.count_added(ns, {"pods": 1, "services": 1}, args.limit))
+    await asyncio.sleep(0.3)
+    await api.call("POST", job_path("PyTorchJob", ns), big_manifest("warm-up", ns, 1))
+    await seen
+    await quiet(port, args.settle)
+
+
+# ---------------------------------------------------------------------------------------------- capacity
+
+
+def stage_capacity(tmp: Path, args: argparse.Namespace) -> Obj:
+    from operator_harness import running_operator
+
+    with target_cluster(args, tmp, "capacity") as info:
+        ns = asyncio.run(_new_namespace(info, "capacity"))
+        flags = _operator_flags(args.load_qps or "0")
+        with running_operator(info, tmp / "capacity.log", ns, *flags) as (process, ports):
+            result = asyncio.run(_capacity(info, ns, process.pid, ports["metrics"], args))
+    print(f"capacity: {result}", flush=True)
+    return result
+
+
+async def _capacity(info: Obj, ns: str, pid: int, port: int, args: argparse.Namespace) -> Obj:
+    api = Api(info, concurrency=64)
+    kubelet = Kubelet(api, ns, finish=True)
+    tasks = kubelet.start()
+    try:
+        await _warm_up(api, ns, port, args)
+        before_requests, before_cpu = await operator_requests(port), cpu_seconds(pid)
+        started = time.perf_counter()
+        keys = await _arrivals(
+            api, kubelet, ns, args.capacity_rate, None, random.Random(args.seed), "c", args.capacity_jobs
+        )
+        await wait_for(_all_succeeded(api, ns, keys), args.limit * 5, interval=1.0)
+        await quiet(port, args.settle)
+        used = cpu_seconds(pid) - before_cpu
+        seconds = time.perf_counter() - started
+        counts = await operator_requests(port) - before_requests
+    finally:
+        await kubelet.stop(tasks)
+        await api.close()
+    children = _children(counts)
+    split = split_counts(counts)
+    return {
+        "jobs": len(keys),
+        "pods": sum(kubelet.wanted[k] for k in keys),
+        "children_created": children,
+        "rate_jobs_per_s": args.capacity_rate,
+        "wall_seconds": round(seconds, 1),
+        "operator_cpu_seconds": round(used, 2),
+        "cpu_ms_per_job": round(1000 * used / len(keys), 2),
+        "jobs_per_cpu_second": round(len(keys) / used, 1) if used else None,
+        "cpu_ms_per_child": round(1000 * used / children, 3) if children else None,
+        "writes": sum(split["writes"].values()),
+        "events": split["events"],
+        "reads": sum(split["reads"].values()),
+        "kinds": list(KINDS),
+        "sizes": SIZES,
+    }
+
+
+def _all_succeeded(api: Api, ns: str, keys: list[tuple[str, str]]) -> Callable[[], Any]:
+    kinds = {kind for kind, _ in keys}
+
+    async def check() -> bool:
+        done = set()
+        for kind in kinds:
+            listing = await api.call("GET", job_path(kind, ns))
+            done |= {(kind, j["metadata"]["name"]) for j in listing["items"] if condition(j, "Succeeded")}
+        return all(k in done for k in keys)
+
+    return check
+
+
+# ---------------------------------------------------------------------------------------------- pods
+
+
+def stage_pods(tmp: Path, args: argparse.Namespace) -> Obj:
+    """RSS, CPU per watch event, idle CPU and a restart, with jobs × per-job owned pods."""
+    from operator_harness import running_operator
+
+    pods = args.jobs * args.per_job
+    result: Obj = {"jobs": args.jobs, "pods_per_job": args.per_job, "owned_pods": pods}
+    with target_cluster(args, tmp, "pods") as info:
+        ns = asyncio.run(_new_namespace(info, "owned"))
+        # created without the client rate limit (qps 0) so 2 × pods creates do not take minutes at 50/s
+        with running_operator(info, tmp / "pods.log", ns, "--kube-api-qps", "0") as (process, ports):
+            time.sleep(args.settle)
+            result["rss_mib_baseline"] = round(rss_mib(process.pid), 1)
+            # two halves: the slope between them leaves out what the first job costs once (lazy imports,
+            # caches, the allocator's first arenas), which is not a per-pod cost
+            half = args.jobs // 2
+            created = _with_api(info, lambda api: _own_pods(api, ns, ports["metrics"], args, range(half)))
+            time.sleep(args.settle)
+            result["rss_mib_half"] = round(rss_mib(process.pid), 1)
+            created += _with_api(
+                info, lambda api: _own_pods(api, ns, ports["metrics"], args, range(half, args.jobs))
+            )
+            time.sleep(args.settle)
+            result["seconds_to_create_children"] = round(created, 1)
+            result["rss_mib_holding"] = round(rss_mib(process.pid), 1)
+            grown = result["rss_mib_holding"] - result["rss_mib_baseline"]
+            result["rss_mib_per_10k_pods"] = round(grown / (pods / 10_000), 1)
+            second = (args.jobs - half) * args.per_job
+            slope = (result["rss_mib_holding"] - result["rss_mib_half"]) / (second / 10_000)
+            result["rss_mib_per_10k_pods_second_half"] = round(slope, 1)
+            print(f"pods: {result}", flush=True)
+            result["cpu"] = _with_api(
+                info, lambda api: _cpu_per_event(api, ns, process.pid, ports["metrics"], args)
+            )
+            print(f"cpu: {result['cpu']}", flush=True)
+            result["idle"] = asyncio.run(_idle(process.pid, ports["metrics"], args))
+            print(f"idle: {result['idle']}", flush=True)
+        # a restart with everything in place, at the default flags
+        result["restart"] = asyncio.run(_restart(info, ns, tmp, args))
+        print(f"restart: {result['restart']}", flush=True)
+    return result
+
+
+async def _own_pods(api: Api, ns: str, port: int, args: argparse.Namespace, jobs: range) -> float:
+    before = await operator_requests(port)
+    started = time.perf_counter()
+    for index in jobs:
+        manifest = copy.deepcopy(KINDS["pytorch-workers"](args.per_job))
+        manifest |= {"apiVersion": "kubeflow.org/v1", "metadata": {"name": f"j{index}", "namespace": ns}}
+        await api.call("POST", job_path("PyTorchJob", ns), manifest)
+
+    async def done() -> bool:
+        counts = await operator_requests(port) - before
+        return counts.get("create pods", 0) + counts.get("create services", 0) >= 2 * len(jobs) * args.per_job
+
+    await wait_for(done, args.limit * 10, interval=0.5)
+    return time.perf_counter() - started
+
+
+async def _cpu_per_event(api: Api, ns: str, pid: int, port: int, args: argparse.Namespace) -> Obj:
+    sim = Simulator(api, ns)
+    pods = await sim.pods(JOB_NAME_LABEL)
+    out: Obj = {"events": len(pods)}
+    for label, patch in (("annotation", None), ("phase_running", "Running")):
+        before_metrics = await scrape(port)
+        before = cpu_seconds(pid)
+        started = time.perf_counter()
+        if patch is None:
+            await _annotate(api, ns, pods)
+        else:
+            await sim.set_phase(pods, patch)
+        await quiet(port, args.settle)
+        used = cpu_seconds(pid) - before
+        after_metrics = await scrape(port)
+        out[label] = {
+            "cpu_seconds": round(used, 2),
+            "cpu_ms_per_event": round(1000 * used / len(pods), 3),
+            "reconciles": int(summed(after_metrics, RECONCILES) - summed(before_metrics, RECONCILES)),
+            "wall_seconds": round(time.perf_counter() - started, 1),
+        }
+    return out
+
+
+async def _annotate(api: Api, ns: str, pods: list[Obj]) -> None:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(pod: Obj) -> None:
+        patch = {"metadata": {"annotations": {"bench/touched": "1"}}}
+        async with gate:
+            await api.call(
+                "PATCH",
+                f"/api/v1/namespaces/{ns}/pods/{pod['metadata']['name']}",
+                patch,
+                ctype="application/merge-patch+json",
+            )
+
+    await asyncio.gather(*(one(p) for p in pods))
+
+
+async def _idle(pid: int, port: int, args: argparse.Namespace) -> Obj:
+    """The operator's CPU while it holds everything and nothing changes (no scrape in between)."""
+    before_requests, before = await operator_requests(port), cpu_seconds(pid)
+    started = time.perf_counter()
+    await asyncio.sleep(args.idle_seconds)
+    used, seconds = cpu_seconds(pid) - before, time.perf_counter() - started
+    counts = split_counts(await operator_requests(port) - before_requests)
+    return {
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(used, 3),
+        "percent_of_a_core": round(100 * used / seconds, 2),
+        "requests": {**counts["reads"], **counts["writes"]},
+    }
+
+
+async def _restart(info: Obj, ns: str, tmp: Path, args: argparse.Namespace) -> Obj:
+    ports: dict[str, int] = {}
+    started = time.perf_counter()
+    log = tmp / "restart.log"
+    context = ("--context", info["context"]) if info.get("context") else ()
+    with operator_process(info["kubeconfig"], log, "--namespace", ns, *context, ports=ports) as process:
+        seconds_to_ready = await ready(process, ports, log)
+
+        async def all_reconciled() -> bool:
+            samples = await scrape(ports["metrics"])
+            done = summed(samples, RECONCILES)
+            return done >= args.jobs and not summed(samples, "training_operator_workqueue_depth")
+
+        await wait_for(all_reconciled, args.limit, interval=0.1)
+        settled = time.perf_counter() - started
+        await quiet(ports["metrics"], args.settle)
+        counts = split_counts(await operator_requests(ports["metrics"]))
+        rss = rss_mib(process.pid)
+    return {
+        "seconds_to_ready": round(seconds_to_ready, 2),
+        "seconds_to_all_jobs_reconciled": round(settled, 2),
+        "writes": sum(counts["writes"].values()) + counts["events"],
+        "reads": counts["reads"],
+        "rss_mib": round(rss, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- load
+
+
+def stage_load(tmp: Path, args: argparse.Namespace) -> Obj:
+    from operator_harness import running_operator
+
+    with target_cluster(args, tmp, "load") as info:
+        ns = asyncio.run(_new_namespace(info, "load"))
+        with running_operator(info, tmp / "load.log", ns, *_operator_flags(args.load_qps)) as (
+            process,
+            ports,
+        ):
+            result = asyncio.run(_load(info, ns, process.pid, ports["metrics"], args))
+            result["operator_rss_mib"] = round(rss_mib(process.pid), 1)
+    result["kube_api_qps"] = args.load_qps or "default (50)"
+    return result
+
+
+class Kubelet:
+    """Watches the namespace's pods; marks new ones Running; notes when each job has all the pods it should
+    have; with `finish`, marks all of a job's pods Succeeded once every one of them was marked Running."""
+
+    def __init__(self, api: Api, ns: str, *, finish: bool = False) -> None:
+        self.api = api
+        self.ns = ns
+        self.finish = finish
+        self.wanted: dict[tuple[str, str], int] = {}
+        self.by_name: dict[str, tuple[str, str]] = {}
+        self.created_at: dict[tuple[str, str], float] = {}
+        self.seen: dict[str, list[Obj]] = collections.defaultdict(list)
+        self.running: collections.Counter[str] = collections.Counter()
+        self.latency: dict[tuple[str, str], float] = {}
+        self.to_do: asyncio.Queue[tuple[str, str, list[Obj]]] = asyncio.Queue()
+
+    def expect(self, key: tuple[str, str], pods: int) -> None:
+        self.wanted[key] = pods
+        self.by_name[key[1]] = key
+        self.created_at[key] = time.perf_counter()
+
+    def start(self) -> list[asyncio.Task[Any]]:
+        return [asyncio.create_task(self.watch())] + [asyncio.create_task(self.run_pods()) for _ in range(16)]
+
+    async def stop(self, tasks: list[asyncio.Task[Any]]) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def watch(self) -> None:
+        path = f"/api/v1/namespaces/{self.ns}/pods"
+        listing = await self.api.call("GET", path, params={"limit": "1"})
+        params = {"watch": "true", "resourceVersion": listing["metadata"]["resourceVersion"]}
+        timeout = aiohttp.ClientTimeout(total=None)
+        async with self.api.session.get(self.api.url + path, params=params, timeout=timeout) as r:
+            async for line in r.content:
+                event = json.loads(line)
+                if event["type"] == "ADDED":
+                    self._added(event["object"])
+
+    def _added(self, pod: Obj) -> None:
+        job = pod["metadata"].get("labels", {}).get(JOB_NAME_LABEL, "")
+        self.seen[job].append(pod)
+        self.to_do.put_nowait(("Running", job, [pod]))
+        key = self.by_name.get(job)
+        if key is not None and key not in self.latency and len(self.seen[job]) >= self.wanted[key]:
+            self.latency[key] = time.perf_counter() - self.created_at[key]
+
+    async def run_pods(self) -> None:
+        sim = Simulator(self.api, self.ns)
+        while True:
+            phase, job, pods = await self.to_do.get()
+            await sim.set_phase(pods, phase)
+            key = self.by_name.get(job)
+            if phase == "Running" and self.finish and key is not None:
+                self.running[job] += len(pods)
+                if self.running[job] == self.wanted[key]:
+                    self.to_do.put_nowait(("Succeeded", job, self.seen[job]))
+
+
+async def _load(info: Obj, ns: str, pid: int, port: int, args: argparse.Namespace) -> Obj:
+    api = Api(info, concurrency=64)
+    kubelet = Kubelet(api, ns)
+    tasks = kubelet.start()
+    rng = random.Random(args.seed)
+    stages = []
+    try:
+        for rate in [float(r) for r in args.rates.split(",")]:
+            before, before_cpu = await scrape(port), cpu_seconds(pid)
+            prefix = f"r{str(rate).replace('.', '-')}-"
+            keys = await _arrivals(api, kubelet, ns, rate, args.stage_seconds, rng, prefix, None)
+            with contextlib.suppress(TimeoutError):
+                await wait_for(_all_in(kubelet, keys), args.grace)
+            after, used = await scrape(port), cpu_seconds(pid) - before_cpu
+            latencies = sorted(kubelet.latency[k] for k in keys if k in kubelet.latency)
+            queue_p99 = histogram_p99(before, after, "training_operator_workqueue_queue_duration_seconds")
+            row = {
+                "rate_jobs_per_s": rate,
+                "jobs": len(keys),
+                "jobs_with_all_pods": len(latencies),
+                "pods": sum(kubelet.wanted[k] for k in keys),
+                "create_to_all_pods_p50_s": round(statistics.median(latencies), 2) if latencies else None,
+                "create_to_all_pods_p99_s": round(_quantile(latencies, 0.99), 2) if latencies else None,
+                "workqueue_wait_p99_le_s": queue_p99,
+                "reconcile_p99_le_s": histogram_p99(
+                    before, after, "training_operator_reconcile_duration_seconds"
+                ),
+                "operator_cpu_ms_per_job": round(1000 * used / max(len(keys), 1), 1),
+            }
+            row["kept_up"] = row["jobs_with_all_pods"] == row["jobs"] and (queue_p99 or 0) < 1
+            stages.append(row)
+            print(f"load: {row}", flush=True)
+            if not row["kept_up"]:
+                break
+    finally:
+        await kubelet.stop(tasks)
+        await api.close()
+    sustained = max((s["rate_jobs_per_s"] for s in stages if s["kept_up"]), default=0.0)
+    return {"stages": stages, "sustained_jobs_per_s": sustained, "sizes": SIZES}
 
 
 def histogram_p99(before: dict[str, float], after: dict[str, float], name: str) -> float | None:
@@ -136,341 +575,41 @@ def histogram_p99(before: dict[str, float], after: dict[str, float], name: str) 
     return None
 
 
-def summed(samples: dict[str, float], name: str) -> float:
-    return sum(v for k, v in samples.items() if k == name or k.startswith(f"{name}{{"))
-
-
-# ---------------------------------------------------------------------------------------------- big
-
-
-def stage_big(tmp: Path, args: argparse.Namespace) -> Obj:
-    rounds = []
-    for index in range(args.rounds):
-        with fresh_cluster(tmp, f"plain-{index}") as info:
-            plain = asyncio.run(_plain(info, args.replicas))
-        for qps in args.qps.split(","):
-            with (
-                fresh_cluster(tmp, f"big-{index}-{qps}") as info,
-                operator(info, tmp, f"big-{index}-{qps}", "--kube-api-qps", qps) as (process, _),
-            ):
-                seconds = asyncio.run(_big(info, args.replicas, args.limit))
-                row = {
-                    "round": index,
-                    "kube_api_qps": qps,
-                    "plain_seconds": round(plain, 2),
-                    "operator_seconds": round(seconds, 2),
-                    "ratio": round(seconds / plain, 2),
-                    "operator_rss_mib": round(rss_mib(process.pid), 1),
-                }
-            rounds.append(row)
-            print(f"big N={args.replicas}: {row}", flush=True)
-    by_qps: dict[str, list[float]] = collections.defaultdict(list)
-    for row in rounds:
-        by_qps[row["kube_api_qps"]].append(row["ratio"])
-    medians = {qps: round(statistics.median(r), 2) for qps, r in by_qps.items()}
-    children = 2 * args.replicas
-    return {"replicas": args.replicas, "children": children, "rounds": rounds, "median_ratio": medians}
-
-
-async def _plain(info: Obj, replicas: int) -> float:
-    api = Api(info, concurrency=CONCURRENCY)
-    try:
-        return await plain_creates(api, replicas)
-    finally:
-        await api.close()
-
-
-async def _big(info: Obj, replicas: int, limit: float) -> float:
-    api = Api(info, concurrency=CONCURRENCY)
-    try:
-        return await big_job(api, replicas, limit)
-    finally:
-        await api.close()
-
-
-# ---------------------------------------------------------------------------------------------- pods
-
-
-def stage_pods(tmp: Path, args: argparse.Namespace) -> Obj:
-    """RSS, CPU per watch event and a restart, with jobs × per-job owned pods."""
-    pods = args.jobs * args.per_job
-    result: Obj = {"jobs": args.jobs, "pods_per_job": args.per_job, "owned_pods": pods}
-    with fresh_cluster(tmp, "pods") as info:
-        # created without the client rate limit (qps 0) so 2 × pods creates do not take minutes at 50/s
-        with operator(info, tmp, "pods", "--kube-api-qps", "0") as (process, ports):
-            asyncio.run(asyncio.sleep(args.settle))
-            result["rss_mib_baseline"] = round(rss_mib(process.pid), 1)
-            # two halves: the slope between them leaves out what the first job costs once (lazy imports,
-            # caches, the allocator's first arenas), which is not a per-pod cost
-            half = args.jobs // 2
-            created = asyncio.run(_own_pods(info, args, range(half)))
-            asyncio.run(asyncio.sleep(args.settle))
-            result["rss_mib_half"] = round(rss_mib(process.pid), 1)
-            created += asyncio.run(_own_pods(info, args, range(half, args.jobs)))
-            asyncio.run(asyncio.sleep(args.settle))
-            result["seconds_to_create_children"] = round(created, 1)
-            result["rss_mib_holding"] = round(rss_mib(process.pid), 1)
-            grown = result["rss_mib_holding"] - result["rss_mib_baseline"]
-            result["rss_mib_per_10k_pods"] = round(grown / (pods / 10_000), 1)
-            second = (args.jobs - half) * args.per_job
-            slope = (result["rss_mib_holding"] - result["rss_mib_half"]) / (second / 10_000)
-            result["rss_mib_per_10k_pods_second_half"] = round(slope, 1)
-            print(f"pods: {result}", flush=True)
-            result["cpu"] = asyncio.run(_cpu_per_event(info, process.pid, ports, args))
-            print(f"cpu: {result['cpu']}", flush=True)
-        # a restart with everything in place, at the default flags
-        result["restart"] = asyncio.run(_restart(info, tmp, args))
-        print(f"restart: {result['restart']}", flush=True)
-    return result
-
-
-async def _own_pods(info: Obj, args: argparse.Namespace, jobs: range) -> float:
-    api = Api(info, concurrency=CONCURRENCY)
-    try:
-        if jobs.start == 0:
-            await make_namespace(api, "owned")
-        await api.reset_counts()
-        started = time.perf_counter()
-        for index in jobs:
-            manifest = copy.deepcopy(KINDS["pytorch-workers"](args.per_job))
-            metadata = {"name": f"j{index}", "namespace": "owned"}
-            manifest |= {"apiVersion": "kubeflow.org/v1", "metadata": metadata}
-            await api.call("POST", job_path("PyTorchJob", "owned"), manifest)
-
-        async def done() -> bool:
-            counts = await api.operator_counts()
-            created = counts.get("create pods", 0) + counts.get("create services", 0)
-            return created >= 2 * len(jobs) * args.per_job
-
-        await wait_for(done, args.limit * 10, interval=0.5)
-        return time.perf_counter() - started
-    finally:
-        await api.close()
-
-
-async def _cpu_per_event(info: Obj, pid: int, ports: dict[str, int], args: argparse.Namespace) -> Obj:
-    api = Api(info, concurrency=CONCURRENCY)
-    sim = Simulator(api, "owned")
-    try:
-        pods = await sim.pods(JOB_NAME_LABEL)
-        out: Obj = {"events": len(pods)}
-        for label, patch in (("annotation", None), ("phase_running", "Running")):
-            before_metrics = await scrape(ports)
-            before = cpu_seconds(pid)
-            started = time.perf_counter()
-            if patch is None:
-                await _annotate(api, pods)
-            else:
-                await sim.set_phase(pods, patch)
-            await _quiet(ports, args.settle)
-            used = cpu_seconds(pid) - before
-            after_metrics = await scrape(ports)
-            reconciles = summed(after_metrics, "training_operator_reconcile_duration_seconds_count") - summed(
-                before_metrics, "training_operator_reconcile_duration_seconds_count"
-            )
-            out[label] = {
-                "cpu_seconds": round(used, 2),
-                "cpu_ms_per_event": round(1000 * used / len(pods), 3),
-                "reconciles": int(reconciles),
-                "wall_seconds": round(time.perf_counter() - started, 1),
-            }
-        return out
-    finally:
-        await api.close()
-
-
-async def _annotate(api: Api, pods: list[Obj]) -> None:
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def one(pod: Obj) -> None:
-        patch = {"metadata": {"annotations": {"bench/touched": "1"}}}
-        async with gate:
-            await api.call(
-                "PATCH",
-                f"/api/v1/namespaces/owned/pods/{pod['metadata']['name']}",
-                patch,
-                ctype="application/merge-patch+json",
-            )
-
-    await asyncio.gather(*(one(p) for p in pods))
-
-
-async def _quiet(ports: dict[str, int], seconds: float) -> None:
-    """Until the operator's workqueue is empty and its reconcile count stops moving for `seconds`."""
-    last, since = -1.0, time.monotonic()
-    while True:
-        samples = await scrape(ports)
-        count = summed(samples, "training_operator_reconcile_duration_seconds_count")
-        depth = summed(samples, "training_operator_workqueue_depth")
-        if count != last or depth:
-            last, since = count, time.monotonic()
-        elif time.monotonic() - since >= seconds:
-            return
-        await asyncio.sleep(0.2)
-
-
-async def _restart(info: Obj, tmp: Path, args: argparse.Namespace) -> Obj:
-    api = Api(info)
-    try:
-        await api.reset_counts()
-        ports: dict[str, int] = {}
-        started = time.perf_counter()
-        with operator_process(info["kubeconfig"], tmp / "restart.log", ports=ports) as process:
-            ready = await _ready(process, ports, tmp / "restart.log")
-
-            async def all_reconciled() -> bool:
-                samples = await scrape(ports)
-                done = summed(samples, "training_operator_reconcile_duration_seconds_count")
-                return done >= args.jobs and not summed(samples, "training_operator_workqueue_depth")
-
-            await wait_for(all_reconciled, args.limit, interval=0.1)
-            settled = time.perf_counter() - started
-            await _quiet(ports, args.settle)
-            counts = split_counts(await api.operator_counts())
-            rss = rss_mib(process.pid)
-        return {
-            "seconds_to_ready": round(ready, 2),
-            "seconds_to_all_jobs_reconciled": round(settled, 2),
-            "writes": sum(counts["writes"].values()) + counts["events"],
-            "reads": counts["reads"],
-            "rss_mib": round(rss, 1),
-        }
-    finally:
-        await api.close()
-
-
-# ---------------------------------------------------------------------------------------------- load
-
-
-SIZES = ((2, 6), (8, 3), (64, 1))
-
-
-def stage_load(tmp: Path, args: argparse.Namespace) -> Obj:
-    flags = ["--kube-api-qps", args.load_qps] if args.load_qps else []
-    with (
-        fresh_cluster(tmp, "load") as info,
-        operator(info, tmp, "load", *flags) as (process, ports),
-    ):
-        result = asyncio.run(_load(info, ports, args))
-        result["operator_rss_mib"] = round(rss_mib(process.pid), 1)
-    result["kube_api_qps"] = args.load_qps or "default (50)"
-    return result
-
-
-class Kubelet:
-    """Watches every pod; marks new ones Running; notes when each job has all the pods it should have."""
-
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.wanted: dict[tuple[str, str], int] = {}
-        self.created_at: dict[tuple[str, str], float] = {}
-        self.seen: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
-        self.latency: dict[tuple[str, str], float] = {}
-        self.to_run: asyncio.Queue[Obj] = asyncio.Queue()
-
-    def expect(self, ns: str, name: str, pods: int) -> None:
-        self.wanted[(ns, name)] = pods
-        self.created_at[(ns, name)] = time.perf_counter()
-
-    async def watch(self) -> None:
-        listing = await self.api.call("GET", "/api/v1/pods")
-        version = listing["metadata"]["resourceVersion"]
-        params = {"watch": "true", "resourceVersion": version, "allowWatchBookmarks": "true"}
-        url = self.api.url + "/api/v1/pods"
-        async with self.api.session.get(url, params=params, timeout=aiohttp.ClientTimeout(total=None)) as r:
-            async for line in r.content:
-                event = json.loads(line)
-                if event["type"] == "ADDED":
-                    self._added(event["object"])
-
-    def _added(self, pod: Obj) -> None:
-        meta = pod["metadata"]
-        key = (meta["namespace"], meta.get("labels", {}).get(JOB_NAME_LABEL, ""))
-        self.seen[key].add(meta["name"])
-        self.to_run.put_nowait(pod)
-        if key in self.wanted and key not in self.latency and len(self.seen[key]) >= self.wanted[key]:
-            self.latency[key] = time.perf_counter() - self.created_at[key]
-
-    async def run_pods(self) -> None:
-        while True:
-            pod = await self.to_run.get()
-            await Simulator(self.api, pod["metadata"]["namespace"]).set_phase([pod], "Running")
-
-
-async def _load(info: Obj, ports: dict[str, int], args: argparse.Namespace) -> Obj:
-    api = Api(info, concurrency=64)
-    kubelet = Kubelet(api)
-    tasks = [asyncio.create_task(kubelet.watch())]
-    tasks += [asyncio.create_task(kubelet.run_pods()) for _ in range(16)]
-    rng = random.Random(args.seed)
-    labels = list(KINDS)
-    stages = []
-    try:
-        for rate in [float(r) for r in args.rates.split(",")]:
-            ns = f"load-{str(rate).replace('.', '-')}"
-            await make_namespace(api, ns)
-            before = await scrape(ports)
-            keys = await _arrivals(api, kubelet, ns, rate, args.stage_seconds, rng, labels)
-            with contextlib.suppress(TimeoutError):
-                await wait_for(_all_in(kubelet, keys), args.grace)
-            after = await scrape(ports)
-            latencies = sorted(kubelet.latency[k] for k in keys if k in kubelet.latency)
-            queue_p99 = histogram_p99(before, after, "training_operator_workqueue_queue_duration_seconds")
-            row = {
-                "rate_jobs_per_s": rate,
-                "jobs": len(keys),
-                "jobs_with_all_pods": len(latencies),
-                "pods": sum(kubelet.wanted[k] for k in keys),
-                "create_to_all_pods_p50_s": round(statistics.median(latencies), 2) if latencies else None,
-                "create_to_all_pods_p99_s": round(_quantile(latencies, 0.99), 2) if latencies else None,
-                "workqueue_wait_p99_le_s": queue_p99,
-                "reconcile_p99_le_s": histogram_p99(
-                    before, after, "training_operator_reconcile_duration_seconds"
-                ),
-            }
-            row["kept_up"] = row["jobs_with_all_pods"] == row["jobs"] and (queue_p99 or 0) < 1
-            stages.append(row)
-            print(f"load: {row}", flush=True)
-            if not row["kept_up"]:
-                break
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await api.close()
-    sustained = max((s["rate_jobs_per_s"] for s in stages if s["kept_up"]), default=0.0)
-    return {"stages": stages, "sustained_jobs_per_s": sustained, "sizes": SIZES}
-
-
 async def _arrivals(
-    api: Api, kubelet: Kubelet, ns: str, rate: float, seconds: float, rng: random.Random, labels: list[str]
+    api: Api,
+    kubelet: Kubelet,
+    ns: str,
+    rate: float,
+    seconds: float | None,
+    rng: random.Random,
+    prefix: str,
+    count: int | None,
 ) -> list[tuple[str, str]]:
-    """Open loop: creates fire at Poisson times whether or not earlier ones finished."""
+    """Open loop: creates fire at Poisson times whether or not earlier ones finished, for `seconds` or until
+    `count` jobs were sent; the jobs as (kind, name)."""
+    labels = list(KINDS)
     keys: list[tuple[str, str]] = []
     pending: list[asyncio.Task[Any]] = []
     start = time.perf_counter()
     at = 0.0
-    index = 0
-    while True:
+    while count is None or len(keys) < count:
         at += rng.expovariate(rate)
-        if at > seconds:
+        if seconds is not None and at > seconds:
             break
         await asyncio.sleep(max(0.0, start + at - time.perf_counter()))
         size = rng.choices([s for s, _ in SIZES], weights=[w for _, w in SIZES])[0]
-        label = labels[index % len(labels)]
-        body = KINDS[label](size)
+        body = KINDS[labels[len(keys) % len(labels)]](size)
         kind = body["kind"]
-        name = f"j{index}"
+        name = f"{prefix}{len(keys)}"
         manifest = {
             "apiVersion": "kubeflow.org/v2beta1" if kind == "MPIJob" else "kubeflow.org/v1",
             "kind": kind,
             "metadata": {"name": name, "namespace": ns},
             "spec": body["spec"],
         }
-        kubelet.expect(ns, name, _pods_of(kind, size))
+        kubelet.expect((kind, name), size + 1 if kind == "MPIJob" else size)  # MPI: the launcher's pod too
         pending.append(asyncio.create_task(api.call("POST", job_path(kind, ns), manifest)))
-        keys.append((ns, name))
-        index += 1
+        keys.append((kind, name))
     await asyncio.gather(*pending)
     return keys
 
@@ -482,10 +621,6 @@ def _all_in(kubelet: Kubelet, keys: list[tuple[str, str]]) -> Callable[[], Any]:
     return check
 
 
-def _pods_of(kind: str, size: int) -> int:
-    return size + 1 if kind == "MPIJob" else size  # MPIJob: N workers plus the launcher's pod
-
-
 def _quantile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
@@ -495,9 +630,11 @@ def _quantile(values: list[float], q: float) -> float:
 
 STAGES: dict[str, Callable[[Path, argparse.Namespace], Obj]] = {
     "big": stage_big,
+    "capacity": stage_capacity,
     "pods": stage_pods,
     "load": stage_load,
 }
+assert set(PLURALS) >= {KINDS[k](2)["kind"] for k in KINDS}
 
 
 def main(argv: list[str] | None = None) -> Obj:
@@ -506,16 +643,20 @@ def main(argv: list[str] | None = None) -> Obj:
     parser.add_argument("--replicas", type=int, default=1000, help="big: replicas of the PyTorchJob")
     parser.add_argument("--rounds", type=int, default=3, help="big: rounds, each on fresh clusters")
     parser.add_argument("--qps", default="0", help="big: operator --kube-api-qps values, comma list")
+    parser.add_argument("--capacity-jobs", type=int, default=60, help="capacity: jobs of the mixed load")
+    parser.add_argument("--capacity-rate", type=float, default=3.0, help="capacity: arrivals per second")
     parser.add_argument("--jobs", type=int, default=10, help="pods: jobs")
     parser.add_argument("--per-job", type=int, default=1000, help="pods: worker replicas per job")
+    parser.add_argument("--idle-seconds", type=float, default=20.0, help="pods: seconds of idle CPU measured")
     parser.add_argument("--rates", default="1,2,4,8,16", help="load: job arrivals per second, per stage")
     parser.add_argument("--stage-seconds", type=float, default=20.0, help="load: seconds of arrivals")
     parser.add_argument("--grace", type=float, default=30.0, help="load: seconds to finish a stage")
-    parser.add_argument("--load-qps", default="", help="load: operator --kube-api-qps (default: its own)")
+    parser.add_argument("--load-qps", default="", help="load, capacity: operator --kube-api-qps")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--settle", type=float, default=2.0, help="seconds of quiet that count as settled")
     parser.add_argument("--limit", type=float, default=120.0)
     parser.add_argument("--out", type=Path, default=RESULTS / "operator_scale.json")
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups: stop operators, clusters
     stages = list(STAGES) if args.stage == "all" else [args.stage]

@@ -1,20 +1,20 @@
-"""How many API writes the operator spends per job, against the minimum; reads at rest; a 1,000-replica job.
+"""How many API writes the operator spends per job, against the minimum; reads at rest; RSS per 1,000 jobs.
 
 For each kind and replica count N the script creates the job, waits for all its pods, patches them all
 Running (as a kubelet would), waits for the job's Running condition, patches them all Succeeded and waits for
-the job's Succeeded condition; then it takes the API server's request counters, subtracts its own requests
-and reports the operator's writes (create/update/patch/delete on every resource but events; events apart)
-divided by the minimum: 2N+3 for the v1 kinds (N pods, N services, Created/Running/Succeeded status writes)
-and N+8 for MPIJob (mpi.md §8/§18: Service, ConfigMap, Secret, N workers, launcher Job, three status writes,
-and the discover_hosts.sh rewrite once the workers run).
-Then, with nothing happening, it counts the operator's GET/LIST for `--quiet` seconds (the target is 0).
+the job's Succeeded condition; then it reads the operator's own request counts (its /metrics) and reports its
+writes (create/update/patch/delete on every resource but events; events apart) divided by the minimum: 2N+3
+for the v1 kinds (N pods, N services, Created/Running/Succeeded status writes) and N+8 for MPIJob (mpi.md
+§8/§18: Service, ConfigMap, Secret, N workers, launcher Job, three status writes, and the discover_hosts.sh
+rewrite once the workers run). Then, with nothing happening, it counts the operator's GET/LIST for `--quiet`
+seconds (the target is 0), and its reconciles, so reads per reconcile is a figure of its own.
 
-`--big 1000` also times a 1,000-replica PyTorchJob from create until all 2,000 children (pods + services)
-exist, against a plain aiohttp script creating the same 2,000 objects at the operator's default concurrency
-(32) on the same server. Nothing here asserts on time; the figures are printed and written to bench/results/.
+Runs on a fresh local cluster, or on any cluster with `--kubeconfig` (operator_harness.py says what it
+creates there and removes afterwards). Nothing here asserts on time; the figures are printed and written to
+bench/results/.
 
-    python bench/operator_writes.py [--kinds all] [--replicas 1,8,64] [--big 1000] [--big-qps 50,0] [--jobs 0]
-                                    [--one-by-one]
+    python bench/operator_writes.py [--kinds all] [--replicas 1,8,64] [--jobs 0] [--one-by-one]
+                                    [--kubeconfig FILE] [--namespace-prefix bench-]
 """
 
 import argparse
@@ -35,16 +35,20 @@ from operator_harness import (
     Api,
     Obj,
     Simulator,
-    cluster_process,
+    add_cluster_arguments,
     condition,
-    install_crds,
     machine,
+    operator_requests,
+    pinned,
+    requests,
     rss_mib,
+    running_operator,
+    scrape,
     split_counts,
+    summed,
+    target_cluster,
     wait_for,
 )
-
-from training_operator.unified.testing import operator_process
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CONCURRENCY = 32  # the operator's ApiClient default bound on concurrent requests
@@ -56,7 +60,7 @@ def container(name: str) -> Obj:
 
 
 def replica(count: int, name: str, restart: str = "Never") -> Obj:
-    template = {"spec": {"containers": [container(name)]}}
+    template = pinned({"spec": {"containers": [container(name)]}})
     return {"replicas": count, "restartPolicy": restart, "template": template}
 
 
@@ -83,8 +87,11 @@ def xgboost(n: int) -> Obj:
 
 
 def mxnet(n: int) -> Obj:
-    if n < 3:
+    # Kubeflow's rule: only a Scheduler (or the lone Worker of a one-replica job) decides success
+    if n == 1:
         specs = {"Worker": replica(n, "mxnet")}
+    elif n == 2:
+        specs = {"Scheduler": replica(1, "mxnet"), "Worker": replica(1, "mxnet")}
     else:
         specs = {
             "Scheduler": replica(1, "mxnet"),
@@ -134,11 +141,12 @@ def job_path(kind: str, ns: str, name: str = "") -> str:
     return f"{base}/{name}" if name else base
 
 
-async def make_namespace(api: Api, ns: str) -> None:
-    await api.call("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
+RECONCILES = "training_operator_reconcile_duration_seconds_count"
 
 
-async def run_case(api: Api, label: str, n: int, quiet: float, limit: float, one_by_one: bool = False) -> Obj:
+async def run_case(
+    api: Api, ns: str, port: int, label: str, n: int, *, quiet: float, limit: float, one_by_one: bool = False
+) -> Obj:
     """One job through its life; the operator's requests for it; reads while at rest.
 
     `one_by_one`: the simulated kubelet starts and finishes pods one after another (each patch waits for
@@ -146,12 +154,9 @@ async def run_case(api: Api, label: str, n: int, quiet: float, limit: float, one
     intermediate replica counts, and its coalescing decides how many status writes they cost."""
     body = KINDS[label](n)
     kind = body["kind"]
-    ns = f"w-{label}-{n}"
-    name = "bench"
-    await make_namespace(api, ns)
-    await asyncio.sleep(0.3)
+    name = f"{label}-{n}"
     sim = Simulator(api, ns)
-    await api.reset_counts()
+    start = await scrape(port)
     started = time.perf_counter()
     manifest = {
         "apiVersion": "kubeflow.org/v2beta1" if kind == "MPIJob" else "kubeflow.org/v1",
@@ -192,10 +197,11 @@ async def run_case(api: Api, label: str, n: int, quiet: float, limit: float, one
     await wait_for(await with_condition("Succeeded"), limit)
     seconds = time.perf_counter() - started
     await asyncio.sleep(1.0)  # let trailing writes for this job land in the counters
-    life = split_counts(await api.operator_counts())
-    await api.reset_counts()
+    middle = await scrape(port)
+    life = split_counts(requests(middle) - requests(start))
     await asyncio.sleep(quiet)
-    rest = split_counts(await api.operator_counts())
+    end = await scrape(port)
+    rest = split_counts(requests(end) - requests(middle))
     writes = sum(life["writes"].values())
     low = minimum(kind, n)
     return {
@@ -207,7 +213,9 @@ async def run_case(api: Api, label: str, n: int, quiet: float, limit: float, one
         "ratio": round(writes / low, 2),
         "events": life["events"],
         "reads_during_life": sum(life["reads"].values()),
+        "reconciles_during_life": int(summed(middle, RECONCILES) - summed(start, RECONCILES)),
         "reads_at_rest": sum(rest["reads"].values()),
+        "reconciles_at_rest": int(summed(end, RECONCILES) - summed(middle, RECONCILES)),
         "writes_at_rest": sum(rest["writes"].values()),
         "quiet_seconds": quiet,
         "seconds": round(seconds, 2),
@@ -222,70 +230,9 @@ async def launcher_pods(sim: Simulator, selector: str) -> list[Obj]:
     return [p for p in pods if p["metadata"]["labels"].get(ROLE) == "launcher"]
 
 
-async def created_children(api: Api) -> int:
-    counts = await api.operator_counts()
-    return counts.get("create pods", 0) + counts.get("create services", 0)
-
-
-async def big_job(api: Api, replicas: int, limit: float) -> float:
-    """Seconds from create to all 2×replicas children created by the operator (counted at the server)."""
-    ns = f"big-{int(time.time() * 1000) % 10**8}"
-    await make_namespace(api, ns)
-    await asyncio.sleep(0.3)
-    await api.reset_counts()
-    manifest = {
-        "apiVersion": "kubeflow.org/v1",
-        "kind": "PyTorchJob",
-        "metadata": {"name": "big", "namespace": ns},
-        "spec": pytorch_workers(replicas)["spec"],
-    }
-    started = time.perf_counter()
-    await api.call("POST", job_path("PyTorchJob", ns), manifest)
-
-    async def done() -> bool:
-        return await created_children(api) >= 2 * replicas
-
-    await wait_for(done, limit, interval=0.05)
-    return time.perf_counter() - started
-
-
-async def plain_creates(api: Api, replicas: int) -> float:
-    """A plain script: the same number of pods and services, `CONCURRENCY` at a time, same server."""
-    ns = f"plain-{int(time.time() * 1000) % 10**8}"
-    await make_namespace(api, ns)
-    await asyncio.sleep(0.3)
-    queue: asyncio.Queue[tuple[str, Obj]] = asyncio.Queue()
-    for index in range(replicas):
-        name = f"plain-worker-{index}"
-        labels = {JOB_NAME_LABEL: "plain", "training.kubeflow.org/replica-index": str(index)}
-        pod = {"metadata": {"name": name, "labels": labels}, "spec": {"containers": [container("pytorch")]}}
-        service = {
-            "metadata": {"name": name, "labels": labels},
-            "spec": {
-                "clusterIP": "None",
-                "selector": labels,
-                "ports": [{"name": "pytorchjob-port", "port": 23456}],
-            },
-        }
-        queue.put_nowait(("pods", pod))
-        queue.put_nowait(("services", service))
-
-    async def worker() -> None:
-        while not queue.empty():
-            plural, obj = queue.get_nowait()
-            await api.call("POST", f"/api/v1/namespaces/{ns}/{plural}", obj)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return time.perf_counter() - started
-
-
-async def many_jobs(api: Api, count: int, limit: float) -> float:
+async def many_jobs(api: Api, ns: str, port: int, count: int, limit: float) -> float:
     """`count` one-worker PyTorchJobs created at once; seconds until the operator made all their children."""
-    ns = "many"
-    await make_namespace(api, ns)
-    await asyncio.sleep(0.3)
-    await api.reset_counts()
+    before = await operator_requests(port)
     started = time.perf_counter()
     gate = asyncio.Semaphore(CONCURRENCY)
 
@@ -302,95 +249,81 @@ async def many_jobs(api: Api, count: int, limit: float) -> float:
     await asyncio.gather(*(one(i) for i in range(count)))
 
     async def done() -> bool:
-        return await created_children(api) >= 2 * count
+        return children_created(await operator_requests(port) - before) >= 2 * count
 
     await wait_for(done, limit, interval=0.5)
-    seconds = time.perf_counter() - started
-    # Later operators must not start with 1,000 jobs. No kubelet confirms a graceful pod deletion, so the
-    # pods go first with grace 0, or the namespace would stay Terminating.
-    await api.call("DELETE", f"/api/v1/namespaces/{ns}/pods", params={"gracePeriodSeconds": "0"})
-    await api.call("DELETE", f"/api/v1/namespaces/{ns}")
+    return time.perf_counter() - started
 
-    async def gone() -> bool:
-        try:
-            await api.call("GET", f"/api/v1/namespaces/{ns}")
-        except RuntimeError:
-            return True
-        return False
 
-    await wait_for(gone, limit, interval=0.5)
-    return seconds
+def children_created(counts: collections.Counter[str]) -> int:
+    """Pods and services the operator created (every outcome: a 409 is a create too)."""
+    return counts.get("create pods", 0) + counts.get("create services", 0)
 
 
 def table(rows: list[Obj]) -> str:
-    head = "| case | kind | N | writes | minimum | ratio | events | reads (life) | reads at rest | seconds |"
-    lines = [head, "|" + "---|" * 10]
+    head = "| case | kind | N | writes | minimum | ratio | events | reads / reconciles | reads at rest |"
+    lines = [head, "|" + "---|" * 9]
     lines.extend(
         f"| {r['case']} | {r['kind']} | {r['replicas']} | {r['writes']} | {r['minimum']} | {r['ratio']} "
-        f"| {r['events']} | {r['reads_during_life']} | {r['reads_at_rest']} in {r['quiet_seconds']:g}s "
-        f"| {r['seconds']} |"
+        f"| {r['events']} | {r['reads_during_life']} / {r['reconciles_during_life']} "
+        f"| {r['reads_at_rest']} in {r['quiet_seconds']:g}s |"
         for r in rows
     )
     return "\n".join(lines)
 
 
-async def bench(info: Obj, pid: int, args: argparse.Namespace) -> Obj:
-    api = Api(info)
-    result: Obj = {"machine": machine(), "rows": [], "big": [], "rss_mib": {}}
-    try:
-        await api.reset_counts()
-        await asyncio.sleep(args.settle)
-        startup = split_counts(await api.operator_counts())
-        result["startup"] = startup
-        result["rss_mib"]["baseline"] = round(rss_mib(pid), 1)
-        labels = list(KINDS) if args.kinds == "all" else args.kinds.split(",")
-        for n in [int(x) for x in args.replicas.split(",")]:
-            for label in labels:
-                try:
-                    row = await run_case(api, label, n, args.quiet, args.limit, args.one_by_one)
-                except TimeoutError as exc:
-                    print(f"{label} N={n}: {exc}", flush=True)
-                    ns = f"w-{label}-{n}"
-                    pods = await api.call("GET", f"/api/v1/namespaces/{ns}/pods")
-                    for pod in pods.get("items") or []:
-                        meta = pod["metadata"]
-                        print(" ", meta["name"], meta.get("labels"), pod.get("status", {}).get("phase"))
-                    continue
-                result["rows"].append(row)
-                print(
-                    f"{label:16} N={n:<4} writes={row['writes']:<5} min={row['minimum']:<4} "
-                    f"ratio={row['ratio']:<5} events={row['events']:<4} rest-reads={row['reads_at_rest']}",
-                    flush=True,
+async def bench(api: Api, ns: str, pid: int, port: int, args: argparse.Namespace) -> Obj:
+    result: Obj = {"machine": machine(), "rows": [], "rss_mib": {}}
+    await asyncio.sleep(args.settle)
+    result["rss_mib"]["baseline"] = round(rss_mib(pid), 1)
+    labels = list(KINDS) if args.kinds == "all" else args.kinds.split(",")
+    for n in [int(x) for x in args.replicas.split(",")]:
+        for label in labels:
+            try:
+                row = await run_case(
+                    api, ns, port, label, n, quiet=args.quiet, limit=args.limit, one_by_one=args.one_by_one
                 )
-        result["rss_mib"]["after_cases"] = round(rss_mib(pid), 1)
-        if args.jobs:
-            seconds = await many_jobs(api, args.jobs, args.limit * 10)
-            result["many_jobs"] = {"jobs": args.jobs, "seconds_to_all_children": round(seconds, 2)}
-            result["rss_mib"][f"after_{args.jobs}_jobs"] = round(rss_mib(pid), 1)
-            print(f"{args.jobs} jobs: children in {seconds:.1f}s; RSS {result['rss_mib']}", flush=True)
-    finally:
-        await api.close()
+            except TimeoutError as exc:
+                print(f"{label} N={n}: {exc}", flush=True)
+                continue
+            result["rows"].append(row)
+            print(
+                f"{label:16} N={n:<4} writes={row['writes']:<5} min={row['minimum']:<4} "
+                f"ratio={row['ratio']:<5} events={row['events']:<4} rest-reads={row['reads_at_rest']}",
+                flush=True,
+            )
+    result["rss_mib"]["after_cases"] = round(rss_mib(pid), 1)
     return result
 
 
-async def bench_big(info: Obj, replicas: int, qps: str, limit: float) -> Obj:
-    api = Api(info, concurrency=CONCURRENCY)
+async def bench_many(api: Api, ns: str, pid: int, port: int, args: argparse.Namespace) -> Obj:
+    seconds = await many_jobs(api, ns, port, args.jobs, args.limit * 10)
+    rss = round(rss_mib(pid), 1)
+    print(f"{args.jobs} jobs: children in {seconds:.1f}s; RSS {rss} MiB", flush=True)
+    return {"jobs": args.jobs, "seconds_to_all_children": round(seconds, 2), "rss_mib": rss}
+
+
+async def _namespace(info: Obj, name: str) -> str:
+    api = Api(info)
     try:
-        plain_before = await plain_creates(api, replicas)
-        operator_seconds = await big_job(api, replicas, limit)
-        plain_after = await plain_creates(api, replicas)
+        return await api.namespace(name)
     finally:
         await api.close()
-    plain = min(plain_before, plain_after)
-    return {
-        "replicas": replicas,
-        "children": 2 * replicas,
-        "kube_api_qps": qps,
-        "operator_seconds": round(operator_seconds, 2),
-        "plain_seconds": round(plain, 2),
-        "plain_seconds_runs": [round(plain_before, 2), round(plain_after, 2)],
-        "ratio": round(operator_seconds / plain, 2),
-    }
+
+
+def _run(info: Obj, tmp: Path, name: str, work: Any, args: argparse.Namespace) -> Obj:
+    """An operator watching a fresh namespace, and `work(api, ns, pid, port, args)` against it."""
+    ns = asyncio.run(_namespace(info, name))
+    with running_operator(info, tmp / f"{name}.log", ns) as (operator, ports):
+
+        async def go() -> Obj:
+            api = Api(info)
+            try:
+                return await work(api, ns, operator.pid, ports["metrics"], args)  # type: ignore[no-any-return]
+            finally:
+                await api.close()
+
+        return asyncio.run(go())
 
 
 def main(argv: list[str] | None = None) -> Obj:
@@ -400,36 +333,21 @@ def main(argv: list[str] | None = None) -> Obj:
     parser.add_argument("--quiet", type=float, default=5.0, help="seconds at rest to count reads")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds for the operator to start")
     parser.add_argument("--limit", type=float, default=120.0)
-    parser.add_argument("--big", type=int, default=0, help="replicas of the big PyTorchJob (0: skip)")
-    parser.add_argument("--big-qps", default="50,0", help="operator --kube-api-qps values for the big job")
     parser.add_argument("--jobs", type=int, default=0, help="one-worker jobs for the RSS figure (0: skip)")
     parser.add_argument(
         "--one-by-one", action="store_true", help="pods start and finish one after another, not together"
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "operator_writes.json")
+    add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups: stop operator and cluster
-    result: Obj = {}
     with (
         tempfile.TemporaryDirectory(prefix="bench-operator-") as tmp,
-        cluster_process(Path(tmp) / "cluster") as info,
+        target_cluster(args, Path(tmp), "cluster") as info,
     ):
-        asyncio.run(install_crds(info))
-        with operator_process(info["kubeconfig"], Path(tmp) / "operator.log") as operator:
-            time.sleep(1.0)
-            if operator.poll() is not None:
-                sys.exit(f"the operator exited:\n{(Path(tmp) / 'operator.log').read_text()[-3000:]}")
-            result = asyncio.run(bench(info, operator.pid, args))
-        result["big"] = []
-        for qps in [q for q in args.big_qps.split(",") if q] if args.big else []:
-            with operator_process(
-                info["kubeconfig"], Path(tmp) / f"operator-{qps}.log", "--kube-api-qps", qps
-            ) as operator:
-                time.sleep(args.settle)
-                big = asyncio.run(bench_big(info, args.big, qps, args.limit * 5))
-                big["operator_rss_mib"] = round(rss_mib(operator.pid), 1)
-                result["big"].append(big)
-                print(f"big job qps={qps}: {big}", flush=True)
+        result = _run(info, Path(tmp), "writes", bench, args)
+        if args.jobs:  # a fresh operator and namespace: the jobs must not meet the cases' leftovers
+            result["many_jobs"] = _run(info, Path(tmp), "many", bench_many, args)
     print()
     print(table(result["rows"]))
     args.out.parent.mkdir(parents=True, exist_ok=True)

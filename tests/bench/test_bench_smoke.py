@@ -1,6 +1,7 @@
 """The benchmark scripts still run, at tiny sizes: the writes benchmark yields a row with a numeric ratio for
-one one-replica PyTorchJob; the scale benchmark yields every figure (big-job ratio, RSS, CPU per event, the
-restart, one load stage), and a restart holding the jobs writes nothing.
+one one-replica PyTorchJob; the scale benchmark yields every figure (big-job ratio and CPU per child, the
+mixed load's capacity, RSS, CPU per event and at rest, the restart, one load stage), and a restart holding
+the jobs writes nothing.
 
 Smoke tests, not timed asserts: they check the scripts' output shape only. Select them with `-m bench`.
 """
@@ -61,17 +62,40 @@ def test_the_scale_benchmark_produces_every_figure_at_a_tiny_size(tmp_path: Path
         "--stage-seconds=3",
         "--grace=20",
         "--settle=1",
+        "--capacity-jobs=6",
+        "--idle-seconds=1",
         f"--out={out}",
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(out.read_text())
-    assert result["big"]["rounds"][0]["ratio"] > 0
+    big = result["big"]["rounds"][0]
+    assert big["ratio"] > 0
+    assert big["cpu_ms_per_child"] > 0
+    assert big["writes"] >= 40, big  # 20 pods, 20 services, counted by the operator itself
+    capacity = result["capacity"]
+    assert capacity["jobs"] == 6
+    assert capacity["jobs_per_cpu_second"] > 0
+    assert capacity["reads"] == 0, capacity
     pods = result["pods"]
     assert pods["owned_pods"] == 20
     assert pods["rss_mib_holding"] > 0
     assert pods["cpu"]["annotation"]["cpu_ms_per_event"] >= 0
+    assert pods["idle"]["percent_of_a_core"] >= 0
     assert pods["restart"]["writes"] == 0, pods["restart"]
     assert set(pods["restart"]["reads"]) >= {"list pods", "list services", "list pytorchjobs"}
     stage = result["load"]["stages"][0]
     assert stage["jobs_with_all_pods"] == stage["jobs"], stage
+
+
+@pytest.mark.bench
+def test_the_startup_benchmark_reports_every_figure() -> None:
+    script = SCRIPT.parent / "cli_startup.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--runs", "1", "--json"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout)["best"]
+    expected = {"bare", "help", "version", "render", "render_1000", "round_trip", "get", "readyz"}
+    assert set(figures) == expected
+    assert all(isinstance(value, float) and value > 0 for value in figures.values())

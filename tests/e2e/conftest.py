@@ -5,6 +5,7 @@ example job exactly as a user would and to read back its conditions, pods and lo
 import copy
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,21 @@ def operator(cluster: Any, crds: list[str], tmp_path_factory: pytest.TempPathFac
 class Jobs:
     """Submit, follow and inspect jobs through the public API only."""
 
-    def __init__(self, kube: kubernetes.client.ApiClient) -> None:
+    def __init__(self, kube: kubernetes.client.ApiClient, kubeconfig: Path) -> None:
         self.conditions = conditions
         self.custom = kubernetes.client.CustomObjectsApi(kube)
         self.core = kubernetes.client.CoreV1Api(kube)
+        self.kubeconfig = kubeconfig
+
+    def state(self, job: dict) -> str:
+        """The STATE column of `kubectl get` for the job: the printer column as the server renders it."""
+        kubectl = shutil.which("kubectl")
+        if kubectl is None:
+            pytest.skip("kubectl is not installed")
+        command = [kubectl, "--kubeconfig", str(self.kubeconfig), "get", plural(job), job["metadata"]["name"]]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
+        header, row = (line.split() for line in done.stdout.splitlines()[:2])
+        return row[header.index("STATE")]
 
     def submit(
         self, example: str, *, name: str, change: Callable[[dict[str, Any]], None] | None = None
@@ -188,5 +200,5 @@ def finished(job: dict) -> bool:
 
 
 @pytest.fixture(scope="session")
-def jobs(kube: kubernetes.client.ApiClient, operator: Path) -> Jobs:
-    return Jobs(kube)
+def jobs(kube: kubernetes.client.ApiClient, operator: Path, cluster: Any) -> Jobs:
+    return Jobs(kube, Path(cluster.kubeconfig_path))

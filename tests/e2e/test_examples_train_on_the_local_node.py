@@ -71,6 +71,7 @@ def test_example_succeeds_with_every_rank_agreeing(jobs, example, name, pods, ag
     logs = [jobs.log(pod.metadata.name) for pod in seen]
     assert jobs.conditions(job)[0] == ("Created", "True"), jobs.conditions(job)
     assert jobs.conditions(job)[-1] == ("Succeeded", "True"), (jobs.conditions(job), logs)
+    assert jobs.state(job) == "Succeeded"  # what `kubectl get` shows
     assert len(seen) == pods
     for pod in seen:
         assert pod.status.phase == "Succeeded", (pod.metadata.name, logs)

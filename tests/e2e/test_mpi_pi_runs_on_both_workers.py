@@ -88,6 +88,7 @@ def test_pi_runs_with_one_rank_on_each_worker(jobs, tmp_path, example, compiler,
     launcher_pod = next(p for p in jobs.pods(job) if p.metadata.name.startswith(f"{name}-launcher"))
     log = jobs.log(launcher_pod.metadata.name)
     assert jobs.conditions(job)[-1] == ("Succeeded", "True"), (jobs.conditions(job), log)
+    assert jobs.state(job) == "Succeeded"
     assert launcher_pod.status.container_statuses[0].state.terminated.exit_code == 0
     assert "pi is approximately 3.1" in log, log
     assert f"on {name}-worker-0" in log, log
@@ -96,3 +97,22 @@ def test_pi_runs_with_one_rank_on_each_worker(jobs, tmp_path, example, compiler,
         # the operator's "-o ConnectionAttempts=10" reaches ssh through the implementation's own variable
         arguments = (tmp_path / "ssh-arguments").read_text()
         assert "-o ConnectionAttempts=10" in arguments, arguments
+
+
+def test_a_failed_launcher_shows_failed_in_kubectl_get(jobs):
+    # the launcher fails before the MPIJob was ever Running: upstream appends Running=False after Failed, and
+    # the State column (the last condition) said Running; ours keeps Failed last (docs/differences/mpi.md)
+    def failing(body: dict) -> None:
+        body["spec"]["runPolicy"]["backoffLimit"] = 0
+        specs = body["spec"]["mpiReplicaSpecs"]
+        launcher = specs["Launcher"]["template"]["spec"]["containers"][0]
+        launcher.update(command=["sh", "-c", "echo no MPI here; exit 1"])
+        launcher.pop("args")
+        worker = specs["Worker"]["template"]["spec"]["containers"][0]
+        worker.update(command=["sleep", "600"])
+        worker.pop("args")
+
+    job = jobs.wait(jobs.submit("mpi/pi/job.yaml", name="e2e-mpi-fails", change=failing))
+    assert jobs.conditions(job)[-1] == ("Failed", "True"), jobs.conditions(job)
+    assert ("Running", "False") in jobs.conditions(job)
+    assert jobs.state(job) == "Failed"

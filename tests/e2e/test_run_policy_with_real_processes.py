@@ -73,6 +73,7 @@ def fail_once(code: int) -> str:
 def test_worker_failure_under_each_restart_policy(jobs, name, command, restart, outcome, reason):
     job = jobs.wait(create(jobs, a_job(f"e2e-{name}", command, restart=restart)))
     assert (last(job)["type"], last(job)["reason"]) == (outcome, reason), jobs.conditions(job)
+    assert jobs.state(job) == outcome  # what `kubectl get` shows
     if outcome == "Failed":
         assert job["status"].get("completionTime")
 

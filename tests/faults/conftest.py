@@ -18,10 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import copy
 import importlib.util
 import json
+import os
+import re
+import resource
+import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +39,7 @@ import pytest
 
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.local.cluster import NODE_NAME, LocalCluster
+from training_operator.local.kubelet.network import cluster_id
 from training_operator.local.storage import Change
 
 _spec = importlib.util.spec_from_file_location(
@@ -61,6 +68,75 @@ DEPTH = "training_operator_workqueue_depth"
 ACTIVE = "training_operator_workqueue_active_workers"
 # Running and Restarting replace each other; finishing flips Running to False (core.engine.conditions)
 MAY_LEAVE_TRUE = {"Running": ("Restarting", "Succeeded", "Failed"), "Restarting": ("Running",)}
+
+
+# -- every test leaves nothing behind ------------------------------------------------------------------
+
+MEMORY_HEADROOM = 1 << 30  # a fault or fuzz test may grow the process by 1 GiB, no more
+
+
+@pytest.fixture(autouse=True)
+def leaves_nothing_behind(tmp_path: Path) -> Any:
+    """Passing or failing, a test gets at most 1 GiB more memory, and leaves no process and no namespace.
+
+    Past the headroom an allocation raises MemoryError inside the test, instead of the kernel killing the
+    whole run (as a 2**31-replica fuzz case once did at 23.6 GB), which orphaned an operator process and 23
+    network namespaces. Afterwards every process the test started is stopped and every network namespace of
+    a local cluster whose state dir lies under its tmp_path is deleted.
+    """
+    before = _descendants()
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = _data_bytes() + MEMORY_HEADROOM
+    resource.setrlimit(resource.RLIMIT_DATA, (limit if hard < 0 else min(limit, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+        _stop(_descendants() - before)
+        _remove_namespaces(tmp_path)
+
+
+def _data_bytes() -> int:
+    """This process's data segment (VmData: heap and private anonymous mappings), which RLIMIT_DATA bounds."""
+    found = re.search(r"VmData:\s+(\d+) kB", Path("/proc/self/status").read_text())
+    return int(found.group(1)) * 1024 if found else 0
+
+
+def _descendants() -> set[int]:
+    """Every live process below this one."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z":
+                parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _stop(pids: set[int]) -> None:
+    """SIGTERM, then SIGKILL what is still there after a grace period."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + 10
+        while (pids := pids & _descendants()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def _remove_namespaces(tmp_path: Path) -> None:
+    """Delete the network namespaces of clusters whose state dir is under tmp_path (and only those)."""
+    root = Path("/run/netns")
+    if not root.is_dir() or shutil.which("ip") is None:
+        return
+    prefixes = {f"tol{cluster_id(folder)}-" for folder in [tmp_path, *tmp_path.glob("**/")]}
+    for name in sorted(p.name for p in root.iterdir()):
+        if any(name.startswith(prefix) for prefix in prefixes):
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
 
 
 # -- the ledger ---------------------------------------------------------------------------------------

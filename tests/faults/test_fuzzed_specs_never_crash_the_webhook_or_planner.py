@@ -7,7 +7,8 @@ unknown key added). Then:
 * `webhooks.rejection` (what the validating webhook answers) never raises;
 * every rejection names field paths: each problem carries a wire path under `spec` or `metadata`, the message
   contains each path, and one of them is the changed field, an ancestor or a descendant of it;
-* an admitted job goes through `framework.plan` against an empty and a full-sized snapshot without raising.
+* an admitted job goes through `framework.plan` against an empty and a full-sized snapshot without raising;
+* 2**31 replicas is a field error at every door (webhook, plan(), render, the SDK), within 1 GiB.
 """
 
 import copy
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +24,8 @@ from training_operator.core import discovery
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.errors import InvalidJob
 from training_operator.core.framework import EngineOptions
-from training_operator.unified import webhooks
+from training_operator.unified import cli, webhooks
+from training_operator.unified.sdk import InvalidSpec, TrainingClient
 
 pytestmark = pytest.mark.faults
 FRAMEWORKS = discovery.discover(["tfjob", "pytorchjob", "mxjob", "xgboostjob", "mpijob"])
@@ -160,3 +163,58 @@ def test_malformed_containers_are_rejected_by_path_not_crashed_on(kind, path, va
     message = webhooks.rejection(FRAMEWORKS[kind.lower()], body)
     assert message is not None
     assert f"spec.{specs_key}[Worker].template.spec.{named}: Invalid value" in message
+
+
+HUGE = 2**31
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_two_to_the_31_replicas_is_a_field_error_at_every_door(kind, tmp_path, capsys):
+    # the count that was admitted everywhere and OOM-killed a fuzz run; now every door names the field,
+    # and the test process stays within the 1 GiB headroom `leaves_nothing_behind` grants
+    body, specs_key = _body(kind)
+    body["spec"][specs_key]["Worker"]["replicas"] = HUGE
+    framework = FRAMEWORKS[kind.lower()]
+    field = f"spec.{specs_key}[Worker].replicas: Invalid value: {HUGE}: must be less than or equal to 2048"
+
+    message = webhooks.rejection(framework, body)
+    assert message is not None
+    assert field in message
+
+    valid, _ = _body(kind)
+    job = framework.parse(valid)  # past the bound only by skipping validation, as a stored job could be
+    worker = job.replica_specs()["Worker"]
+    specs = {**job.replica_specs(), "Worker": worker.model_copy(update={"replicas": HUGE})}
+    huge = job.with_spec(job.spec.model_copy(update={type(job.spec).replica_map_field: specs}))
+    plan = framework.plan(huge, Snapshot(), now=NOW, options=EngineOptions())
+    assert plan.creates == ()
+    assert any(field.split(": Invalid")[0] in event.message for event in plan.events), plan.events
+
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump(body))
+    assert cli.main(["render", str(path)]) == 1
+    assert field in capsys.readouterr().err
+
+    kubeconfig = tmp_path / "kubeconfig"  # a server that is never reached: the SDK refuses before sending
+    kubeconfig.write_text(yaml.safe_dump(_kubeconfig("https://127.0.0.1:9")))
+    with pytest.raises(InvalidSpec) as refused:
+        TrainingClient(config_file=str(kubeconfig)).create_job(body)
+    assert field in str(refused.value)
+    assert refused.value.status is None
+
+
+def _kubeconfig(server):
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": server}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u", "namespace": "default"}}],
+        "current-context": "x",
+    }
+
+
+def test_a_runaway_allocation_fails_the_test_not_the_whole_run():
+    # the guard every fault and fuzz test runs under: past 1 GiB more, memory is refused to this test only
+    with pytest.raises(MemoryError):
+        bytearray(2 << 30)

@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from training_operator.core.kube import config
+from training_operator.core import access
 from training_operator.core.kube.client import ApiClient
 from training_operator.local.cluster import LocalCluster
 from training_operator.unified import local
@@ -59,24 +59,27 @@ class Operator:
         "--leader-election-retry-period=0.2",
     )
 
-    def __init__(self, kubeconfig: Path, log: Path) -> None:
-        self.kubeconfig = kubeconfig
+    def __init__(self, kubeconfig: Path | None, log: Path) -> None:
+        self.kubeconfig = kubeconfig  # None: find the cluster as in a pod (`wrapper` provides the account)
         self.log = log
         self.args: list[str] = ["--disable-webhooks"]
         #: the kinds this operator serves (`--enable-scheme`)
         self.schemes: tuple[str, ...] = ("tfjob",)
         self.process: asyncio.subprocess.Process | None = None
         self.metrics_port = 0
+        #: extra environment, and a command the operator runs under (a mount namespace, say)
+        self.env: dict[str, str] = {}
+        self.wrapper: list[str] = []
 
     async def start(self, *, leader: bool = True) -> None:
         """Start the process; wait until it reconciles (or, for a follower, until it serves metrics)."""
         self.metrics_port = free_port()
         self.health_port = free_port()
         command = [
+            *self.wrapper,
             str(Path(sys.executable).parent / "training-operator"),
             "run",
-            "--kubeconfig",
-            str(self.kubeconfig),
+            *(["--kubeconfig", str(self.kubeconfig)] if self.kubeconfig else []),
             *(f"--enable-scheme={scheme}" for scheme in self.schemes),
             *self.args,
             f"--metrics-bind-address=127.0.0.1:{self.metrics_port}",
@@ -87,7 +90,7 @@ class Operator:
                 *command,
                 stdout=out,
                 stderr=out,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", "MY_POD_NAMESPACE": "default"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "MY_POD_NAMESPACE": "default", **self.env},
             )
         # a fresh interpreter imports kopf, aiohttp and pydantic before anything answers: on a loaded machine
         # (a 2-core box shared by several suites) that alone has taken over 20 s
@@ -148,7 +151,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
 
 @pytest.fixture
 async def api(cluster: LocalCluster) -> AsyncIterator[ApiClient]:
-    async with ApiClient(config.load(str(cluster.kubeconfig_path)), qps=0) as client:
+    async with ApiClient(access.load(str(cluster.kubeconfig_path)), qps=0) as client:
         await local.apply_crds(client)
         yield client
 
@@ -206,6 +209,7 @@ class Kit:
     job = staticmethod(job)
     TFJOBS = TFJOBS
     PODS = PODS
+    Operator = Operator
 
 
 @pytest.fixture

@@ -102,6 +102,19 @@ def test_webhook_paths_are_the_handler_ids(objects):
     assert all(w["failurePolicy"] == "Fail" for w in config["webhooks"])
 
 
+def test_the_local_cluster_registers_the_same_webhooks(objects):
+    # `local up` builds its configuration with webhooks.configuration: only clientConfig may differ
+    config = one(objects, "ValidatingWebhookConfiguration", "validator.training-operator.kubeflow.org")
+    kinds = [f.kind for f in discovery.discover().values()]
+    service = {"name": "training-operator", "namespace": "kubeflow", "port": 443}
+    built = webhooks.configuration(
+        config["metadata"]["name"], kinds, lambda path: {"service": {**service, "path": path}}
+    )
+    assert sorted(built["webhooks"], key=lambda w: w["name"]) == sorted(
+        config["webhooks"], key=lambda w: w["name"]
+    )
+
+
 def test_the_webhook_secret_starts_empty_with_a_stable_name(objects):
     secret = one(objects, "Secret", "training-operator-webhook-cert")
     assert not secret.get("data")

@@ -1,6 +1,7 @@
-"""Jobs as Kubeflow's own SDK serializes them (kubeflow-training 1.9.4, copied from shared/samples), and every
-example shipped in examples/, are accepted by the installed frameworks exactly as written: they parse,
-serialize back byte-for-byte, pass admission, and the engine plans their children on a first reconcile."""
+"""Jobs as Kubeflow's own SDK serializes them (kubeflow-training 1.9.4, recorded in data/), and every example
+shipped in examples/, are accepted by the installed frameworks exactly as written: they declare no field
+their kind does not (strict field validation), parse, serialize back byte-for-byte, pass admission, and the
+engine plans their children on a first reconcile."""
 
 import copy
 import json
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from training_operator.core import discovery
+from training_operator.core import discovery, strict
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.framework import EngineOptions
 
@@ -32,6 +33,7 @@ def example_params():
 @pytest.mark.parametrize("body", [*sample_params(), *example_params()])
 def test_accepted_unchanged_and_planned(body):
     framework = FRAMEWORKS[body["kind"]]
+    strict.check(body, framework)
     job = framework.parse(copy.deepcopy(body))
     assert job.body() == body
     assert [p.render() for p in framework.problems(job)] == []

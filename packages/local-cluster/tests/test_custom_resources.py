@@ -136,11 +136,13 @@ def test_pruning_defaulting_and_preserved_fields(crd_api):
         template={"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": {"a": 1}},
     )
     body["extra"] = "dropped too"
-    status, stored = crd_api.post(JOBS, body)
+    body["metadata"]["nmae"] = "not ObjectMeta"
+    status, stored = crd_api.post(JOBS, body, fieldValidation="Ignore")  # what a non-strict client gets
     assert status == 201, stored
     spec = stored["spec"]
     assert "unknown" not in spec
     assert "extra" not in stored
+    assert "nmae" not in stored["metadata"]
     assert spec["policy"] == "Never"
     assert spec["nested"] == {"flag": True}
     assert spec["free"] == {"anything": {"goes": 1}}
@@ -150,7 +152,8 @@ def test_pruning_defaulting_and_preserved_fields(crd_api):
 
 
 def test_status_subresource_and_generation(crd_api):
-    _status, created = crd_api.post(JOBS, a_trainjob(status={"state": "ignored"}))
+    body = {**a_trainjob(), "status": {"state": "ignored"}}
+    _status, created = crd_api.post(JOBS, body)
     assert "status" not in created
     _status, after = crd_api.patch(f"{JOBS}/t/status", {"status": {"state": "Running", "replicas": 1}})
     assert after["status"]["state"] == "Running"
@@ -218,5 +221,28 @@ def test_strict_field_validation_rejects_unknown_fields(crd_api):
     assert body["reason"] == "BadRequest"
     assert 'strict decoding error: unknown field "spec.unknown"' in body["message"]
     status, stored = crd_api.request("POST", JOBS, a_trainjob(unknown=1), fieldValidation="Ignore")
+    assert status == 201
+    assert "unknown" not in stored["spec"]
+
+
+def test_job_kinds_are_strict_unless_the_client_asks_otherwise(crd_api, api):
+    # a real server prunes silently without fieldValidation; the local one refuses typos in kubeflow.org
+    # kinds whoever sends them (the SDKs never ask), while status writes keep the pruning default
+    body = a_trainjob(unknown=1)
+    body["metadata"]["labelz"] = {"a": "b"}
+    status, answer = crd_api.request("POST", JOBS, body)
+    assert status == 400
+    assert answer["message"].endswith(
+        'strict decoding error: unknown field "metadata.labelz", unknown field "spec.unknown"'
+    )
+    assert crd_api.post(JOBS, a_trainjob())[0] == 201
+    status, after = crd_api.patch(f"{JOBS}/t/status", {"status": {"state": "Running", "extra": 1}})
+    assert status == 200
+    assert "extra" not in after["status"]
+    other = trainjob_crd()
+    other["metadata"]["name"] = "trainjobs.example.com"
+    other["spec"]["group"] = "example.com"
+    assert api.post(CRDS, other)[0] == 201
+    status, stored = api.post("/apis/example.com/v1/namespaces/default/trainjobs", a_trainjob(unknown=1))
     assert status == 201
     assert "unknown" not in stored["spec"]

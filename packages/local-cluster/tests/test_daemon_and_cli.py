@@ -2,14 +2,17 @@
 kubeconfig the official client can use, `status` reports it and `down`/`stop` end it; the public API is
 sorted and complete."""
 
+import os
 import stat
 import subprocess
 import sys
 import types
 
 import kubernetes
+import pytest
 
 import training_operator.local as local
+from training_operator.local import statelock
 
 
 def test_ensure_running_starts_reuses_and_stops(tmp_path):
@@ -59,3 +62,36 @@ def test_public_api_is_sorted_and_complete():
         and not isinstance(getattr(local, name), types.ModuleType)
     }
     assert public == set(local.__all__)
+
+
+async def test_one_cluster_per_state_dir(tmp_path):
+    state = tmp_path / "locked"
+    first = local.LocalCluster(state, kubelet=False, controllers=False)
+    await first.start()
+    try:
+        kubeconfig = (state / "kubeconfig").read_text()
+        with pytest.raises(statelock.StateDirInUse, match=f"process {os.getpid()} already runs"):
+            await local.LocalCluster(state, kubelet=False, controllers=False).start()
+        assert (state / "kubeconfig").read_text() == kubeconfig  # the loser touched nothing
+    finally:
+        await first.stop()
+    second = local.LocalCluster(state, kubelet=False, controllers=False)
+    await second.start()  # the lock went with the first cluster
+    await second.stop()
+
+
+def test_a_second_up_reports_the_running_cluster_and_succeeds(tmp_path):
+    state = tmp_path / "daemon"
+    local.ensure_running(state, extra_args=("--network", "loopback"))
+    try:
+        again = subprocess.run(
+            [sys.executable, "-m", "training_operator.local", "up", "--state-dir", str(state)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert again.returncode == 0, again.stderr
+        assert f"already running (pid {local.is_running(state).pid})" in again.stdout
+    finally:
+        assert local.stop(state)

@@ -93,10 +93,17 @@ def test_crd_resources_appear_and_disappear(api, wait):
     assert api.get("/apis/example.com/v1/namespaces/default/widgets/w")[0] == 404
 
 
-def test_requests_without_the_token_are_unauthorized(cluster):
+def test_requests_without_a_token_are_anonymous_and_wrong_tokens_unauthorized(cluster):
+    # as a real server with anonymous auth on: no token is system:anonymous, whom RBAC allows nothing
     response = requests.get(cluster.url + "/api/v1/pods", verify=str(cluster.ca_path), timeout=10)
-    assert response.status_code == 401
-    assert response.json()["reason"] == "Unauthorized"
+    assert response.status_code == 403
+    assert response.json()["reason"] == "Forbidden"
+    assert response.json()["message"] == (
+        'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" '
+        "at the cluster scope"
+    )
+    discovery = requests.get(cluster.url + "/apis", verify=str(cluster.ca_path), timeout=10)
+    assert discovery.json()["message"] == 'forbidden: User "system:anonymous" cannot get path "/apis"'
     wrong = requests.get(
         cluster.url + "/api/v1/pods",
         verify=str(cluster.ca_path),
@@ -104,6 +111,7 @@ def test_requests_without_the_token_are_unauthorized(cluster):
         headers={"Authorization": "Bearer nope"},
     )
     assert wrong.status_code == 401
+    assert wrong.json()["reason"] == "Unauthorized"
 
 
 def test_official_client_reads_discovery(kube):

@@ -6,6 +6,8 @@ import base64
 import json
 import sys
 
+import pytest
+
 PODS = "/api/v1/namespaces/default/pods"
 PY = sys.executable
 
@@ -179,21 +181,17 @@ def test_restart_back_off_counts_and_previous_logs(api, wait, make_pod):
     assert log(api, "crash", previous="true") == "run\n"
 
 
-def test_container_without_command_needs_one(api, wait, make_pod):
-    api.post(PODS, make_pod("noimage"))
-    waiting = wait(
-        lambda: (
-            (pod_status(api, "noimage").get("containerStatuses") or [{}])[0]
-            .get("state", {})
-            .get("waiting", {})
-            .get("reason")
-            == "LocalCommandRequired"
-            and pod_status(api, "noimage")
-        ),
-        message="LocalCommandRequired",
-    )
-    assert waiting["phase"] == "Pending"
-    assert "command" in waiting["containerStatuses"][0]["state"]["waiting"]["message"]
+@pytest.mark.parametrize("policy", ["Always", "Never"])
+def test_container_without_command_fails_the_pod_at_once(api, wait, make_pod, policy):
+    api.post(PODS, make_pod("noimage", restartPolicy=policy))
+    wait(phase_is(api, "noimage", "Failed"), message="the pod Failed")
+    failed = pod_status(api, "noimage")
+    assert failed["reason"] == "LocalCommandRequired"
+    assert "must set `command`" in failed["message"]
+    terminated = failed["containerStatuses"][0]["state"]["terminated"]
+    assert (terminated["reason"], terminated["exitCode"]) == ("LocalCommandRequired", 128)
+    events = api.get("/api/v1/namespaces/default/events")[1]["items"]
+    assert any(e["reason"] == "LocalCommandRequired" and e["type"] == "Warning" for e in events)
 
 
 def test_missing_executable_is_a_start_error(api, wait, make_pod):
@@ -251,12 +249,15 @@ def test_follow_streams_until_exit(api, wait, make_pod):
 
 def test_deletion_terminates_the_process_group(api, wait, make_pod, cluster):
     marker = cluster.state_dir / "child-got-term"
+    trapping = cluster.state_dir / "child-traps-term"
     # The child traps TERM and writes a marker: SIGTERM must reach the whole group, not just the shell.
-    # The main shell does not forward TERM; it only waits for its child once TERM arrives.
-    child = f"trap 'echo term > {marker}; exit 0' TERM; while true; do sleep 0.1; done"
+    # The main shell does not forward TERM; it only waits for its child once TERM arrives. The pod is
+    # deleted only once the child says its trap is set (Running means the main shell started, no more).
+    child = f"trap 'echo term > {marker}; exit 0' TERM; echo yes > {trapping}; while true; do sleep 0.1; done"
     script = f'sh -c "{child}" & pid=$!; trap "wait $pid; exit 0" TERM; wait $pid'
     api.post(PODS, make_pod("grace", ["sh", "-c", script], terminationGracePeriodSeconds=5))
     wait(phase_is(api, "grace", "Running"), message="Running")
+    wait(trapping.exists, message="the child's trap is set")
     status, body = api.delete(f"{PODS}/grace")
     assert status == 200
     assert body["metadata"]["deletionTimestamp"]

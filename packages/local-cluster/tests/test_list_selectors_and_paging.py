@@ -56,7 +56,9 @@ def test_field_selectors(labelled):
 
 
 def test_pod_field_selectors(api, make_pod, wait):
-    api.post("/api/v1/namespaces/default/pods", make_pod("waits"))
+    waits = make_pod("waits", ["true"])  # Pending on the node while its init container runs
+    waits["spec"]["initContainers"] = [{"name": "init", "image": "local", "command": ["sleep", "60"]}]
+    api.post("/api/v1/namespaces/default/pods", waits)
     wait(lambda: api.get("/api/v1/namespaces/default/pods/waits")[1]["spec"].get("nodeName"))
     _status, body = api.get("/api/v1/pods", fieldSelector="spec.nodeName=local-node,status.phase=Pending")
     assert [p["metadata"]["name"] for p in body["items"]] == ["waits"]

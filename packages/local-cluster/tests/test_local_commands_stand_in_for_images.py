@@ -39,3 +39,27 @@ def test_explicit_working_dir_wins_over_the_annotation(api, wait, make_pod, tmp_
     other.mkdir()
     seen = run_probe(api, wait, make_pod, "explicit", tmp_path, annotate=True, working_dir=str(other))
     assert seen["cwd"] == str(other)
+
+
+def test_the_annotation_is_found_up_the_ownership_chain(api, wait, tmp_path):
+    # kubectl and the SDK annotate the job, not its pod templates: pod → batch Job → owner, as an MPIJob's
+    # launcher pod is owned by its launcher Job, which the MPIJob owns
+    owner = {"metadata": {"name": "owner", "annotations": {ANNOTATION: str(tmp_path)}}, "data": {}}
+    uid = api.post("/api/v1/namespaces/default/configmaps", owner)[1]["metadata"]["uid"]
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid, "controller": True}
+    container = {"name": "main", "image": "local", "command": ["python3", "-c", PROBE]}
+    job = {
+        "metadata": {"name": "chained", "ownerReferences": [ref]},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [container]}}},
+    }
+    assert api.post("/apis/batch/v1/namespaces/default/jobs", job)[0] == 201
+
+    def finished_pod():
+        pods = api.get(PODS, labelSelector="job-name=chained")[1]["items"]
+        done = [p for p in pods if (p.get("status") or {}).get("phase") in ("Succeeded", "Failed")]
+        return done[0]["metadata"]["name"] if done else None
+
+    name = wait(finished_pod, message="the Job's pod finished")
+    status, text = api.get(f"{PODS}/{name}/log")
+    assert status == 200, text
+    assert (text if isinstance(text, dict) else json.loads(text))["cwd"] == str(tmp_path)

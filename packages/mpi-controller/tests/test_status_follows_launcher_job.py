@@ -110,12 +110,14 @@ def test_ac13_success_then_silence():
 def test_ac13_success_before_running_was_seen():
     job, children = created_job()
     plan = sync(job, merged(children, objects=[launcher_record(conditions=[COMPLETE], completion_time=T)]))
+    # AC-13's variant with our order: the synthetic Running=False goes before Succeeded, so the State column
+    # (the last condition) says Succeeded (docs/differences/mpi.md)
     assert conditions(plan) == [
         ("Created", "True", "MPIJobCreated"),
-        ("Succeeded", "True", "MPIJobSucceeded"),
         ("Running", "False", "MPIJobRunning"),
+        ("Succeeded", "True", "MPIJobSucceeded"),
     ]
-    never = status_of(plan)["conditions"][2]
+    never = status_of(plan)["conditions"][1]
     assert never["message"] == "MPIJob default/pi is finished but Running condition was never set."
     assert never["lastUpdateTime"] == never["lastTransitionTime"] == T
 
@@ -173,10 +175,10 @@ def test_ac14_backoff_limit_names_the_newest_failed_pod(newest_reason, newest_me
     plan = sync(job, merged(children, pods=[newer, older], objects=[failed]))
     assert conditions(plan) == [
         ("Created", "True", "MPIJobCreated"),
-        ("Failed", "True", reason),
         ("Running", "False", "MPIJobRunning"),
+        ("Failed", "True", reason),  # last: the State column shows Failed (ours; upstream ends with Running)
     ]
-    assert status_of(plan)["conditions"][1]["message"] == message
+    assert status_of(plan)["conditions"][2]["message"] == message
     assert status_of(plan)["completionTime"] == NOW_TEXT
     assert status_of(plan)["replicaStatuses"] == {"Launcher": {"failed": 2}, "Worker": {}}
     assert ("Warning", reason, message) in [(e.type, e.reason, e.message) for e in plan.events]

@@ -9,7 +9,9 @@ import pytest
 
 from training_operator.core.api.common import CleanPodPolicy
 from training_operator.core.api.problems import aggregate
+from training_operator.core.errors import InvalidJob
 from training_operator.mpi import validation
+from training_operator.mpi.api import WORKER
 from training_operator.mpi.defaults import defaulted
 from training_operator.mpi.plugin import FRAMEWORK
 from training_operator.mpi.testing import a_job, sync
@@ -193,3 +195,26 @@ def test_defaulting_makes_checks_12_13_16_and_17_unreachable_from_a_user():
 
 def str_of(problem):
     return aggregate([problem])
+
+
+def test_counts_past_the_bounds_are_refused_and_never_planned():
+    # ours (core.api.limits): parse refuses them; a job that skipped parsing still gets no child
+    with pytest.raises(
+        InvalidJob, match=r"spec\.mpiReplicaSpecs\[Worker\]\.replicas: Invalid value: 2147483648"
+    ):
+        a_job(workers=2**31)
+    with pytest.raises(InvalidJob, match=r"spec\.slotsPerWorker: Invalid value: 2048: must be less than or"):
+        a_job(slotsPerWorker=2048)
+    job = a_job(workers=2)
+    worker = job.replica(WORKER)
+    assert worker is not None
+    specs = {**(job.spec.mpi_replica_specs or {}), WORKER: worker.model_copy(update={"replicas": 2**31})}
+    huge = job.model_copy(update={"spec": job.spec.model_copy(update={"mpi_replica_specs": specs})})
+
+    plan = sync(huge)
+
+    assert plan.idle
+    [event] = plan.events
+    assert (
+        "spec.mpiReplicaSpecs[Worker].replicas: Invalid value: 2147483648: must be less than" in event.message
+    )

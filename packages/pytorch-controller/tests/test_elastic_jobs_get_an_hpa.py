@@ -148,3 +148,12 @@ def test_finished_job_keeps_its_hpa():
     cluster.reconcile_until_quiet(NOW)
     assert cluster.status["conditions"][-1]["type"] == "Succeeded"
     assert len(hpas(cluster)) == 1
+
+
+def test_without_rights_to_hpas_the_job_runs_without_one():
+    # the operator's RBAC omits HPAs: one warning at start (preflight), then planned without them
+    cluster = FakeCluster(FRAMEWORK, imagenet())
+    cluster.options = replace(cluster.options, without_kinds=frozenset({"HorizontalPodAutoscaler"}))
+    cluster.reconcile_until_quiet(NOW)
+    assert hpas(cluster) == []
+    assert len(list(cluster.snapshot.pods)) == 2

@@ -60,6 +60,21 @@ def warnings(spec):
             "spec.elasticPolicy.nProcPerNode: Forbidden: must not be used with spec.nprocPerNode",
             id="both-nproc",
         ),
+        pytest.param(
+            {"nprocPerNode": "4096", "pytorchReplicaSpecs": {"Worker": {"replicas": 1, "template": PT}}},
+            'spec.nprocPerNode: Invalid value: "4096": must be less than or equal to 1024',
+            id="nproc-past-the-bound",
+        ),
+        pytest.param(
+            {
+                "pytorchReplicaSpecs": {
+                    "Master": {"replicas": 1, "template": PT},
+                    "Worker": {"replicas": 2048, "template": PT},
+                }
+            },
+            "spec.pytorchReplicaSpecs: Invalid value: 2049: the replicas of all replica types add up to 2049",
+            id="total-past-the-bound",
+        ),
     ],
 )
 def test_rejections(spec, expected):

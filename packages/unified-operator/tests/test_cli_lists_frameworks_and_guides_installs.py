@@ -62,3 +62,25 @@ def test_flags_inserted_before_the_subcommand_still_run_the_operator(capsys):
 def test_run_without_cluster_access_fails_clearly(tmp_path, capsys):
     assert cli.main(["run", "--kubeconfig", str(tmp_path / "missing")]) == 2
     assert "cannot find the cluster" in capsys.readouterr().err
+
+
+def test_a_plugin_for_another_core_contract_stops_run_with_one_line(tmp_path, monkeypatch, capsys):
+    from training_operator.core.contract import CONTRACT
+    from training_operator.core.testing.plugins import install_plugin
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    install_plugin(tmp_path, plugin="raise RuntimeError('never imported')\n", contract=CONTRACT + 1)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+    )
+
+    code = cli.main(["run", "--kubeconfig", str(kubeconfig), "--enable-scheme", "paddlejob"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1  # one line, no traceback
+    assert f"is built for core contract {CONTRACT + 1}" in err
+    assert f"speaks contract {CONTRACT}" in err

@@ -1,5 +1,6 @@
-"""`local run` points every replica's pods at the job file's folder (standing in for the image WORKDIR),
-for every kind's replica map, without overriding an annotation the user set."""
+"""`local run` points the job's pods at the job file's folder (standing in for the image WORKDIR) with an
+annotation on the job itself, which the local node reads through the pods' owners, for every kind; an
+annotation the user set wins."""
 
 from pathlib import Path
 
@@ -8,20 +9,16 @@ import pytest
 from training_operator.unified.local import WORKDIR_ANNOTATION, with_working_dir
 
 
-@pytest.mark.parametrize(
-    "key", ["pytorchReplicaSpecs", "tfReplicaSpecs", "mpiReplicaSpecs", "xgbReplicaSpecs"]
-)
-def test_every_replica_gets_the_folder(key):
-    job = {"spec": {key: {"A": {"template": {"spec": {}}}, "B": {"template": {"metadata": {"labels": {}}}}}}}
+@pytest.mark.parametrize("key", ["pytorchReplicaSpecs", "tfReplicaSpecs", "mpiReplicaSpecs"])
+def test_the_job_gets_the_folder_and_its_templates_stay_as_written(key):
+    job = {"metadata": {"name": "j"}, "spec": {key: {"A": {"template": {"spec": {}}}}}}
     result = with_working_dir(job, Path("/jobs/here"))
-    for replica in result["spec"][key].values():
-        assert replica["template"]["metadata"]["annotations"][WORKDIR_ANNOTATION] == "/jobs/here"
+    assert result["metadata"]["annotations"] == {WORKDIR_ANNOTATION: "/jobs/here"}
+    assert result["spec"] == job["spec"]
+    assert "annotations" not in job["metadata"]  # the caller's body is not changed
 
 
 def test_a_users_own_annotation_wins():
-    template = {"metadata": {"annotations": {WORKDIR_ANNOTATION: "/mine"}}}
-    job = {"spec": {"pytorchReplicaSpecs": {"Worker": {"template": template}}}}
+    job = {"metadata": {"name": "j", "annotations": {WORKDIR_ANNOTATION: "/mine", "other": "kept"}}}
     result = with_working_dir(job, Path("/jobs/here"))
-    assert result["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["metadata"]["annotations"] == {
-        WORKDIR_ANNOTATION: "/mine"
-    }
+    assert result["metadata"]["annotations"] == {WORKDIR_ANNOTATION: "/mine", "other": "kept"}

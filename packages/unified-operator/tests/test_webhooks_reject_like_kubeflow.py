@@ -41,6 +41,30 @@ def test_an_update_is_checked_against_the_old_object():
     assert webhooks.rejection(FRAMEWORK, new) is None
 
 
+def queue(name: str | None) -> dict:
+    body = a_body()
+    if name is not None:
+        body["spec"]["runPolicy"] = {"schedulingPolicy": {"queue": name}}
+    return body
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "rejected"),
+    [
+        pytest.param("initial-queue", "test", True, id="changed"),
+        pytest.param("initial-queue", "initial-queue", False, id="same"),
+        pytest.param(None, "test", False, id="added-later"),
+        pytest.param("initial-queue", None, False, id="removed"),
+    ],
+)
+def test_the_queue_is_immutable_once_set(before, after, rejected):
+    # common.md §3.2 V8 / acceptance case 8, also enforced by the CRD's CEL transition rule
+    message = webhooks.rejection(FRAMEWORK, queue(after), queue(before))
+    assert (message is not None) is rejected
+    if rejected:
+        assert "spec.runPolicy.schedulingPolicy.queue is immutable" in message
+
+
 def test_handler_ids_are_upstreams_paths():
     assert webhooks.handler_id(FRAMEWORK.kind) == "validate-kubeflow-org-v1-demojob"
 

@@ -1,12 +1,25 @@
 """Framework discovery: every installed plug-in is found, `--enable-scheme` limits the set case-insensitively,
-an unknown scheme names what is installed and the pip extra to add, and a broken entry point names itself."""
+an unknown scheme names what is installed and the pip extra to add, a broken entry point names itself, and a
+plug-in built for another core contract (or declaring none) is refused before its code is imported, with both
+versions named. Plug-ins here are real distributions on sys.path, as pip would install them."""
 
-from importlib.metadata import EntryPoint
+import sys
 
 import pytest
 
+from training_operator.core import __version__ as core_version
 from training_operator.core import discovery
+from training_operator.core.contract import CONTRACT
 from training_operator.core.errors import FrameworkLoadError, UnknownScheme
+from training_operator.core.testing.plugins import install_plugin
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("fake_paddle_")]:
+        del sys.modules[name]
 
 
 def test_installed_frameworks_are_all_discovered():
@@ -31,10 +44,48 @@ def test_unknown_scheme_names_installed_and_the_extra():
     assert "pip install 'training-operator[" in message
 
 
-def test_broken_entry_points_name_themselves(monkeypatch):
-    bogus = EntryPoint(name="tfjob", value="json:dumps", group=discovery.FRAMEWORKS_GROUP)
-    missing = EntryPoint(name="tfjob", value="no_such_module:X", group=discovery.FRAMEWORKS_GROUP)
-    for entry, text in [(bogus, "is a function, not a Framework"), (missing, "failed to load")]:
-        monkeypatch.setattr(discovery, "installed", lambda entry=entry: {"tfjob": entry})
-        with pytest.raises(FrameworkLoadError, match=text):
-            discovery.discover()
+@pytest.mark.parametrize(
+    ("plugin", "text"),
+    [
+        pytest.param("from json import dumps as FRAMEWORK\n", "is a function, not a Framework", id="not-one"),
+        pytest.param("import no_such_module\n", "failed to load: No module named", id="import-error"),
+    ],
+)
+def test_broken_entry_points_name_themselves(site, plugin, text):
+    install_plugin(site, plugin=plugin, contract=CONTRACT)
+
+    with pytest.raises(FrameworkLoadError, match=text) as error:
+        discovery.discover(["paddlejob"])
+    assert "'paddlejob'" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("contract", "built_for"),
+    [
+        pytest.param(CONTRACT + 1, f"is built for core contract {CONTRACT + 1}", id="newer"),
+        pytest.param(CONTRACT - 1, f"is built for core contract {CONTRACT - 1}", id="older"),
+        pytest.param(None, "declares no core contract", id="undeclared"),
+    ],
+)
+def test_a_plugin_for_another_contract_is_refused_naming_both_versions(site, contract, built_for):
+    # what an old plug-in meets after core changed: a name it imports is gone
+    package = install_plugin(
+        site, plugin="from training_operator.core.gone import Framework\n", contract=contract
+    )
+
+    with pytest.raises(FrameworkLoadError) as error:
+        discovery.discover(["paddlejob"])
+
+    assert str(error.value) == (
+        f"framework 'paddlejob' (fake-paddle 9.0) {built_for}"
+        + (" (entry point group 'training_operator.contracts')" if contract is None else "")
+        + f", but the installed training-operator-core {core_version} speaks contract {CONTRACT}: "
+        f"install a release of fake-paddle built for contract {CONTRACT}"
+    )
+    assert f"{package}.plugin" not in sys.modules  # refused before its code ran
+
+
+def test_every_installed_framework_declares_this_cores_contract():
+    declared = {entry.name: entry.load() for entry in discovery.declared_contracts()}
+    assert set(discovery.installed()) <= set(declared)
+    assert set(declared.values()) == {CONTRACT}

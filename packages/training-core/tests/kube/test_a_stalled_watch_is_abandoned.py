@@ -8,11 +8,13 @@ import contextlib
 import pytest
 from aiohttp import web
 
+from training_operator.core.access import Credentials
+from training_operator.core.access.auth import Static
+from training_operator.core.access.tls import Material
 from training_operator.core.framework import ChildResource
 from training_operator.core.kube import client as client_module
 from training_operator.core.kube import watch
 from training_operator.core.kube.client import ApiClient
-from training_operator.core.kube.config import ClusterAccess
 from training_operator.core.kube.index import Index
 from training_operator.core.kube.resources import CHILDREN
 from training_operator.core.testing.demo_kind import DemoFramework
@@ -54,7 +56,9 @@ async def test_a_silent_stream_is_left_and_the_watch_resumes(stalling_server, mo
     monkeypatch.setattr(client_module, "WATCH_SILENCE_GRACE", 0.5)
     monkeypatch.setattr(watch, "WATCH_TIMEOUT_SECONDS", 0)
     monkeypatch.setattr(watch, "RETRY_FIRST", 0.0)
-    async with ApiClient(ClusterAccess(server=url)) as client:
+    async with ApiClient(
+        Credentials(server=url, namespace="default", material=Material(), auth=Static(None, "anonymous"))
+    ) as client:
         task = asyncio.create_task(
             watch.watch_children(
                 client,

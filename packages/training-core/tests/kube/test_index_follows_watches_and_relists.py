@@ -62,6 +62,18 @@ def test_an_update_that_changes_nothing_the_engine_reads_wakes_no_job(index, a_p
     assert index.snapshot(KEY).pods[0].phase == "Succeeded"
 
 
+def test_the_echo_of_our_own_write_wakes_no_job_and_what_follows_it_still_does(index, a_pod):
+    index.put(KEY, a_pod("job-a-worker-0", phase="Pending", rv="5"))  # the create's answer
+    assert index.apply("ADDED", a_pod("job-a-worker-0", phase="Pending", rv="5")) == set()
+    assert index.apply("MODIFIED", a_pod("job-a-worker-0", phase="Running", rv="6")) == {KEY}
+    index.put(KEY, a_pod("job-a-worker-1", phase="Pending", rv="7"))
+    # the watch skipped our version (it coalesced it with a later one): the later one is applied
+    assert index.apply("MODIFIED", a_pod("job-a-worker-1", phase="Failed", rv="9")) == {KEY}
+    assert [p.phase for p in index.snapshot(KEY).pods] == ["Running", "Failed"]
+    assert index.apply("DELETED", a_pod("job-a-worker-1", rv="10")) == {KEY}
+    assert names(index) == ["job-a-worker-0"]
+
+
 def test_a_relist_replaces_what_the_index_held(index, a_pod):
     index.apply("ADDED", a_pod("job-a-worker-0"))
     index.apply("ADDED", a_pod("job-a-worker-1"))

@@ -260,6 +260,22 @@ async def test_deleting_what_is_already_gone_is_done(client, writer):
     )
 
 
+async def test_a_status_write_that_finds_the_job_deleted_is_not_a_failure(client, writer, caplog):
+    # a user deleting a job between the plan and its status write is normal: no error, no retry, no events
+    client.answer(
+        "PATCH",
+        "/apis/kubeflow.org/v1/namespaces/default/demojobs/job-a/status",
+        ApiError(404, "NotFound", ""),
+    )
+    plan = Plan(status={"startTime": "t1"}, events=(Event("Normal", "DemoJobRunning", "running"),))
+
+    written = await writer.execute(plan, key=KEY, job=JOB, kind=KIND)
+
+    assert written.job is JOB
+    assert not [p for _, p, _ in client.writes if p.endswith("/events")]
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+
+
 async def test_outcome_events_counters_and_plan_metrics(client, writer, metrics):
     plan = Plan(
         creates=(Create(pod_body("job-a-worker-0")),),

@@ -53,7 +53,7 @@ def kubeconfig(world: World) -> Path:
 def client(kubeconfig: Path) -> Iterator[TrainingClient]:
     found = TrainingClient(config_file=str(kubeconfig))
     yield found
-    found.api_client.close()
+    found.close()
 
 
 @pytest.fixture(scope="module")

@@ -94,8 +94,21 @@ def test_submit_reports_an_invalid_job_and_goes_on(run, tmp_path, capsys):
     assert 'metadata.name: Invalid value: "Bad_Name"' in captured.err
 
 
+@pytest.mark.parametrize("command", ["submit", "render"])
+def test_an_unknown_field_is_refused_with_its_path(run, tmp_path, capsys, command):
+    typo = a_pytorch_job("typo")
+    typo["spec"]["pytorchReplicaSpecs"]["Worker"]["replicass"] = 2
+
+    assert run(command, write(tmp_path, typo)) == 1
+
+    assert 'strict decoding error: unknown field "spec.pytorchReplicaSpecs.Worker.replicass"' in (
+        capsys.readouterr().err
+    )
+
+
 def test_submit_shows_the_servers_field_cause(run, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(kinds, "registry", lambda: kinds._BUILTIN_BY_KIND)  # no local check: the server's
+    monkeypatch.setattr(kinds, "_builtin", lambda ref: ref)
     bad = a_pytorch_job("bad")
     bad["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] = "two"
 
@@ -383,6 +396,7 @@ def test_render_prints_field_problems_of_an_invalid_job(run, tmp_path, capsys, d
 
 def test_render_without_the_framework_says_what_to_install(run, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(kinds, "registry", lambda: kinds._BUILTIN_BY_KIND)
+    monkeypatch.setattr(kinds, "_builtin", lambda ref: ref)
 
     assert run("render", write(tmp_path, a_pytorch_job())) == 1
     assert "pip install 'training-operator[pytorch]'" in capsys.readouterr().err

@@ -9,6 +9,7 @@ namespace; rejected credentials), invalid spec with the server's field causes, c
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -223,7 +224,8 @@ def test_invalid_yaml_file_names_file_and_line(client: TrainingClient, tmp_path:
         client.create_job(str(path))
 
 
-def test_invalid_spec_carries_the_servers_field_causes(client: TrainingClient):
+def test_invalid_spec_carries_the_servers_field_causes(kubeconfig: Path):
+    client = TrainingClient(config_file=str(kubeconfig), strict=False)  # the server's answer, not ours
     bad = a_pytorch_job("bad")
     bad["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"] = "two"
 
@@ -235,6 +237,47 @@ def test_invalid_spec_carries_the_servers_field_causes(client: TrainingClient):
     with pytest.raises(InvalidSpec) as caught:
         client.create_job(a_pytorch_job("Bad_Name"))
     assert caught.value.causes[0][0] == "metadata.name"
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "text"),
+    [
+        pytest.param(
+            lambda spec: spec["pytorchReplicaSpecs"]["Worker"].update(replicass=2),
+            "spec.pytorchReplicaSpecs.Worker.replicass",
+            'strict decoding error: unknown field "spec.pytorchReplicaSpecs.Worker.replicass"',
+            id="unknown-field",
+        ),
+        pytest.param(
+            lambda spec: spec["pytorchReplicaSpecs"]["Worker"].update(replicas=2**31),
+            "spec.pytorchReplicaSpecs[Worker].replicas",
+            "must be less than or equal to 2048",
+            id="replicas-past-the-bound",
+        ),
+    ],
+)
+def test_the_sdk_refuses_what_the_schema_refuses_before_sending(client: TrainingClient, change, path, text):
+    bad = a_pytorch_job("typo")
+    change(bad["spec"])
+
+    with pytest.raises(InvalidSpec, match=re.escape(text)) as caught:
+        client.create_job(bad)
+
+    assert caught.value.status is None  # refused here: nothing was sent
+    assert [field for field, _ in caught.value.causes] == [path]
+    with pytest.raises(JobNotFound):
+        client.get_job("typo")
+
+
+def test_strict_false_leaves_unknown_fields_to_the_server(kubeconfig: Path):
+    lenient = TrainingClient(config_file=str(kubeconfig), strict=False)
+    job = a_pytorch_job("newer")
+    job["spec"]["fieldFromTheFuture"] = True
+
+    with pytest.raises(InvalidSpec, match=r'unknown field "spec\.fieldFromTheFuture"') as caught:
+        lenient.create_job(job)  # the local API server is strict for our kinds by default, as kubectl is
+
+    assert caught.value.status == 400
 
 
 def test_conflict_on_a_second_create(client: TrainingClient):
@@ -282,7 +325,12 @@ def test_kind_not_installed_when_its_crd_is_absent(tmp_path: Path):
             client.get_job("x", job_kind="xgboost")
         with pytest.raises(KindNotInstalled):
             client.create_job(
-                {"apiVersion": "kubeflow.org/v1", "kind": "XGBoostJob", "metadata": {"name": "x"}}
+                {
+                    "apiVersion": "kubeflow.org/v1",
+                    "kind": "XGBoostJob",
+                    "metadata": {"name": "x"},
+                    "spec": {"xgbReplicaSpecs": {}},
+                }
             )
         assert client.list_jobs(job_kind="pytorch") == []
         kube.close()

@@ -10,7 +10,7 @@ from training_operator.unified.sdk import UnknownKind, kinds
 
 def test_all_is_sorted_and_complete():
     assert sdk.__all__ == sorted(sdk.__all__)
-    public = {name for name in vars(sdk) if not name.startswith("_") and name[0].isupper()}
+    public = {name for name in dir(sdk) if not name.startswith("_") and name[0].isupper()}
     assert public == set(sdk.__all__)
 
 

@@ -1,6 +1,7 @@
 """Admission webhooks: call the services that Mutating/ValidatingWebhookConfigurations register.
 
-So the operator's own defaulting and validation webhooks run locally exactly as they do in a cluster.
+So the operator's validating webhooks run locally exactly as they do in a cluster: `training-operator local
+up` registers our ValidatingWebhookConfiguration, pointed at its operator, and this calls it.
 `clientConfig.url` is called as given; `clientConfig.service` resolves through the service's Endpoints
 object (or the pods it selects) to a local address, verifying TLS against `caBundle` with the service DNS
 name as the expected host, as the real API server does.

@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from training_operator.local import daemon
+from training_operator.local import daemon, statelock
 from training_operator.local.cluster import LocalCluster, default_state_dir
 
 
@@ -81,11 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         found = daemon.is_running(state_dir)
         if found is not None:
-            print(f"already running (pid {found.pid}) at {found.url}", file=sys.stderr)
-            return 1
+            print(f"already running (pid {found.pid}) at {found.url}\n  KUBECONFIG={found.kubeconfig_path}")
+            return 0
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_up(state_dir, args.port, args.network))
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_up(state_dir, args.port, args.network))
+        except statelock.StateDirInUse as busy:
+            print(f"{busy}; it is still starting (see {state_dir / daemon.LOG_FILE})")
         return 0
     if args.command == "down":
         if daemon.stop(state_dir):

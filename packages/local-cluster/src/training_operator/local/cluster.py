@@ -1,9 +1,9 @@
 """`LocalCluster`: the API server, the built-in controllers and the process kubelet in one event loop.
 
-The composition root. It owns the state dir (SQLite file, token, kubeconfig, pod sandboxes and logs) and
-starts each part as a task; tests start it with `async with LocalCluster(...)`, the CLI and the daemon run
-the same object until a signal arrives. The operator is never started here: it connects through the
-kubeconfig like any client.
+The composition root. It owns the state dir (SQLite file, token, kubeconfig, pod sandboxes and logs; one
+cluster per state dir, `statelock`) and starts each part as a task; tests start it with
+`async with LocalCluster(...)`, the CLI and the daemon run the same object until a signal arrives. The
+operator is never started here: it connects through the kubeconfig like any client.
 """
 
 import asyncio
@@ -19,7 +19,7 @@ from typing import Any, Protocol, Self
 
 from aiohttp import web
 
-from training_operator.local import kubeconfig, tls
+from training_operator.local import kubeconfig, statelock, tls
 from training_operator.local.admission import Webhooks
 from training_operator.local.catalog import Catalog
 from training_operator.local.registry import Registry
@@ -60,6 +60,8 @@ class LocalCluster:
         backoff_cap: float = 300.0,
         bookmark_interval: float = 10.0,
         history: int = 20000,
+        require_issued_tokens: bool = False,
+        kubernetes_version: str | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the local cluster listens on loopback only")
@@ -75,6 +77,11 @@ class LocalCluster:
         }
         self.bookmark_interval = bookmark_interval
         self.history = history
+        #: real-cluster behaviour for tests: only short-lived tokens open the API; an older /version
+        self.auth_options: dict[str, Any] = {
+            "require_issued_tokens": require_issued_tokens,
+            "kubernetes_version": kubernetes_version,
+        }
         self.port = 0
         self.token = ""
         self.kubeconfig_path = self.state_dir / "kubeconfig"
@@ -86,6 +93,7 @@ class LocalCluster:
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._lock: int | None = None
 
     @property
     def ca_path(self) -> Path:
@@ -113,6 +121,14 @@ class LocalCluster:
     async def start(self) -> None:
         """Open storage, seed system objects, start serving and start every part."""
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock = statelock.acquire(self.state_dir)  # before anything in the state dir is touched
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()  # releases the lock too: a failed start leaves the state dir free
+            raise
+
+    async def _start(self) -> None:
         self.token = kubeconfig.load_or_create_token(self.state_dir)
         self.storage = Storage(self.state_dir / "cluster.db", history=self.history)
         self.registry = Registry(self.storage, Catalog())
@@ -121,7 +137,11 @@ class LocalCluster:
         self.registry.admission = self.webhooks
         self.kubelet = self._make_kubelet()
         self.server = ApiServer(
-            self.registry, token=self.token, logs=self.kubelet, bookmark_interval=self.bookmark_interval
+            self.registry,
+            token=self.token,
+            logs=self.kubelet,
+            bookmark_interval=self.bookmark_interval,
+            **self.auth_options,
         )
         self._runner = web.AppRunner(
             self.server.app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
@@ -224,3 +244,6 @@ class LocalCluster:
         if self.storage is not None:
             self.storage.close()
             self.storage = None
+        if self._lock is not None:
+            statelock.release(self._lock)
+            self._lock = None

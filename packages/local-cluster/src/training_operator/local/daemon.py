@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from training_operator.local import tls
+from training_operator.local import statelock, tls
 from training_operator.local.cluster import default_state_dir
 
 PID_FILE = "cluster.pid"
@@ -31,6 +31,8 @@ class RunningCluster:
     pid: int
     url: str
     state_dir: Path
+    #: the process runs the operator next to the cluster (`training-operator local up`), not the cluster alone
+    operator: bool = False
 
     @property
     def kubeconfig_path(self) -> Path:
@@ -38,9 +40,10 @@ class RunningCluster:
         return self.state_dir / "kubeconfig"
 
 
-def write_pid_file(state_dir: Path, url: str) -> None:
-    """Record this process as the state dir's cluster."""
-    (state_dir / PID_FILE).write_text(json.dumps({"pid": os.getpid(), "url": url}))
+def write_pid_file(state_dir: Path, url: str, *, operator: bool = False) -> None:
+    """Record this process as the state dir's cluster (once it serves: clients trust the file)."""
+    info = {"pid": os.getpid(), "url": url, "operator": operator}
+    (state_dir / PID_FILE).write_text(json.dumps(info))
 
 
 def remove_pid_file(state_dir: Path) -> None:
@@ -85,7 +88,7 @@ def is_running(state_dir: Path | str | None = None) -> RunningCluster | None:
     pid, url = int(info.get("pid", 0)), str(info.get("url", ""))
     if pid <= 0 or not _alive(pid) or not _healthy(url, directory):
         return None
-    return RunningCluster(pid, url, directory)
+    return RunningCluster(pid, url, directory, operator=bool(info.get("operator")))
 
 
 def ensure_running(
@@ -94,10 +97,13 @@ def ensure_running(
     port: int = 0,
     timeout: float = 60.0,
     extra_args: tuple[str, ...] = (),
+    launcher: tuple[str, ...] = ("-m", "training_operator.local"),
 ) -> Path:
     """Start a background cluster for `state_dir` unless one runs; return its kubeconfig path.
 
-    The daemon's output goes to `STATE_DIR/cluster.log`. Raises `TimeoutError` when it does not come up.
+    `launcher`: the Python arguments of a CLI whose `up --state-dir D --port P` runs the cluster in the
+    foreground (the unified operator passes its own, which runs the operator too). The daemon's output goes
+    to `STATE_DIR/cluster.log`. Raises `TimeoutError` when it does not come up.
     """
     directory = Path(state_dir) if state_dir is not None else default_state_dir()
     found = is_running(directory)
@@ -106,8 +112,7 @@ def ensure_running(
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     command = [
         sys.executable,
-        "-m",
-        "training_operator.local",
+        *launcher,
         "up",
         "--state-dir",
         str(directory),
@@ -121,15 +126,31 @@ def ensure_running(
         )
     # Reap the daemon whenever it exits, so it never lingers as a zombie of a long-lived caller.
     threading.Thread(target=process.wait, name="local-cluster-reaper", daemon=True).start()
+    try:
+        return _wait_until_serving(directory, process, timeout)
+    except KeyboardInterrupt:
+        process.terminate()  # ours, and not serving yet: interrupting the wait stops it too
+        raise
+
+
+def _wait_until_serving(directory: Path, process: subprocess.Popen[bytes], timeout: float) -> Path:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = is_running(directory)
         if found is not None:
             return found.kubeconfig_path
-        if process.poll() is not None:
+        if process.poll() is not None and is_running(directory) is None and _starting(directory) is None:
             raise RuntimeError(f"local cluster exited with {process.returncode}; see {directory / LOG_FILE}")
         time.sleep(0.1)  # noqa: TID251 - polling another process from synchronous code
     raise TimeoutError(f"local cluster did not start within {timeout}s; see {directory / LOG_FILE}")
+
+
+def _starting(directory: Path) -> int | None:
+    """The pid of a live process that took the state dir's lock (maybe still starting), if any.
+
+    Read from the lock file rather than by trying the lock, which could make a starting cluster fail."""
+    pid = statelock.holder(directory)
+    return pid if pid is not None and _alive(pid) else None
 
 
 def stop(state_dir: Path | str | None = None, *, timeout: float = 60.0) -> bool:

@@ -31,9 +31,13 @@ _SUBRESOURCE_VERBS = {
 }
 
 
-def version_info() -> dict[str, Any]:
-    """/version: a Kubernetes version kubectl accepts, tagged so users can tell the local server apart."""
-    return {**KUBERNETES_VERSION, "gitVersion": f"v1.31.0-local+{__version__}"}
+def version_info(kubernetes: str | None = None) -> dict[str, Any]:
+    """/version: a Kubernetes version kubectl accepts, tagged so users can tell the local server apart;
+    `kubernetes` ("1.24.3") makes it claim another one, to test clients against an older server."""
+    if kubernetes is None:
+        return {**KUBERNETES_VERSION, "gitVersion": f"v1.31.0-local+{__version__}"}
+    major, minor, *_ = kubernetes.split(".")
+    return {**KUBERNETES_VERSION, "major": major, "minor": minor, "gitVersion": f"v{kubernetes}-local"}
 
 
 def core_versions() -> dict[str, Any]:

@@ -12,8 +12,18 @@ from typing import Any, Protocol
 import yaml
 from aiohttp import web
 
-from training_operator.local import deletion, errors, jsonpath, patching, routing, selectors, tables, watching
-from training_operator.local.registry import APPLY_PATCH, STRICT_FIELDS, Obj, Registry
+from training_operator.local import (
+    deletion,
+    errors,
+    jsonpath,
+    patching,
+    routing,
+    selectors,
+    tables,
+    watching,
+    wire,
+)
+from training_operator.local.registry import APPLY_PATCH, STRICT_BY_DEFAULT, STRICT_FIELDS, Obj, Registry
 from training_operator.local.routing import Target
 
 
@@ -36,9 +46,7 @@ class LogSource(Protocol):
 
 def dump(body: Any, status: int = 200) -> web.Response:
     """A JSON response, compact as the API server writes it."""
-    return web.Response(
-        body=json.dumps(body, separators=(",", ":")).encode(), status=status, content_type="application/json"
-    )
+    return web.Response(body=wire.encode(body), status=status, content_type="application/json")
 
 
 def _render(target: Target, obj: Obj) -> Obj:
@@ -52,6 +60,19 @@ def _wants_table(request: web.Request) -> bool:
     return "as=Table" in request.headers.get("Accept", "")
 
 
+def _strict(request: web.Request, target: Target) -> bool:
+    """`fieldValidation=Strict`, or no such parameter on a write to one of our kinds' main resource.
+
+    A real server prunes unknown fields unless asked (kubectl asks); the local cluster refuses them for the
+    job kinds by default, so a typo in a job fails loudly whichever client sent it (docs/local-cluster.md).
+    Status writes keep the real default: controllers never ask.
+    """
+    asked = request.query.get("fieldValidation")
+    if asked is not None:
+        return asked == "Strict"
+    return target.rtype.group in STRICT_BY_DEFAULT and not target.sub
+
+
 async def _body(request: web.Request) -> Any:
     content_type = request.headers.get("Content-Type", "application/json").split(";")[0].strip()
     raw = await request.read()
@@ -60,7 +81,7 @@ async def _body(request: web.Request) -> Any:
     try:
         if content_type in (APPLY_PATCH, "application/yaml"):
             return yaml.safe_load(raw)
-        return json.loads(raw or b"null")
+        return wire.decode(raw or b"null")
     except (ValueError, yaml.YAMLError) as exc:
         raise errors.bad_request(f"error decoding request body: {exc}") from exc
 
@@ -86,6 +107,14 @@ class ResourceHandlers:
         self.registry = registry
         self.watches = watches
         self.logs = logs
+
+    def _written(self, target: Target, obj: Obj, status: int = 200) -> web.Response:
+        """The answer to a write: the bytes the storage encoded for it, when the client reads that version."""
+        rendered = _render(target, obj)
+        body = self.registry.storage.encoded(obj) if rendered is obj else None
+        if body is None:
+            return dump(rendered, status)
+        return web.Response(body=body, status=status, content_type="application/json")
 
     def _ns(self, target: Target) -> str:
         return target.namespace or "" if target.rtype.namespaced else ""
@@ -191,7 +220,7 @@ class ResourceHandlers:
 
     async def create(self, request: web.Request, target: Target) -> web.StreamResponse:
         """POST; pods/binding binds a pod to the node."""
-        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
+        STRICT_FIELDS.set(_strict(request, target))
         body = await _body(request)
         dry_run = "dryRun" in request.query
         if target.sub == "binding" and target.name:
@@ -199,13 +228,13 @@ class ResourceHandlers:
         if target.name:
             raise errors.method_not_allowed()
         obj = await self.registry.create(
-            target.rtype, self._ns(target), body, version=target.version, dry_run=dry_run
+            target.rtype, self._ns(target), body, version=target.version, dry_run=dry_run, owned=True
         )
-        return dump(_render(target, obj), 201)
+        return self._written(target, obj, 201)
 
     async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PUT, to the object or its status/scale/finalize subresource."""
-        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
+        STRICT_FIELDS.set(_strict(request, target))
         assert target.name is not None
         body = await _body(request)
         if target.sub == "scale":
@@ -223,7 +252,7 @@ class ResourceHandlers:
 
     async def patch(self, request: web.Request, target: Target) -> web.StreamResponse:
         """PATCH in any of the accepted media types."""
-        STRICT_FIELDS.set(request.query.get("fieldValidation") == "Strict")
+        STRICT_FIELDS.set(_strict(request, target))
         assert target.name is not None
         patch_type = request.headers.get("Content-Type", "").split(";")[0].strip()
         body = await _body(request)
@@ -320,10 +349,13 @@ class ResourceHandlers:
         first = await anext(iterator, b"")  # errors surface before the 200 is sent
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(request)
-        await response.write(first)
-        async for chunk in iterator:
-            await response.write(chunk)
-        await response.write_eof()
+        try:
+            await response.write(first)
+            async for chunk in iterator:
+                await response.write(chunk)
+            await response.write_eof()
+        except ConnectionResetError:  # the reader left (a closed log view): as kube-apiserver, stop quietly
+            pass
         return response
 
     def _scale(self, target: Target, obj: Obj) -> Obj:

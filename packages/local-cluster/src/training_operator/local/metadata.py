@@ -33,8 +33,15 @@ def generated_name(prefix: str) -> str:
 
 
 def timestamp(now: datetime.datetime) -> str:
-    """RFC 3339 in UTC with seconds precision, as metav1.Time serialises."""
-    return now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 in UTC with seconds precision, as metav1.Time serialises (formatted once per second: every
+    write stamps the same few seconds)."""
+    utc = now.astimezone(datetime.UTC).replace(microsecond=0)
+    if _STAMP[0] != utc:
+        _STAMP[:] = [utc, utc.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    return str(_STAMP[1])
+
+
+_STAMP: list[object] = [None, ""]
 
 
 def parse_timestamp(text: str) -> datetime.datetime:

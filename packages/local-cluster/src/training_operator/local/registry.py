@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from training_operator.local import defaults, errors, metadata, patching, schema, validation
+from training_operator.local import defaults, errors, metadata, patching, rules, schema, validation
 from training_operator.local.catalog import Catalog
 from training_operator.local.resources import ResourceType
 from training_operator.local.storage import Storage
@@ -25,6 +25,8 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 # Set per request by the HTTP layer for `?fieldValidation=Strict`; task-local, so requests never mix.
 STRICT_FIELDS: contextvars.ContextVar[bool] = contextvars.ContextVar("strict_fields", default=False)
+#: API groups whose objects are checked strictly even when a client does not ask: the training job kinds
+STRICT_BY_DEFAULT = frozenset({"kubeflow.org"})
 # Types whose creator legitimately writes status (the node registers itself; CRD status is ours).
 _STATUS_KEPT_ON_CREATE = frozenset({"apiextensions.k8s.io/customresourcedefinitions", "/nodes"})
 
@@ -67,10 +69,18 @@ class Registry:
 
     # -- create ---------------------------------------------------------------------------------
     async def create(
-        self, rtype: ResourceType, namespace: str, body: Obj, *, version: str = "", dry_run: bool = False
+        self,
+        rtype: ResourceType,
+        namespace: str,
+        body: Obj,
+        *,
+        version: str = "",
+        dry_run: bool = False,
+        owned: bool = False,
     ) -> Obj:
-        """POST: name or generateName, defaults, validation, admission, then store (409 if taken)."""
-        obj = self._prepare_create(rtype, namespace, body, version or rtype.preferred_version)
+        """POST: name or generateName, defaults, validation, admission, then store (409 if taken). `owned`:
+        the caller hands `body` over (a request body just decoded), so it is stored without a copy."""
+        obj = self._prepare_create(rtype, namespace, body, version or rtype.preferred_version, owned=owned)
         if self.admission is not None:
             obj = await self.admission.admit(rtype, "CREATE", obj, None, sub="", dry_run=dry_run)
             self._validate(rtype, obj, version or rtype.preferred_version)
@@ -84,10 +94,12 @@ class Registry:
         self._after(rtype, obj)
         return obj
 
-    def _prepare_create(self, rtype: ResourceType, namespace: str, body: Obj, version: str) -> Obj:
+    def _prepare_create(
+        self, rtype: ResourceType, namespace: str, body: Obj, version: str, *, owned: bool = False
+    ) -> Obj:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request was not a JSON object")
-        obj = copy.deepcopy(body)
+        obj = body if owned else copy.deepcopy(body)
         meta = obj.setdefault("metadata", {}) or {}
         obj["metadata"] = meta
         if rtype.namespaced:
@@ -126,7 +138,18 @@ class Registry:
         if not rtype.is_custom:
             defaults.apply_builtin_defaults(rtype.key, obj, self.cluster_ips)
         self._validate(rtype, obj, version)
+        self._check_rules(rtype, obj, None, version)
         return obj
+
+    def _check_rules(self, rtype: ResourceType, obj: Obj, old: Obj | None, version: str) -> None:
+        """A custom resource's CEL validation rules (transition rules on update only)."""
+        if rtype.schemas is None:
+            return
+        found = rtype.schemas.get(version) or rtype.schemas[rtype.preferred_version]
+        if not rules.has_rules(found):
+            return
+        if causes := rules.violations(obj, old, found):
+            raise errors.invalid(rtype.group, rtype.kind, obj["metadata"]["name"], causes)
 
     def _check_namespace(self, namespace: str, rtype: ResourceType) -> None:
         ns = self.storage.get("/namespaces", "", namespace)
@@ -258,6 +281,7 @@ class Registry:
         if rtype.key == "/namespaces" and sub != "finalize":
             new.setdefault("spec", {})["finalizers"] = list((old.get("spec") or {}).get("finalizers") or [])
         self._validate(rtype, new, version)
+        self._check_rules(rtype, new, old, version)
         if self.admission is not None and sub in ("", "status"):
             new = await self.admission.admit(rtype, "UPDATE", new, old, sub=sub, dry_run=dry_run)
             self._validate(rtype, new, version)

@@ -13,6 +13,26 @@ from typing import Any
 from training_operator.local import errors
 
 Schema = dict[str, Any]
+#: ObjectMeta's fields (apimachinery meta/v1)
+OBJECT_META = frozenset(
+    {
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+    }
+)
 _TYPE_NAMES = {
     "object": dict,
     "array": list,
@@ -41,6 +61,9 @@ def prune(
         preserve = schema.get("x-kubernetes-preserve-unknown-fields") is True
         keep_meta = root or schema.get("x-kubernetes-embedded-resource") is True
         for key in list(value):
+            if keep_meta and key == "metadata" and isinstance(value[key], dict):
+                _prune_meta(value[key], f"{path}.metadata" if path else "metadata", removed)
+                continue
             if keep_meta and key in ("apiVersion", "kind", "metadata"):
                 continue
             child = _properties_schema(schema, key)
@@ -56,6 +79,14 @@ def prune(
         for index, item in enumerate(value):
             prune(item, schema["items"], path=f"{path}[{index}]", removed=removed)
     return value
+
+
+def _prune_meta(meta: dict[str, Any], path: str, removed: list[str] | None) -> None:
+    """ObjectMeta decodes only its own fields: anything else is dropped (or, strictly, refused)."""
+    for key in [k for k in meta if k not in OBJECT_META]:
+        del meta[key]
+        if removed is not None:
+            removed.append(f"{path}.{key}")
 
 
 def apply_defaults(value: Any, schema: Schema) -> Any:

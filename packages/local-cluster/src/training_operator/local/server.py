@@ -2,16 +2,17 @@
 
 Listens on loopback only, over TLS with a per-state-dir CA (client-go will not send a bearer token over
 plain HTTP); the bearer token (random per state dir, in the kubeconfig with mode 0600) keeps other local
-users out. See docs/local-cluster.md.
+users out. Who a request is, and what an anonymous or limited user may not do, is `authn`'s; see
+docs/local-cluster.md.
 """
 
-import hmac
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from training_operator.local import discovery, errors, openapi, routing
+from training_operator.local import authn, discovery, errors, openapi, routing
 from training_operator.local.faults import Faults
 from training_operator.local.handlers import LogSource, ResourceHandlers, dump
 from training_operator.local.registry import Registry
@@ -20,6 +21,8 @@ from training_operator.local.watching import Watches
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _ANONYMOUS = frozenset({"/version", "/healthz", "/readyz", "/livez"})
+#: the authenticated user of the request being handled (task-local; None: anonymous)
+_USER: contextvars.ContextVar[str | None] = contextvars.ContextVar("user", default=None)
 
 
 class ApiServer:
@@ -32,9 +35,14 @@ class ApiServer:
         token: str,
         logs: LogSource | None = None,
         bookmark_interval: float = 10.0,
+        require_issued_tokens: bool = False,
+        kubernetes_version: str | None = None,
     ) -> None:
         self.registry = registry
         self.token = token
+        self.authn = authn.Authenticator(token, require_issued=require_issued_tokens)
+        #: what /version reports, e.g. "1.24.3" to test clients against an older server
+        self.kubernetes_version = kubernetes_version
         self.faults = Faults()
         self.watches = Watches(registry.storage, bookmark_interval=bookmark_interval)
         self.handlers = ResourceHandlers(registry, self.watches, logs)
@@ -56,6 +64,8 @@ class ApiServer:
         app.router.add_post("/debug/faults", self._add_fault)
         app.router.add_delete("/debug/faults", self._clear_faults)
         app.router.add_post("/debug/watches/cut", self._cut_watches)
+        app.router.add_post("/debug/tokens", self._issue_token)
+        app.router.add_post("/debug/forbid", self._forbid)
         app.router.add_get("/openapi/v2", self._no_openapi)
         app.router.add_get("/openapi/v3", self._openapi_v3)
         app.router.add_get("/openapi/v3/api/{version}", self._openapi_gv)
@@ -84,17 +94,23 @@ class ApiServer:
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in _ANONYMOUS:
-            header = request.headers.get("Authorization", "")
-            scheme, _, presented = header.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip(), self.token):
-                raise errors.unauthorized()
+        if request.path in _ANONYMOUS:
+            return await handler(request)
+        debug = request.path.startswith("/debug/")
+        user = self.authn.authenticate(request.headers.get("Authorization", ""), debug=debug)
+        _USER.set(user)
+        if (user is None and not _is_resource_path(request.path)) or (debug and user != authn.ADMIN):
+            raise authn.forbidden_path(user, request.path)
         return await handler(request)
 
     async def _resource(self, request: web.Request) -> web.StreamResponse:
         target = routing.parse(request.path, self.registry.catalog)
         watch = routing.flag(request.query.get("watch"))
         verb = routing.verb_of(request.method, target, watch=watch)
+        user = _USER.get()
+        if not self.authn.allowed(user, target.resource_label):
+            rtype = target.rtype
+            raise authn.forbidden_resource(user, verb, rtype.plural, rtype.group, target.namespace)
         self.faults.record(verb, target.resource_label)
         try:
             fault = self.faults.check(verb, target.resource_label)
@@ -132,7 +148,7 @@ class ApiServer:
 
     # -- discovery --------------------------------------------------------------------------------
     async def _version(self, _request: web.Request) -> web.Response:
-        return dump(discovery.version_info())
+        return dump(discovery.version_info(self.kubernetes_version))
 
     async def _ok(self, _request: web.Request) -> web.Response:
         return web.Response(text="ok")
@@ -199,8 +215,24 @@ class ApiServer:
         self.faults.clear()
         return dump({})
 
+    async def _issue_token(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        token, expires = self.authn.issue(str(body["user"]), float(body.get("ttlSeconds", 3600)))
+        return dump({"token": token, "expires": expires}, 201)
+
+    async def _forbid(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.authn.forbid(str(body["user"]), [str(r) for r in body["resources"]])
+        return dump({}, 201)
+
     async def _cut_watches(self, _request: web.Request) -> web.Response:
         count = self.watches.count + self.faults.stalled
         self.watches.cut_all()
         self.faults.release_stalls()
         return dump({"cut": count})
+
+
+def _is_resource_path(path: str) -> bool:
+    """`/api/v1/<resource>…` or `/apis/<group>/<version>/<resource>…`, as opposed to discovery."""
+    parts = [p for p in path.split("/") if p]
+    return (len(parts) >= 3 and parts[0] == "api") or (len(parts) >= 4 and parts[0] == "apis")

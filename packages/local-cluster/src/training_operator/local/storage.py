@@ -4,16 +4,21 @@ This is the local cluster's etcd. Every write gets the next value of one global 
 resourceVersion, is committed to SQLite (WAL, so a crash keeps every acknowledged write) and is appended to a
 bounded in-memory history that watches resume from. Reads never touch SQLite. All methods are synchronous and
 the server runs on one event loop, so each write is atomic with respect to every reader.
+
+A write's object is encoded to JSON once: the same bytes go to SQLite, into every watcher's event line
+(`Change.body`) and, through `encoded`, into the answer to the request that wrote it. The counter row is
+written only by deletions: a stored object's own resourceVersion says how far the counter got otherwise.
 """
 
 import asyncio
 import collections
-import json
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from training_operator.local import wire
 
 ObjectKey = tuple[str, str, str]  # (resource key "group/plural", namespace, name)
 
@@ -27,6 +32,8 @@ class Change:
     object: dict[str, Any]
     old: dict[str, Any] | None
     rv: int
+    #: `object` as JSON (its watch event line embeds these bytes)
+    body: bytes = field(default=b"", compare=False, repr=False)
 
 
 class Storage:
@@ -47,9 +54,11 @@ class Storage:
         self._by_uid: dict[str, ObjectKey] = {}
         self._dependents: dict[str, set[ObjectKey]] = collections.defaultdict(set)
         for resource, namespace, name, body in self._db.execute("SELECT * FROM objects"):
-            obj = json.loads(body)
+            obj = wire.decode(body)
             self._objects[resource][(namespace, name)] = obj
             self._index((resource, namespace, name), obj)
+            self.rv = max(self.rv, int(obj["metadata"].get("resourceVersion") or 0))
+        self._last: tuple[dict[str, Any] | None, bytes] = (None, b"")
         self._history: collections.deque[Change] = collections.deque(maxlen=history)
         # The oldest resourceVersion a watch may resume from: after a restart nothing older is retained.
         self.oldest_rv = self.rv
@@ -71,6 +80,11 @@ class Storage:
         for key in sorted(bucket):
             if namespace is None or key[0] == namespace:
                 yield bucket[key]
+
+    def encoded(self, obj: dict[str, Any]) -> bytes | None:
+        """The JSON of `obj` if it is the object the last write stored (its request's answer), else None."""
+        last, body = self._last
+        return body if last is obj else None
 
     def count(self, resource: str) -> int:
         """How many objects of one resource are stored."""
@@ -100,17 +114,15 @@ class Storage:
         key = (meta.get("namespace", ""), meta["name"])
         old = self._objects[resource].get(key)
         rv = int(meta["resourceVersion"])
+        body = wire.encode(obj)
         with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?)",
-                (resource, key[0], key[1], json.dumps(obj, separators=(",", ":"))),
-            )
-            self._db.execute("INSERT OR REPLACE INTO counters VALUES ('rv', ?)", (rv,))
+            self._db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?)", (resource, *key, body))
         if old is not None:
             self._unindex((resource, *key), old)
         self._objects[resource][key] = obj
         self._index((resource, *key), obj)
-        return self._publish(Change(event, resource, obj, old, rv))
+        self._last = (obj, body)
+        return self._publish(Change(event, resource, obj, old, rv, body))
 
     def remove(self, resource: str, obj: dict[str, Any]) -> Change:
         """Delete the object for good; the DELETED event carries a fresh resourceVersion."""
@@ -125,7 +137,7 @@ class Storage:
             )
             self._db.execute("INSERT OR REPLACE INTO counters VALUES ('rv', ?)", (rv,))
         self._unindex((resource, *key), old)
-        return self._publish(Change("DELETED", resource, gone, old, rv))
+        return self._publish(Change("DELETED", resource, gone, old, rv, wire.encode(gone)))
 
     def _index(self, key: ObjectKey, obj: dict[str, Any]) -> None:
         meta = obj["metadata"]

@@ -7,7 +7,6 @@ watch cache does: an object that starts matching is ADDED, one that stops matchi
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from training_operator.local import errors
+from training_operator.local import errors, wire
 from training_operator.local.storage import Change, Storage
 
 Obj = dict[str, Any]
@@ -55,7 +54,16 @@ def translate(change: Change, request: WatchRequest) -> tuple[str, Obj] | None:
 
 
 def _line(event_type: str, obj: Obj) -> bytes:
-    return json.dumps({"type": event_type, "object": obj}, separators=(",", ":")).encode() + b"\n"
+    return wire.encode({"type": event_type, "object": obj}) + b"\n"
+
+
+def _change_line(event_type: str, obj: Obj, change: Change, request: WatchRequest) -> bytes:
+    """The event line; a watcher that sees the stored object as it is reuses the bytes the storage encoded
+    once for every watcher (and the writer's answer)."""
+    rendered = request.render(obj)
+    if rendered is change.object and change.body:
+        return b'{"type":"' + event_type.encode() + b'","object":' + change.body + b"}\n"
+    return _line(event_type, rendered)
 
 
 class Watches:
@@ -76,11 +84,11 @@ class Watches:
         """How many watch streams are open."""
         return len(self._open)
 
-    def _initial(self, request: WatchRequest) -> list[tuple[str, Obj]] | None:
+    def _initial(self, request: WatchRequest) -> list[bytes] | None:
         rv = request.resource_version
         if rv in ("", "0"):
             return [
-                ("ADDED", o)
+                _line("ADDED", request.render(o))
                 for o in self.storage.items(request.resource, request.namespace)
                 if request.matches(o)
             ]
@@ -91,7 +99,12 @@ class Watches:
         history = self.storage.history_since(request.resource, since)
         if history is None:
             return None
-        return [e for e in (translate(c, request) for c in history) if e is not None]
+        lines = []
+        for change in history:
+            event = translate(change, request)
+            if event is not None:
+                lines.append(_change_line(*event, change, request))
+        return lines
 
     async def error(self, http: web.Request, error: errors.ApiError) -> web.StreamResponse:
         """A watch that ends at once with one ERROR event."""
@@ -118,7 +131,7 @@ class Watches:
             # A client leaving mid-stream (a cancelled watch, a test ending) is normal, not an error.
             with contextlib.suppress(ConnectionResetError):
                 if initial:
-                    await response.write(b"".join(_line(t, request.render(o)) for t, o in initial))
+                    await response.write(b"".join(initial))
                 await self._stream(response, queue, request)
             return response
         finally:
@@ -169,7 +182,7 @@ class Watches:
         while True:
             event = translate(item, request)
             if event is not None:
-                chunks.append(_line(event[0], request.render(event[1])))
+                chunks.append(_change_line(*event, item, request))
             if queue.empty():
                 return chunks, False
             item = queue.get_nowait()

@@ -12,8 +12,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
+from pydantic import Field
+
 from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.job import JobModel, JobSpec
+from training_operator.core.api.limits import MAX_PROCESSES_PER_POD, MAX_REPLICAS
 
 API_VERSION = "kubeflow.org/v2beta1"
 KIND = "MPIJob"
@@ -43,7 +46,7 @@ class LauncherCreationPolicy(StrEnum):
 class MPIReplicaSpec(ReplicaSpec):
     """A Launcher or Worker entry; restartPolicy and replicas are checked by validation, not the schema."""
 
-    replicas: int | None = None  # ≤ 0 is a validation error (mpi.md §4 #11)
+    replicas: int | None = Field(default=None, le=MAX_REPLICAS)  # ≤ 0 is a validation error (mpi.md §4 #11)
     restart_policy: str | None = None  # type: ignore[assignment]  # Always/ExitCode parse, then are rejected
 
 
@@ -51,7 +54,7 @@ class MPIJobSpec(JobSpec):
     """`spec` of an MPIJob (mpi.md §2.2)."""
 
     replica_map_field: ClassVar[str] = "mpi_replica_specs"
-    slots_per_worker: int | None = None
+    slots_per_worker: int | None = Field(default=None, le=MAX_PROCESSES_PER_POD)
     run_launcher_as_worker: bool | None = None
     mpi_replica_specs: dict[str, MPIReplicaSpec | None] | None = None
     ssh_auth_mount_path: str | None = None

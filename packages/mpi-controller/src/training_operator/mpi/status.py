@@ -150,6 +150,9 @@ def _workers(draft: StatusDraft, workers: Sequence[PodRecord]) -> None:
             draft.event("Warning", "MPIJobEvicted", message)
 
 
+_FINISHED = (ConditionType.SUCCEEDED.value, ConditionType.FAILED.value)
+
+
 def _running(
     draft: StatusDraft,
     job: MPIJob,
@@ -166,7 +169,11 @@ def _running(
             never = {"type": ConditionType.RUNNING.value, "status": cond.FALSE, "reason": "MPIJobRunning"}
             never |= {"message": f"{ref} is finished but Running condition was never set."}
             never |= {"lastUpdateTime": at, "lastTransitionTime": at}
-            draft.status["conditions"] = [*draft.conditions, never]
+            # ours: before Succeeded/Failed, not after it (upstream appends it), so the State column, which
+            # shows the last condition, says how the job ended (docs/differences/mpi.md)
+            conditions = list(draft.conditions)
+            end = next((i for i, c in enumerate(conditions) if c.get("type") in _FINISHED), len(conditions))
+            draft.status["conditions"] = [*conditions[:end], never, *conditions[end:]]
     elif (
         launcher is not None
         and any(pod.phase == "Running" for pod in launcher_pods)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from training_operator.core.api import limits
 from training_operator.core.api.common import CleanPodPolicy, RestartPolicy
 from training_operator.core.api.problems import FieldProblem, ProblemKind, aggregate, dns1035_label_problems
 from training_operator.core.engine.replicated import container_shape_problems
@@ -85,7 +86,7 @@ def _replica_problems(job: MPIJob) -> list[FieldProblem]:
         if worker.replicas is not None and worker.replicas <= 0:
             detail = "must be greater than or equal to 1"
             found.append(FieldProblem(f"{path}.replicas", ProblemKind.INVALID, detail, worker.replicas))
-    return found
+    return found + limits.replica_problems(specs, "mpiReplicaSpecs")  # ours: upstream bounds nothing
 
 
 def _one_replica_problems(spec: MPIReplicaSpec, path: str) -> list[FieldProblem]:
@@ -119,6 +120,10 @@ def _spec_problems(job: MPIJob) -> list[FieldProblem]:
     elif spec.slots_per_worker < 0:
         found.append(
             FieldProblem("spec.slotsPerWorker", ProblemKind.INVALID, _GE_ZERO, spec.slots_per_worker)
+        )
+    elif spec.slots_per_worker > limits.MAX_PROCESSES_PER_POD:
+        found.append(
+            limits.too_many("spec.slotsPerWorker", spec.slots_per_worker, limits.MAX_PROCESSES_PER_POD)
         )
     path = "spec.runPolicy.cleanPodPolicy"
     if policy.clean_pod_policy is None:

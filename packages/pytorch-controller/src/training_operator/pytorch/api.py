@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from pydantic import Field
+
 from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.job import JobModel, JobSpec
+from training_operator.core.api.limits import MAX_PROCESSES_PER_POD, MAX_REPLICAS
 from training_operator.core.api.wire import WireModel
 
 MASTER = "Master"
@@ -33,8 +36,8 @@ class RdzvConf(WireModel):
 class ElasticPolicy(WireModel):
     """torchrun's elastic (rendezvous) mode; its presence turns elastic mode on (frameworks.md §2.2)."""
 
-    min_replicas: int | None = None
-    max_replicas: int | None = None
+    min_replicas: int | None = Field(default=None, le=MAX_REPLICAS)
+    max_replicas: int | None = Field(default=None, le=MAX_REPLICAS)
     rdzv_backend: str | None = None
     rdzv_port: int | None = None
     rdzv_host: str | None = None
@@ -42,7 +45,7 @@ class ElasticPolicy(WireModel):
     rdzv_conf: list[RdzvConf] | None = None
     standalone: bool | None = None
     #: deprecated since Kubeflow v1.7 in favour of `spec.nprocPerNode` (admission warns)
-    n_proc_per_node: int | None = None
+    n_proc_per_node: int | None = Field(default=None, le=MAX_PROCESSES_PER_POD)
     max_restarts: int | None = None
     #: autoscaling/v2 MetricSpec objects, carried verbatim into the HPA
     metrics: list[dict[str, Any]] | None = None

@@ -7,13 +7,16 @@ must write `replicas: 1` for the Master. The replica-type whitelist, the contain
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from training_operator.core.api import limits
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.problems import FieldProblem, ProblemKind
 from training_operator.pytorch.api import MASTER, WORKER, spec_of
 
 MAP_KEY = "pytorchReplicaSpecs"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 NPROC_DEPRECATED = "spec.elasticPolicy.nProcPerNode is deprecated, use spec.nprocPerNode instead"
 
 
@@ -33,6 +36,7 @@ def pytorch_problems(job: JobModel) -> list[FieldProblem]:
     if elastic is not None and WORKER not in spec.replica_specs():
         detail = "must be configured if elastic policy is used"
         found.append(FieldProblem(f"spec.{MAP_KEY}[{WORKER}]", ProblemKind.REQUIRED, detail))
+    found += _nproc_problems(spec.nproc_per_node)
     deprecated = None if elastic is None else elastic.n_proc_per_node
     # Upstream forbids the pair outright; Kubeflow's own SDK writes both with the same value, and such a job
     # must run (shared/samples), so only disagreeing values are refused (docs/differences/pytorch.md).
@@ -43,6 +47,15 @@ def pytorch_problems(job: JobModel) -> list[FieldProblem]:
         )
         found.append(FieldProblem("spec.elasticPolicy.nProcPerNode", ProblemKind.FORBIDDEN, detail))
     return found
+
+
+def _nproc_problems(nproc_per_node: str | None) -> list[FieldProblem]:
+    """An integer `nprocPerNode` is the number of processes torchrun starts per pod: bounded (ours)."""
+    if nproc_per_node is None or not _INTEGER.fullmatch(nproc_per_node):
+        return []
+    if int(nproc_per_node) <= limits.MAX_PROCESSES_PER_POD:
+        return []
+    return [limits.too_many("spec.nprocPerNode", nproc_per_node, limits.MAX_PROCESSES_PER_POD)]
 
 
 def pytorch_warnings(job: JobModel) -> Sequence[str]:

@@ -1,10 +1,12 @@
 """CustomResourceDefinitions generated from the job models, so the schema the API server enforces and the
 models the operator parses can never disagree (CI fails when the committed files drift).
 
-The schemas are structural and use nothing newer than apiextensions v1 of Kubernetes 1.20 (no CEL). Pod
-templates and other embedded Kubernetes objects are `x-kubernetes-preserve-unknown-fields`, so the API server
-never prunes a pod field a user writes, whatever its Kubernetes version. `spec.runPolicy` defaults to `{}`
-because Kubeflow's own SDK refuses to read back a job without one.
+The schemas are structural apiextensions v1; the one CEL rule is upstream's transition rule keeping
+`schedulingPolicy.queue` immutable (V8), which is why Kubernetes 1.25 is the minimum (validation rules on
+by default; preflight refuses older servers). Pod templates and other embedded Kubernetes objects are
+`x-kubernetes-preserve-unknown-fields`, so the API server never prunes a pod field a user writes, whatever
+its Kubernetes version. `spec.runPolicy` defaults to `{}` because Kubeflow's own SDK refuses to read back a
+job without one.
 
     python -m training_operator.core.crd --out manifests/base/crds
 """
@@ -17,6 +19,7 @@ from typing import Any
 import yaml
 
 from training_operator.core import generated
+from training_operator.core.api.common import QUEUE_IMMUTABLE
 from training_operator.core.framework import Framework, KindInfo
 
 _DROP = {"title", "description", "default", "examples"}
@@ -36,6 +39,7 @@ def crd_for(framework: Framework) -> dict[str, Any]:
         suspend = run_policy.get("properties", {}).get("suspend")
         if suspend is not None:
             suspend["default"] = False
+        _queue_rule(run_policy, kind)
     schema = {
         "type": "object",
         "description": f"{kind.kind} is the Schema for the {kind.plural} API.",
@@ -49,6 +53,14 @@ def crd_for(framework: Framework) -> dict[str, Any]:
         "required": ["spec"],
     }
     return _document(kind, schema)
+
+
+def _queue_rule(run_policy: Schema, kind: KindInfo) -> None:
+    """V8 on the kubeflow.org/v1 kinds, as upstream's CRDs carry it (mpi-operator's v2beta1 does not)."""
+    scheduling = run_policy.get("properties", {}).get("schedulingPolicy", {})
+    queue = scheduling.get("properties", {}).get("queue")
+    if queue is not None and kind.version == "v1":
+        queue["x-kubernetes-validations"] = [{"message": QUEUE_IMMUTABLE, "rule": "self == oldSelf"}]
 
 
 def _status_schema(framework: Framework) -> Schema:

@@ -2,17 +2,24 @@
 
 The only importer of importlib.metadata: the operator, the SDK, the CLI and the CRD/doc generators all ask
 here, so `pip install 'training-operator[mxnet]'` is all it takes for every one of them to know MXJob.
+Before a plug-in is imported, the contract it declares (`training_operator.contracts`, see `core.contract`)
+must be the one this core speaks: a plug-in built for another core is refused with both versions named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from training_operator.core.errors import FrameworkLoadError, UnknownScheme
-from training_operator.core.framework import Framework
+
+if TYPE_CHECKING:  # listing what is installed (`--help`) must not import every job model
+    from training_operator.core.framework import Framework
 
 FRAMEWORKS_GROUP = "training_operator.frameworks"
+#: one entry per framework, named like it, pointing at the `int` contract version the plug-in was built for
+CONTRACTS_GROUP = "training_operator.contracts"
 
 
 def installed() -> dict[str, EntryPoint]:
@@ -30,6 +37,9 @@ def discover(enabled: Collection[str] = ()) -> dict[str, Framework]:
 
 
 def _load_checked(entry: EntryPoint) -> Framework:
+    from training_operator.core.framework import Framework
+
+    _check_contract(entry)
     try:
         loaded = entry.load()
     except Exception as error:  # an import error inside a plug-in must name the plug-in
@@ -47,3 +57,46 @@ def _load_checked(entry: EntryPoint) -> Framework:
             f"{loaded.kind.scheme!r}"
         )
     return loaded
+
+
+def declared_contracts() -> list[EntryPoint]:
+    """Every installed plug-in's contract declaration."""
+    return list(entry_points(group=CONTRACTS_GROUP))
+
+
+def _check_contract(entry: EntryPoint) -> None:
+    from training_operator.core.__about__ import __version__
+    from training_operator.core.contract import CONTRACT
+
+    declared = _declared_contract(entry)
+    if declared == CONTRACT:
+        return
+    built_for = (
+        f"declares no core contract (entry point group {CONTRACTS_GROUP!r})"
+        if declared is None
+        else f"is built for core contract {declared}"
+    )
+    raise FrameworkLoadError(
+        f"framework {entry.name!r} ({_distribution(entry)}) {built_for}, but the installed "
+        f"training-operator-core {__version__} speaks contract {CONTRACT}: install a release of "
+        f"{_distribution(entry, version=False)} built for contract {CONTRACT}"
+    )
+
+
+def _declared_contract(entry: EntryPoint) -> object:
+    """The contract number the plug-in's own distribution declares for this scheme; None when it has none."""
+    owner = entry.dist.name if entry.dist is not None else None
+    for declaration in declared_contracts():
+        mine = declaration.dist.name if declaration.dist is not None else None
+        if declaration.name == entry.name and mine == owner:
+            try:
+                return declaration.load()
+            except Exception:  # an unreadable declaration is no declaration
+                return None
+    return None
+
+
+def _distribution(entry: EntryPoint, *, version: bool = True) -> str:
+    if entry.dist is None:
+        return entry.value
+    return f"{entry.dist.name} {entry.dist.version}" if version else entry.dist.name

@@ -4,12 +4,13 @@ TrainingOperatorError
 ├── InvalidJob            a job body breaks the schema or a validation rule (carries FieldProblems)
 ├── UnknownScheme         --enable-scheme names a framework that is not installed
 ├── FrameworkLoadError    an installed entry point does not provide a usable Framework
-└── ReconcileError        a job's children cannot be built now (the planner returns Plan.error)
+├── ReconcileError        a job's children cannot be built now (the planner returns Plan.error)
+└── AccessError           no usable address or credentials for the API server (kubeconfig, exec plug-in)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from training_operator.core.api.problems import FieldProblem, aggregate
 
@@ -33,10 +34,9 @@ class UnknownScheme(TrainingOperatorError):
         self.missing = tuple(missing)
         self.installed = tuple(installed)
         hint = ", ".join(self.installed) or "none"
-        extras = ",".join(sorted({_EXTRA.get(m, m) for m in self.missing}))
         super().__init__(
             f"scheme {', '.join(self.missing)} is not supported: installed frameworks are {hint}; "
-            f"install it with: pip install 'training-operator[{extras}]'"
+            f"install it with: {install_hint(self.missing)}"
         )
 
 
@@ -47,5 +47,17 @@ class FrameworkLoadError(TrainingOperatorError):
 _EXTRA = {"tfjob": "tf", "pytorchjob": "pytorch", "mxjob": "mxnet", "xgboostjob": "xgboost", "mpijob": "mpi"}
 
 
+def install_hint(schemes: Iterable[str]) -> str:
+    """The command that adds these frameworks: `pip install 'training-operator[mxnet,tf]'` for mxjob, tfjob
+    (an unknown scheme is named as it is: a third-party plug-in has no extra of ours)."""
+    extras = ",".join(sorted({_EXTRA.get(scheme.lower(), scheme.lower()) for scheme in schemes}))
+    return f"pip install 'training-operator[{extras}]'"
+
+
 class ReconcileError(TrainingOperatorError):
     """A reconcile cannot proceed (a hook cannot build a pod): nothing is written, the job is retried."""
+
+
+class AccessError(TrainingOperatorError):
+    """The cluster's address or credentials cannot be found or refreshed; the message says which file,
+    context or plug-in and what to fix."""

@@ -86,6 +86,8 @@ class EngineOptions:
     #: makes one SSH key pair `(private PEM, public OpenSSH line)` for a job that needs one (MPIJob);
     #: None means the framework's own real generator. Injected so `plan` stays pure and testable.
     key_factory: Callable[[], tuple[bytes, bytes]] | None = None
+    #: kinds of extra children the operator may not write (RBAC): planned without them, never retried
+    without_kinds: frozenset[str] = frozenset()
 
     @property
     def gang_scheduling(self) -> str | None:

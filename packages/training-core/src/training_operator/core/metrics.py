@@ -4,15 +4,22 @@ Names and labels are Kubeflow's (common.md §17, sdk-and-ops.md C.9) so existing
 queue depth, queue latency and reconcile duration are ours (the Go operator's workqueue metrics are not part
 of the contract). Counters a plug-in names that are not declared here (MPI's `mpi_operator_*`) are created on
 first use with the labels it gives, so a new framework needs no change here.
+
+The API client reports every request here (`api_request`): client-go's `rest_client_requests_total` and
+`rest_client_request_duration_seconds` under their names and labels, and our own count by Kubernetes verb,
+resource and outcome, which is what the benchmarks read to count the operator's writes and reads on any
+cluster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from training_operator.core.engine import draft
+from training_operator.core.kube import resources
 
 JOB_LABELS = ("job_namespace", "framework")
 JOB_COUNTERS = {
@@ -33,6 +40,8 @@ INTERNAL_COUNTERS = {
     "deleted_pod_groups_total": "The number of deleted pod groups",
 }
 _BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+#: client-go's buckets for rest_client_request_duration_seconds
+_REQUEST_BUCKETS = (0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 
 
 class Metrics:
@@ -73,6 +82,26 @@ class Metrics:
             registry=self.registry,
         )
 
+        self._requests_by_code = Counter(
+            "rest_client_requests",
+            "Number of HTTP requests, partitioned by status code, method, and host (client-go's)",
+            ["code", "method", "host"],
+            registry=self.registry,
+        )
+        self._request_latency = Histogram(
+            "rest_client_request_duration_seconds",
+            "Request latency in seconds, broken down by verb and host (client-go's)",
+            ["verb", "host"],
+            buckets=_REQUEST_BUCKETS,
+            registry=self.registry,
+        )
+        self._api_requests = Counter(
+            "training_operator_api_requests",
+            "API requests of the operator by Kubernetes verb, resource and outcome",
+            ["verb", "resource", "outcome"],
+            registry=self.registry,
+        )
+        self._request_series: dict[tuple[str, ...], tuple[Any, Any, Any]] = {}
         self.leader = Gauge(
             "leader_election_master_status",
             "1 while this replica leads and reconciles (controller-runtime's name)",
@@ -103,6 +132,28 @@ class Metrics:
         found = self.registry.get_sample_value(name, dict(labels or {}))
         return 0.0 if found is None else found
 
+    # --- the API client's observer -------------------------------------------------------------------
+
+    def api_request(
+        self, *, host: str, method: str, path: str, code: int, outcome: str, seconds: float
+    ) -> None:
+        """One request of the API client: its answer's code (0: none came) and how long it took."""
+        verb, resource = resources.request_target(method, path)
+        key = (host, method, verb, resource, str(code) if code else "<error>", outcome)
+        series = self._request_series.get(key)
+        if series is None:
+            http_method = "GET" if method == "WATCH" else method
+            series = (
+                self._requests_by_code.labels(code=key[4], method=http_method, host=host),
+                self._request_latency.labels(verb=http_method, host=host),
+                self._api_requests.labels(verb=verb, resource=resource, outcome=outcome),
+            )
+            if len(self._request_series) < _SERIES_LIMIT:
+                self._request_series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
+        series[2].inc()
+
     # --- the work queue's observer -------------------------------------------------------------------
 
     def queue_depth(self, queue: str, depth: int) -> None:
@@ -120,6 +171,9 @@ class Metrics:
     def reconcile_duration(self, queue: str, seconds: float, *, ok: bool) -> None:
         """How long a reconcile took and whether it succeeded."""
         self.duration.labels(controller=queue, result="success" if ok else "error").observe(seconds)
+
+
+_SERIES_LIMIT = 4096  # label children kept at hand; the label sets themselves are bounded by our own paths
 
 
 def _base(name: str) -> str:

@@ -2,23 +2,26 @@
 when `jobcli` is installed alongside (`submit`, `get`, …).
 
 `--help` lists the installed frameworks, since which kinds an install serves depends on its pip extras.
+Every heavy import (kopf, aiohttp, pydantic models, prometheus) happens inside the command that needs it,
+so `--help`, `version` and `render` start in a fraction of a second (bench/cli_startup.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import logging
 import sys
 from collections.abc import Sequence
-
-import prometheus_client
-from prometheus_client import CollectorRegistry
+from typing import TYPE_CHECKING
 
 from training_operator.core import discovery
 from training_operator.core.errors import TrainingOperatorError
 from training_operator.unified import __about__, local, settings
+from training_operator.unified.dashboard import command as dashboard
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     version = commands.add_parser("version", help="print versions of the operator and installed frameworks")
     version.set_defaults(func=_version)
     local.register(commands)
+    dashboard.register(commands)
     _register_job_commands(commands)
     return parser
 
@@ -92,6 +96,8 @@ def _version(_: argparse.Namespace) -> int:
 
 def _process_collectors(registry: CollectorRegistry) -> None:
     """Process and Python runtime metrics (C.9), and no `_created` series next to the upstream counters."""
+    import prometheus_client
+
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
     prometheus_client.ProcessCollector(registry=registry)
     prometheus_client.PlatformCollector(registry=registry)
@@ -99,13 +105,15 @@ def _process_collectors(registry: CollectorRegistry) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from training_operator.core.kube import config as cluster_access
-    from training_operator.unified import composition, logs, runtime
+    import asyncio
+
+    from training_operator.core import access as access_source
+    from training_operator.unified import composition, logs, preflight, runtime
 
     config = settings.from_args(args)
     try:
-        access = cluster_access.load(config.kubeconfig)
-    except (OSError, ValueError, KeyError) as error:
+        access = access_source.load(config.kubeconfig, context=config.context)
+    except TrainingOperatorError as error:
         print(f"error: cannot find the cluster's address and credentials: {error}", file=sys.stderr)
         return 2
     logs.configure(json_logs=config.json_logs, level=config.log_level)
@@ -126,5 +134,8 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     except runtime.MissingCrd as error:
         log.error("%s", error)
+        return 1
+    except preflight.Refused as error:
+        print(f"error: {error}", file=sys.stderr)  # one line, no traceback: what to fix is in it
         return 1
     return 0

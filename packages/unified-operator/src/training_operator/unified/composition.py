@@ -12,6 +12,7 @@ import kopf
 
 from training_operator.core import discovery
 from training_operator.core.framework import ChildResource, EngineOptions, Framework, KindInfo
+from training_operator.core.kube import resources
 from training_operator.core.kube.index import Index, JobKey
 from training_operator.core.kube.queue import WorkQueue
 from training_operator.core.kube.reconcile import JobStore, Reconciler
@@ -56,6 +57,7 @@ class Parts:
         pod_groups = self.pod_group_child()
         if pod_groups is not None:
             wanted.add(pod_groups)
+        wanted = {c for c in wanted if resources.CHILDREN[c].kind not in self.options.without_kinds}
         return sorted(wanted, key=str)
 
     def pod_group_child(self) -> ChildResource | None:
@@ -149,7 +151,7 @@ def kopf_settings(settings: Settings) -> kopf.OperatorSettings:
     config.admission.server = None
     if not settings.disable_webhooks:
         config.admission.server = webhooks.server(
-            port=settings.webhook_server_port, cert_dir=settings.webhook_cert_dir
+            port=settings.webhook_server_port, cert_dir=settings.webhook_cert_dir, host=settings.webhook_host
         )
     config.watching.server_timeout = 290
     config.networking.request_timeout = 60

@@ -11,22 +11,19 @@ the job Failed; 2 `wait` timed out (argparse also exits 2 on usage errors).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from training_operator.core.engine.observed import Snapshot
-from training_operator.core.errors import InvalidJob
-from training_operator.core.framework import EngineOptions
+from training_operator.core.errors import InvalidJob, ReconcileError, TrainingOperatorError, install_hint
 from training_operator.unified import __about__
-from training_operator.unified.sdk import errors, kinds, manifests, printing, watching
-from training_operator.unified.sdk.client import TrainingClient
+from training_operator.unified.sdk import errors, manifests
+
+if TYPE_CHECKING:  # commands import the models and the client when they run: `--help` stays instant
+    from training_operator.unified.sdk.client import TrainingClient
 
 OK, FAILED, TIMED_OUT = 0, 1, 2
 Command = Callable[[argparse.Namespace], int]
@@ -131,13 +128,21 @@ def _guarded(func: Command) -> Command:
 
 
 def _client(args: argparse.Namespace) -> TrainingClient:
+    from training_operator.core import access
+
+    try:
+        access.load(getattr(args, "kubeconfig", None), context=getattr(args, "context", None))
+    except TrainingOperatorError as error:  # before the client's import: no server, no HTTP stack to load
+        raise errors.TrainingError(f"cannot load the cluster configuration: {error}") from None
+    from training_operator.unified.sdk.client import TrainingClient
+
     try:
         return TrainingClient(
             config_file=getattr(args, "kubeconfig", None),
             context=getattr(args, "context", None),
             namespace=getattr(args, "namespace", None),
         )
-    except Exception as error:  # the kubernetes config loader raises several unrelated types
+    except TrainingOperatorError as error:  # core.access: no kubeconfig, bad context, failing plug-in
         raise errors.TrainingError(f"cannot load the cluster configuration: {error}") from None
 
 
@@ -176,14 +181,20 @@ def _submit(args: argparse.Namespace) -> int:
 
 def _check_locally(document: manifests.Document) -> None:
     """The webhook's rules, run before sending, when the kind's framework package is installed."""
+    from training_operator.core import strict
+    from training_operator.unified.sdk import kinds
+
     framework = kinds.for_body(document.body).framework
     if framework is not None:
+        strict.check(document.body, framework)  # what kubectl's strict field validation refuses
         job = framework.parse(document.body)
         if found := framework.problems(job):
             raise InvalidJob(found)
 
 
 def _get(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds, printing
+
     client = _client(args)
     now = datetime.now(UTC)
     if args.kind is None:
@@ -206,6 +217,8 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds, printing
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     job = client.get_job(args.name, job_kind=kind)
@@ -214,6 +227,8 @@ def _describe(args: argparse.Namespace) -> int:
 
 
 def _logs(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     filtered = args.replica_type is not None or args.index is not None or args.all
@@ -239,6 +254,8 @@ def _logs(args: argparse.Namespace) -> int:
 
 
 def _wait(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds, printing, watching
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     expected = {c.strip() for c in args.conditions.split(",") if c.strip()}
@@ -264,6 +281,8 @@ def _wait(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     for name in args.names:
@@ -282,6 +301,8 @@ def _resume(args: argparse.Namespace) -> int:
 
 def _set_suspended(args: argparse.Namespace, *, suspend: bool) -> int:
     """Merge-patch runPolicy.suspend on each job; a missing one is reported and the others still done."""
+    from training_operator.unified.sdk import kinds
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     status = OK
@@ -297,6 +318,8 @@ def _set_suspended(args: argparse.Namespace, *, suspend: bool) -> int:
 
 
 def _events(args: argparse.Namespace) -> int:
+    from training_operator.unified.sdk import kinds, printing
+
     client = _client(args)
     kind = kinds.resolve(args.kind).kind
     client.get_job(args.name, job_kind=kind)  # a typo in the name is an error, not "no events"
@@ -314,7 +337,9 @@ def _server_versions(args: argparse.Namespace) -> int:
     """Each kind's served CRD versions; reading CRDs needs RBAC, so a refusal is a note, not a failure."""
     try:
         client = _client(args)
-        print(f"server: {client.api_client.configuration.host}")
+        print(f"server: {client.credentials.server}")
+        from training_operator.unified.sdk import kinds  # the models: only once there is a server to ask
+
         for kind in kinds.known_kinds():
             served = client.get_served_versions(kind)
             expected = kinds.resolve(kind).version
@@ -328,41 +353,30 @@ def _server_versions(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    """Default, validate and plan each job on an empty snapshot; print what the operator would create."""
+    """Print what the operator would create for each job (core.rendering: the same pure function a
+    framework package offers as a library)."""
+    from training_operator.core import rendering
+    from training_operator.core.strict import UnknownFields
+    from training_operator.unified import emitter
+    from training_operator.unified.sdk import kinds
+
     rendered: list[Any] = []
     for document in _documents([args.file]):
         ref = kinds.for_body(document.body)
         if ref.framework is None:
-            scheme = ref.kind.lower().removesuffix("job")
-            raise ValueError(
-                f"render needs the {ref.kind} framework: pip install 'training-operator[{scheme}]'"
-            )
-        framework = ref.framework
-        job = framework.parse(document.body)
-        if found := framework.problems(job):
-            print(f"{document.source}: {ref.kind} {job.name} is invalid:", file=sys.stderr)
-            for problem in found:
+            raise ValueError(f"render needs the {ref.kind} framework: {install_hint([ref.kind.lower()])}")
+        try:
+            result = rendering.render(ref.framework, document.body)
+        except UnknownFields:
+            raise  # kubectl's one-line strict decoding error, through main's error handler
+        except InvalidJob as error:
+            name = (document.body.get("metadata") or {}).get("name", "")
+            print(f"{document.source}: {ref.kind} {name} is invalid:", file=sys.stderr)
+            for problem in error.problems:
                 print(f"  {problem.render()}", file=sys.stderr)
             return FAILED
-        job = framework.default(_placeholders(job))
-        plan = framework.plan(job, Snapshot(), now=datetime.now(UTC), options=EngineOptions())
-        if plan.error:
-            raise ValueError(f"{document.source}: {plan.error}")
-        rendered += [_plain(create.body) for create in plan.creates]
-    print(yaml.safe_dump_all(rendered, sort_keys=False), end="")
+        except ReconcileError as error:
+            raise ValueError(f"{document.source}: {error}") from None
+        rendered += result.objects
+    print(emitter.dump_all(rendered), end="")  # PyYAML's own dumper takes seconds for 1,000 replicas
     return OK
-
-
-def _placeholders(job: Any) -> Any:
-    """The job as the API server would hand it over: namespaced, with a UID for owner references."""
-    meta = job.metadata.model_copy(
-        update={"namespace": job.metadata.namespace or "default", "uid": job.metadata.uid or "<uid>"}
-    )
-    return job.model_copy(update={"metadata": meta})
-
-
-def _plain(body: Any) -> Any:
-    """JSON-shaped data YAML can dump (plans may hold tuples and read-only mappings)."""
-    return json.loads(
-        json.dumps(body, default=lambda value: list(value) if isinstance(value, tuple) else dict(value))
-    )

@@ -1,10 +1,15 @@
 """`training-operator local up|run|down`: the operator on the embedded local cluster (local-cluster.md §1).
 
+`local up` runs the cluster and the operator, webhooks included, in one foreground process: one per state
+directory (the cluster's lock), so a second `up` reports the first and exits 0. `local run` checks the job
+file and what the machine must provide first (one line and exit 2 for anything wrong), starts that same
+process as a daemon unless one runs, creates the job, follows it (`follow`) and stops the daemon again if
+it started it (a cluster kept up with `local up` keeps running). Ctrl-C stops following and deletes the
+job, exit 130; a second Ctrl-C exits at once.
+
 The cluster itself lives in `training_operator.local` (the `local` extra), imported only here and only when a
 `local` command runs, so the operator image never needs it. CRDs are generated from the installed frameworks'
 models (`core.crd`), the same source as manifests/base/crds, so no file has to be shipped or located.
-Every operator started here runs with leader election: `local up` in one terminal and `local run` in another
-never both write.
 """
 
 from __future__ import annotations
@@ -12,22 +17,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+from training_operator.core import access
 
-from training_operator.core import crd, discovery
-from training_operator.core.kube import config
-from training_operator.core.kube.client import ApiClient, ApiError
-from training_operator.unified import settings
+if TYPE_CHECKING:  # the HTTP client, the models and the operator load with the command, not with `--help`
+    from training_operator.core.kube.client import ApiClient
+    from training_operator.core.kube.resources import Resource
+    from training_operator.unified import jobfile
 
 MISSING = "the local cluster is not installed: pip install 'training-operator[local]'"
-#: The local node runs a container that sets no workingDir here, standing in for the image's WORKDIR.
+#: The local node runs a container that sets no workingDir here, standing in for the image's WORKDIR; it
+#: reads it from the pod or, up the ownership chain, from the job (docs/local-cluster.md).
 WORKDIR_ANNOTATION = "local.training-operator.io/working-dir"
-CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+#: how `local run` starts `local up` in the background
+LAUNCHER = ("-m", "training_operator.unified", "local")
+START_TIMEOUT = 120.0
+REPLACE_SECONDS = 60.0
+INTERRUPTED = 130
+
+
+async def apply_crds(client: ApiClient) -> None:
+    """Create (or replace) the CRD of every installed framework (tests install them on their own clusters)."""
+    from training_operator.unified import localoperator
+
+    await localoperator.apply_crds(client)
 
 
 def register(commands: Any) -> None:
@@ -52,122 +70,232 @@ def register(commands: Any) -> None:
 
 def _local() -> Any:
     try:
-        from training_operator.local import cluster, daemon
+        from training_operator.local import cluster, daemon, statelock
     except ImportError:
         print(MISSING, file=sys.stderr)
         raise SystemExit(3) from None
-    return cluster, daemon
+    return cluster, daemon, statelock
 
 
-def operator_settings(kubeconfig: Path) -> settings.Settings:
-    """The operator as it runs next to a local cluster: leader-elected, no webhooks, ephemeral ports."""
-    return settings.parse(
-        [
-            "--kubeconfig",
-            str(kubeconfig),
-            "--leader-elect",
-            "--disable-webhooks",
-            "--metrics-bind-address=127.0.0.1:0",
-            "--health-probe-bind-address=127.0.0.1:0",
-        ],
-        environ={"MY_POD_NAMESPACE": "default"},
-    )
-
-
-async def apply_crds(client: ApiClient) -> None:
-    """Create (or replace) the CRD of every installed framework."""
-    for framework in discovery.discover().values():
-        body = crd.crd_for(framework)
-        name = body["metadata"]["name"]
-        try:
-            await client.request("POST", CRDS, body=body)
-        except ApiError as error:
-            if not error.already_exists:
-                raise
-            current = await client.request("GET", f"{CRDS}/{name}")
-            body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-            await client.request("PUT", f"{CRDS}/{name}", body=body)
+# -- local up -------------------------------------------------------------------------------------------
 
 
 def _up(args: argparse.Namespace) -> int:
-    cluster_module, daemon = _local()
-    state_dir = args.state_dir or cluster_module.default_state_dir()
+    cluster_module, daemon, statelock = _local()
+    state_dir = Path(args.state_dir or cluster_module.default_state_dir())
+    if (found := daemon.is_running(state_dir)) is not None:
+        print(f"a local cluster already runs on {state_dir} (pid {found.pid}) at {found.url}")
+        print(f"  export KUBECONFIG={found.kubeconfig_path}", flush=True)
+        return 0
+    try:
+        return asyncio.run(_serve(cluster_module, daemon, state_dir, args.port))
+    except statelock.StateDirInUse as busy:
+        print(f"{busy}; it is still starting (its log: {state_dir / daemon.LOG_FILE})")
+        return 0
 
-    async def serve() -> None:
-        async with cluster_module.LocalCluster(state_dir, port=args.port) as cluster:
-            stop = _stop_on_signals()  # after the cluster's start, which installs handlers of its own
-            daemon.write_pid_file(Path(state_dir), cluster.url)
-            print(
-                f"local cluster at {cluster.url}\n  export KUBECONFIG={cluster.kubeconfig_path}", flush=True
-            )
-            try:
-                await _operate(Path(cluster.kubeconfig_path), stop)
-            finally:
-                daemon.remove_pid_file(Path(state_dir))
 
-    asyncio.run(serve())
+async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -> int:
+    from training_operator.core.kube.client import ApiClient
+    from training_operator.unified import composition, localoperator, logs, runtime
+    from training_operator.unified.dashboard import server as dashboard
+
+    logs.configure(json_logs=False, level="info")
+    async with cluster_module.LocalCluster(state_dir, port=port) as cluster:
+        stop = _stop_on_signals()  # after the cluster's start, which installs handlers of its own
+        kubeconfig = Path(cluster.kubeconfig_path)
+        settings = localoperator.operator_settings(kubeconfig, state_dir=state_dir)
+        credentials = access.load(str(kubeconfig))
+        async with ApiClient(credentials) as client:
+            await localoperator.apply_crds(client)
+            await localoperator.register_webhooks(client, settings)
+        status = runtime.Status()
+        parts = composition.compose(settings)
+        serving = runtime.run(parts, stop=stop, access=credentials, status=status, signals=True)
+        operator = asyncio.create_task(serving, name="operator")
+        try:
+            if await localoperator.ready(status, settings, operator):
+                daemon.write_pid_file(state_dir, cluster.url, operator=True)
+                print(f"local cluster at {cluster.url}\n  export KUBECONFIG={kubeconfig}", flush=True)
+                await dashboard.alongside(
+                    _until_done(operator),
+                    stop=stop,
+                    kubeconfig=str(kubeconfig),
+                    announce=lambda url: print(f"  dashboard: {url}", flush=True),
+                )
+            await operator
+        finally:
+            daemon.remove_pid_file(state_dir)
+            async with ApiClient(credentials) as client:
+                await localoperator.unregister_webhooks(client)
     return 0
+
+
+async def _until_done(task: asyncio.Task[None]) -> None:
+    """The operator's task as a coroutine the dashboard can run beside."""
+    await task
+
+
+# -- local run ------------------------------------------------------------------------------------------
 
 
 def _run(args: argparse.Namespace) -> int:
-    _, daemon = _local()
-    documents = [d for d in yaml.safe_load_all(args.job.read_text()) if d]
-    if len(documents) != 1:
-        print(f"error: {args.job} must hold exactly one job, found {len(documents)}", file=sys.stderr)
+    from training_operator.unified import jobfile
+
+    cluster_module, daemon, _ = _local()
+    try:
+        job = _checked(args.job)
+    except jobfile.JobFileError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    job = with_working_dir(documents[0], args.job.resolve().parent)
-    kubeconfig = Path(daemon.ensure_running(args.state_dir))
-    from training_operator.unified import follow, logs
+    state_dir = Path(args.state_dir or cluster_module.default_state_dir())
+    running = daemon.is_running(state_dir)
+    if running is not None and not running.operator:
+        print(
+            f"error: the local cluster on {state_dir} runs without the operator (training-operator-local "
+            f"up); stop it with `training-operator-local down --state-dir {state_dir}` and run again",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        kubeconfig = Path(daemon.ensure_running(state_dir, launcher=LAUNCHER, timeout=START_TIMEOUT))
+    except (RuntimeError, TimeoutError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    stop_cluster = (lambda: daemon.stop(state_dir)) if running is None else None
+    body = with_working_dir(job.body, job.folder)
+    work = _create_and_follow(kubeconfig, body, job, follow=args.follow, stop_cluster=stop_cluster)
+    return asyncio.run(work)
 
-    logs.configure(json_logs=False, level="error")  # the job's output is the point here, not the operator's
 
-    async def go() -> int:
-        stop = _stop_on_signals()
-        async with ApiClient(config.load(str(kubeconfig))) as client:
-            await apply_crds(client)  # before the job: its kind must exist when it is created
-        operator = asyncio.create_task(_operate(kubeconfig, stop))
-        try:
-            async with ApiClient(config.load(str(kubeconfig))) as client:
-                return await follow.run_job(client, job, logs=args.follow)
-        finally:
-            stop.set()
-            await asyncio.gather(operator, return_exceptions=True)
+def _checked(path: Path) -> jobfile.JobFile:
+    """The job file, admitted as the cluster would admit it, and runnable on this machine's node."""
+    from training_operator.unified import jobfile, nodecheck
 
-    return asyncio.run(go())
-
-
-def with_working_dir(job: dict[str, Any], folder: Path) -> dict[str, Any]:
-    """The job with every replica's pods starting in `folder` (the job file's), unless they set their own.
-
-    Example jobs run `python3 train.py` from their image's WORKDIR on a cluster; locally the scripts sit next
-    to the job file. The annotation only affects the local node.
-    """
-    spec = job.get("spec") or {}
-    for key, replicas in spec.items():
-        if not key.endswith("ReplicaSpecs") or not isinstance(replicas, dict):
-            continue
-        for replica in replicas.values():
-            template = (replica or {}).setdefault("template", {})
-            annotations = template.setdefault("metadata", {}).setdefault("annotations", {})
-            annotations.setdefault(WORKDIR_ANNOTATION, str(folder))
+    job = jobfile.load(path)
+    model = job.framework.parse(job.body)
+    if found := nodecheck.problems(model, job.framework.kind.replica_map_key, folder=job.folder):
+        raise jobfile.JobFileError(f"{path}: cannot run on the local node: " + "; ".join(found))
     return job
 
 
+async def _create_and_follow(
+    kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, *, follow: bool, stop_cluster: Any
+) -> int:
+    """The job's run; then the cluster stops if this run started it (a kept-up one is left running)."""
+    try:
+        return await _follow(kubeconfig, body, job, follow=follow)
+    finally:
+        if stop_cluster is not None:
+            print("stopping the local cluster this run started", flush=True)
+            await asyncio.to_thread(stop_cluster)  # in a thread: a second Ctrl-C must still get through
+
+
+async def _follow(kubeconfig: Path, body: dict[str, Any], job: jobfile.JobFile, *, follow: bool) -> int:
+    import aiohttp
+
+    from training_operator.core.kube.client import ApiClient, ApiError
+    from training_operator.core.kube.resources import Resource
+    from training_operator.unified.follow import Follower
+
+    kind = job.framework.kind
+    resource = Resource(kind.api_version, kind.kind, kind.plural)
+    namespace = (body.get("metadata") or {}).get("namespace") or "default"
+    what = f"{kind.kind} {namespace}/{job.name}"
+    async with ApiClient(access.load(str(kubeconfig))) as client:
+        try:
+            created = await _create(client, resource, namespace, body, what=what)
+        except ApiError as error:
+            print(f"error: cannot create {what}: {error.message}", file=sys.stderr)
+            if error.already_exists:
+                hint = f"training-operator delete {kind.kind.lower()} -n {namespace} {job.name}"
+                print(f"  it is still running; stop it first: {hint}", file=sys.stderr)
+            return 2
+        name = str(created["metadata"]["name"])  # the server's, when the file asks for a generateName
+        what = f"{kind.kind} {namespace}/{name}"
+        print(f"{what} created", flush=True)
+        follower = Follower(client, resource, namespace=namespace, name=name, print_logs=follow)
+        following = asyncio.ensure_future(follower.run())
+        _interrupt_on_signals(following)
+        try:
+            return await following
+        except asyncio.CancelledError:
+            print(f"\ninterrupted: deleting {what}", flush=True)
+            with contextlib.suppress(ApiError, OSError, aiohttp.ClientError, asyncio.TimeoutError):
+                await asyncio.wait_for(client.request("DELETE", resource.path(namespace, name)), 10)
+            return INTERRUPTED
+        except (ApiError, OSError, aiohttp.ClientError) as error:
+            print(f"error: lost the local cluster while following {what}: {error}", file=sys.stderr)
+            return 1
+
+
+async def _create(
+    client: ApiClient, resource: Resource, namespace: str, body: dict[str, Any], *, what: str
+) -> dict[str, Any]:
+    """Create the job; a finished one of the same name (an earlier run's, kept in the state dir) is
+    replaced, so running an example twice just works. A job that still runs is never touched."""
+    from training_operator.core.kube.client import ApiError
+
+    params = {"fieldValidation": "Strict"}
+    path = resource.path(namespace, body["metadata"].get("name", ""))
+    try:
+        return await client.request("POST", resource.path(namespace), body=body, params=params)
+    except ApiError as error:
+        if not error.already_exists or not _finished(await client.request("GET", path)):
+            raise
+    print(f"replacing the finished {what} of an earlier run", flush=True)
+    # foreground: its pods go before it does, so the new job's pods (the same names) never meet them
+    await client.request("DELETE", path, body={"propagationPolicy": "Foreground"})
+    deadline = asyncio.get_running_loop().time() + REPLACE_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            await client.request("GET", path)
+        except ApiError as error:
+            if not error.not_found:
+                raise
+            break
+        await asyncio.sleep(0.1)
+    return await client.request("POST", resource.path(namespace), body=body, params=params)
+
+
+def _finished(job: dict[str, Any]) -> bool:
+    conditions = (job.get("status") or {}).get("conditions") or []
+    return any(c.get("type") in ("Succeeded", "Failed") and c.get("status") == "True" for c in conditions)
+
+
+def _interrupt_on_signals(following: asyncio.Future[int]) -> None:
+    """First SIGINT/SIGTERM: cancel the follow (the caller cleans up); a second one: exit now."""
+    loop = asyncio.get_running_loop()
+
+    def interrupt() -> None:
+        if following.cancelled() or following.done():
+            os._exit(INTERRUPTED)
+        following.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, interrupt)
+
+
+def with_working_dir(job: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The job annotated with `folder` (the job file's) as its pods' working directory, unless it says.
+
+    Example jobs run `python3 train.py` from their image's WORKDIR on a cluster; locally the scripts sit next
+    to the job file. The annotation only affects the local node, which reads it through the pods' owner.
+    """
+    metadata = dict(job.get("metadata") or {})
+    annotations = dict(metadata.get("annotations") or {})
+    annotations.setdefault(WORKDIR_ANNOTATION, str(folder))
+    return {**job, "metadata": {**metadata, "annotations": annotations}}
+
+
+# -- local down -----------------------------------------------------------------------------------------
+
+
 def _down(args: argparse.Namespace) -> int:
-    _, daemon = _local()
+    _, daemon, _ = _local()
     if not daemon.stop(args.state_dir):
         print("no local cluster is running")
     return 0
-
-
-async def _operate(kubeconfig: Path, stop: asyncio.Event) -> None:
-    from training_operator.unified import composition, runtime
-
-    config_ = operator_settings(kubeconfig)
-    access = config.load(str(kubeconfig))
-    async with ApiClient(access) as client:
-        await apply_crds(client)
-    await runtime.run(composition.compose(config_), stop=stop, access=access, signals=True)
 
 
 def _stop_on_signals() -> asyncio.Event:

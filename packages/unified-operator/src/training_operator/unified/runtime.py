@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -22,13 +23,15 @@ from typing import Any
 
 import kopf
 
-from training_operator.core.kube import config, resources, watch
+from training_operator.core import access as access_source
+from training_operator.core.errors import install_hint
+from training_operator.core.kube import resources, watch
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.core.kube.index import JobKey
 from training_operator.core.kube.reconcile import Reconciler
 from training_operator.core.kube.recorder import EventRecorder
 from training_operator.core.kube.writer import Writer
-from training_operator.unified import certs, health, webhooks
+from training_operator.unified import certs, health, preflight, webhooks
 from training_operator.unified.composition import Parts, kopf_settings
 from training_operator.unified.leadership import Elector, LostLeadership
 
@@ -58,17 +61,20 @@ async def run(
     parts: Parts,
     *,
     stop: asyncio.Event,
-    access: config.ClusterAccess | None = None,
+    access: access_source.Credentials | None = None,
     status: Status | None = None,
     signals: bool = False,
 ) -> None:
     """Run until `stop` is set (or leadership is lost, which raises); `signals`: SIGTERM/SIGINT set `stop`."""
     settings = parts.settings
-    access = access or config.load(settings.kubeconfig)
+    access = access or access_source.load(settings.kubeconfig, context=settings.context)
     status = status or Status()
     _register_login(parts.registry, access)
-    async with ApiClient(access, qps=settings.kube_api_qps, burst=settings.kube_api_burst) as client:
+    async with ApiClient(
+        access, qps=settings.kube_api_qps, burst=settings.kube_api_burst, observer=parts.metrics
+    ) as client:
         status.client = client
+        await _preflight(parts, client)
         _bind_reconcilers(parts, client)
         runners = [
             await health.serve(
@@ -83,7 +89,6 @@ async def run(
         try:
             if not await _first(_wait_for_certificates(parts), stop):
                 return
-            await _require_pod_groups(parts, client)
             kopf_task = asyncio.create_task(
                 _kopf(parts, stop=kopf_stop, ready=status.kopf_ready), name="kopf"
             )
@@ -131,7 +136,10 @@ async def _lead_and_reconcile(
         background.extend(asyncio.create_task(q.run(), name=f"queue-{q.name}") for q in parts.queues.values())
         status.reconciling.set()
         parts.metrics.leader.labels(name=settings.leader_election_id).set(1)
-        log.info("reconciling %s", ", ".join(sorted(parts.frameworks)))
+        if parts.frameworks:
+            log.info("reconciling %s", ", ".join(sorted(parts.frameworks)))
+        else:
+            log.warning("no framework is installed, so no job is reconciled: %s", install_hint(["all"]))
         waiters = [asyncio.create_task(stop.wait()), kopf_task, *background]
         done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         waiters[0].cancel()
@@ -270,6 +278,22 @@ async def _first(work: Any, stop: asyncio.Event) -> bool:
     return True
 
 
+async def _preflight(parts: Parts, client: ApiClient) -> None:
+    """Refuse an old server or credentials that cannot work (preflight.Refused); switch off the optional
+    features this user may not use, before they are watched or planned."""
+    namespace = parts.settings.namespace or None
+    await preflight.check_version(client)
+    await preflight.check_access(client, preflight.job_targets(parts.kinds, namespace=namespace))
+    off = await preflight.forbidden_features(client, parts.children(), namespace=namespace)
+    if off:
+        kinds = frozenset(resources.CHILDREN[child].kind for child in off)
+        options = dataclasses.replace(parts.options, without_kinds=parts.options.without_kinds | kinds)
+        if parts.options.gang_scheduling is not None and "PodGroup" in kinds:
+            options = dataclasses.replace(options, gang_scheduler_name="")
+        parts.options = options
+    await _require_pod_groups(parts, client)
+
+
 def _bind_reconcilers(parts: Parts, client: ApiClient) -> None:
     writer = Writer(client, parts.index, recorder=EventRecorder(client), metrics=parts.metrics)
     for framework in parts.frameworks.values():
@@ -305,17 +329,32 @@ async def _kopf(parts: Parts, *, stop: asyncio.Event, ready: asyncio.Event) -> N
     )
 
 
-def _register_login(registry: kopf.OperatorRegistry, access: config.ClusterAccess) -> None:
+def _register_login(registry: kopf.OperatorRegistry, access: access_source.Credentials) -> None:
+    """kopf's job watches use our credentials too. kopf calls this at start, again after a 401 and when
+    the `expiration` given passes; every later call fetches afresh (a rotated file, a new exec token)."""
+    calls = 0
+
     @kopf.on.login(registry=registry, id="training-operator-login")
     def login(**_: Any) -> kopf.ConnectionInfo:
+        nonlocal calls
+        if calls:
+            access.renew()
+        calls += 1
+        found = access.login()
+        scheme, _space, token = (found.authorization or "").partition(" ")
+        certificate = found.certificate
+        files = None if certificate else found.certificate_files
         return kopf.ConnectionInfo(
-            server=access.server,
-            token=access.token,
-            scheme="Bearer" if access.token else None,
-            ca_data=access.ca_data,
-            ca_path=None if access.ca_data else access.ca_path,
-            insecure=access.insecure,
-            certificate_path=access.cert_path,
-            private_key_path=access.key_path,
-            default_namespace=access.namespace,
+            server=found.server,
+            scheme=scheme or None,
+            token=token or None,
+            ca_data=found.ca_pem,
+            ca_path=None if found.ca_pem else found.ca_file,
+            insecure=found.insecure,
+            certificate_data=certificate[0] if certificate else None,
+            private_key_data=certificate[1] if certificate else None,
+            certificate_path=files[0] if files else None,
+            private_key_path=files[1] if files else None,
+            default_namespace=found.namespace,
+            expiration=found.expires,
         )

@@ -32,6 +32,8 @@ class Settings:
     namespace: str = ""
     controller_threads: int = 1
     webhook_server_port: int = 9443
+    #: no flag (upstream listens on every interface); the local cluster's operator listens on loopback only
+    webhook_host: str = "0.0.0.0"
     webhook_service_name: str = "training-operator"
     webhook_secret_name: str = "training-operator-webhook-cert"
     webhook_cert_dir: str = CERT_DIR
@@ -43,6 +45,7 @@ class Settings:
     kube_api_qps: float = 50.0
     kube_api_burst: int = 100
     kubeconfig: str | None = None
+    context: str | None = None
     json_logs: bool = False
     log_level: str = "info"
     pod_namespace: str = "kubeflow"
@@ -94,6 +97,7 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     flag("--kube-api-qps", type=float, default=50.0, help="client-side request rate limit (default 50)")
     flag("--kube-api-burst", type=int, default=100, help="client-side request burst (default 100)")
     flag("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG, else in-cluster)")
+    flag("--context", default=None, help="kubeconfig context (default: the current context)")
     flag("--json-logs", action="store_true", help="one JSON object per log line")
     flag("--zap-log-level", default="info", help="debug, info, error, or a number (controller-runtime name)")
     flag("--zap-encoder", default=None, choices=["json", "console"], help="json is --json-logs")
@@ -134,6 +138,7 @@ def from_args(args: argparse.Namespace, *, environ: Mapping[str, str] | None = N
         kube_api_qps=args.kube_api_qps,
         kube_api_burst=args.kube_api_burst,
         kubeconfig=args.kubeconfig,
+        context=args.context,
         json_logs=args.json_logs or args.zap_encoder == "json",
         log_level=args.zap_log_level,
         pod_namespace=env.get("MY_POD_NAMESPACE", "kubeflow"),

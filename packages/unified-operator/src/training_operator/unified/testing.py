@@ -9,6 +9,7 @@ clean stop (SIGTERM, then SIGKILL if it hangs) whatever happens in the test. `st
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,11 +46,20 @@ def operator_process(
         *args,
     ]
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [*_dying_with_us(), *command], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     try:
         yield process
     finally:
         stop(process)
+
+
+def _dying_with_us() -> list[str]:
+    """A prefix that makes the child get SIGTERM when this process dies, even by SIGKILL (an OOM kill once
+    orphaned a suite's operator): util-linux's `setpriv --pdeathsig`, which then execs the command."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
 
 def stop(process: subprocess.Popen[bytes], *, grace: float = 30.0) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 import kopf
@@ -79,15 +79,48 @@ class ForbiddingWebhookServer(kopf.WebhookServer):
             yield client_config
 
 
-def server(*, port: int, cert_dir: str) -> ForbiddingWebhookServer:
-    """The HTTPS server on every interface with the mounted certificate (reloaded when the files change)."""
+def server(*, port: int, cert_dir: str, host: str = "0.0.0.0") -> ForbiddingWebhookServer:
+    """The HTTPS server with the mounted certificate (reloaded when the files change); on every interface by
+    default, since the API server reaches us through the Service."""
     return ForbiddingWebhookServer(
-        addr="0.0.0.0",  # the API server reaches us through the Service
+        addr=host,
         port=port,
         certfile=os.path.join(cert_dir, "tls.crt"),
         pkeyfile=os.path.join(cert_dir, "tls.key"),
         file_check_interval=30.0,
     )
+
+
+def configuration(
+    name: str, kinds: Iterable[KindInfo], client_config: Callable[[str], dict[str, Any]]
+) -> dict[str, Any]:
+    """Our ValidatingWebhookConfiguration (manifests/base/webhook): one entry per v1 kind at upstream's path,
+    failurePolicy Fail; `client_config(path)` says where the API server finds the handler."""
+    hooks = [
+        {
+            "name": f"validator.{kind.scheme}.training-operator.kubeflow.org",
+            "admissionReviewVersions": ["v1"],
+            "sideEffects": "None",
+            "failurePolicy": "Fail",
+            "clientConfig": client_config(f"/{handler_id(kind)}"),
+            "rules": [
+                {
+                    "apiGroups": [kind.group],
+                    "apiVersions": [kind.version],
+                    "operations": ["CREATE", "UPDATE"],
+                    "resources": [kind.plural],
+                }
+            ],
+        }
+        for kind in kinds
+        if kind.version == "v1"  # v2beta1 MPIJob validates in the controller, as upstream (C.6)
+    ]
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": name},
+        "webhooks": hooks,
+    }
 
 
 def listening(port: int) -> bool:

@@ -28,13 +28,12 @@ RETRY = 1.0
 
 
 #: The working directory for containers that set none: on a cluster the image's WORKDIR holds the job's
-#: scripts; locally `training-operator local run` points this at the folder of the job file instead.
+#: scripts; locally the folder of the job file stands in for it. `training-operator local run` sets it on the
+#: job, the docs show how with kubectl and the SDK; a pod template may set it too.
 WORKDIR_ANNOTATION = "local.training-operator.io/working-dir"
-
-
-def _default_workdir(pod: dict[str, Any]) -> str | None:
-    annotations = (pod.get("metadata") or {}).get("annotations") or {}
-    return annotations.get(WORKDIR_ANNOTATION)
+LOCAL_COMMAND_REQUIRED = "LocalCommandRequired"
+#: pod → its job, or pod → an MPIJob's launcher Job → the MPIJob
+OWNER_DEPTH = 3
 
 
 def _executable(program: str, path: str | None) -> bool:
@@ -91,6 +90,8 @@ class PodWorker:
     # -- life cycle ---------------------------------------------------------------------------------
     async def run(self) -> None:
         """Sandbox and network, then init containers in order, then all containers together."""
+        if self._reject_commandless():
+            return
         (self.sandbox / "etc").mkdir(parents=True, exist_ok=True)
         (self.sandbox / "logs").mkdir(exist_ok=True)
         self.pod_ip = await self.kubelet.network.attach(self.uid)
@@ -115,9 +116,40 @@ class PodWorker:
         ]
         codes = await asyncio.gather(*tasks)
         if -1 in codes:
-            return  # a container can never start: the pod stays Pending until deleted
+            return  # a container cannot start (no command; run() rejects such pods before this)
         if not self.terminating:
             self._finish("Succeeded" if all(c == 0 for c in codes) else "Failed")
+
+    def _reject_commandless(self) -> bool:
+        """A container without `command` can never run here (no image, so no entrypoint): the pod fails at
+        once with reason LocalCommandRequired, as a kubelet fails a pod it cannot admit, whatever its
+        restartPolicy; waiting instead would leave the job at `Created` forever."""
+        spec = self.pod["spec"]
+        containers = [*(spec.get("initContainers") or []), *spec["containers"]]
+        records = zip((*self.init, *self.main), containers, strict=True)
+        missing = [(r, c) for r, c in records if not c.get("command")]
+        if not missing:
+            return False
+        now = self.now()
+        for record, container in missing:
+            message = (
+                f"the local cluster runs containers as local processes and pulls no images, so container "
+                f"{record.name!r} (image {container.get('image')!r}) must set `command` to a program on "
+                f"this machine"
+            )
+            terminated = {"exitCode": 128, "reason": LOCAL_COMMAND_REQUIRED, "message": message}
+            record.state = {"terminated": {**terminated, "startedAt": now, "finishedAt": now}}
+        first = missing[0][0].state["terminated"]["message"]
+        events.record_soon(
+            self.kubelet.registry,
+            self.pod,
+            reason=LOCAL_COMMAND_REQUIRED,
+            component="kubelet",
+            type_="Warning",
+            message=first,
+        )
+        self._finish("Failed", LOCAL_COMMAND_REQUIRED, first)
+        return True
 
     def _finish(self, phase: str, reason: str = "", message: str = "") -> None:
         if self.phase in ("Succeeded", "Failed"):
@@ -169,9 +201,7 @@ class PodWorker:
         while True:
             code = await self._start_once(record, container, volume_paths)
             if code is None:
-                return (
-                    -1
-                )  # cannot start (LocalCommandRequired): the pod waits, like an image that never pulls
+                return -1
             if not self._restarts(record, code):
                 return code
             record.restart_count += 1
@@ -220,19 +250,7 @@ class PodWorker:
                 await asyncio.sleep(RETRY)
         command = envvars.command_line(container, env)
         if command is None:
-            record.state = {
-                "waiting": {
-                    "reason": "LocalCommandRequired",
-                    "message": (
-                        f"the local cluster runs containers as local processes and does not pull "
-                        f"images; container "
-                        f"{record.name!r} (image {container.get('image')!r}) must set `command` to "
-                        f"a program on this machine"
-                    ),
-                }
-            }
-            self.publish()
-            return None
+            return None  # not reached: run() rejects such pods before any container starts
         record.attempt += 1
         log_path = self.kubelet.log_path(self.sandbox, record.name, record.attempt)
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -257,7 +275,7 @@ class PodWorker:
             hostname=self.hostname,
             hosts=self.sandbox / "etc" / "hosts",
             mounts=mounts,
-            workdir=container.get("workingDir") or _default_workdir(self.pod),
+            workdir=container.get("workingDir") or self._default_workdir(),
             command=command,
         )
         with _append(log_path) as output:
@@ -301,6 +319,27 @@ class PodWorker:
         }
         self.publish()
         return code
+
+    def _default_workdir(self) -> str | None:
+        """The working-dir annotation of the pod, else of its controller, up the ownership chain."""
+        obj: dict[str, Any] | None = self.pod
+        for _ in range(OWNER_DEPTH):
+            if obj is None:
+                return None
+            meta = obj.get("metadata") or {}
+            if found := (meta.get("annotations") or {}).get(WORKDIR_ANNOTATION):
+                return str(found)
+            obj = self._controller(meta)
+        return None
+
+    def _controller(self, meta: dict[str, Any]) -> dict[str, Any] | None:
+        registry = self.kubelet.registry
+        for ref in meta.get("ownerReferences") or []:
+            if ref.get("controller"):
+                group = str(ref.get("apiVersion", "")).rpartition("/")[0]
+                rtype = registry.catalog.by_kind(group, str(ref.get("kind", "")))
+                return None if rtype is None else registry.find(rtype, self.namespace, str(ref.get("name")))
+        return None
 
     def pod_with_ip(self) -> dict[str, Any]:
         """The pod as the downward API sees it (status.podIP filled in before the API has it)."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
+from training_operator.core.api.limits import MAX_REPLICAS
 from training_operator.core.api.wire import WireModel
 
 
@@ -35,6 +36,8 @@ class CleanPodPolicy(StrEnum):
 MANAGED_BY_THIS_OPERATOR = "kubeflow.org/training-operator"
 MANAGED_BY_MULTIKUEUE = "kueue.x-k8s.io/multikueue"
 ALLOWED_MANAGED_BY = (MANAGED_BY_THIS_OPERATOR, MANAGED_BY_MULTIKUEUE)
+#: V8's message, the same from the CRD's CEL rule and from the webhook (common.md §3.2)
+QUEUE_IMMUTABLE = "spec.runPolicy.schedulingPolicy.queue is immutable"
 
 
 class SchedulingPolicy(WireModel):
@@ -62,7 +65,7 @@ class RunPolicy(WireModel):
 class ReplicaSpec(WireModel):
     """One replica type of a job: how many pods, their template and what to do when one fails."""
 
-    replicas: int | None = Field(default=None, ge=0)
+    replicas: int | None = Field(default=None, ge=0, le=MAX_REPLICAS)  # bounded: core.api.limits
     template: dict[str, Any] = Field(default_factory=dict)
     restart_policy: RestartPolicy | None = None
 

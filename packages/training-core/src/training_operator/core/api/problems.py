@@ -11,9 +11,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+if TYPE_CHECKING:  # pydantic costs a CLI that only prints help a tenth of a second
+    from pydantic import ValidationError
 
 
 class ProblemKind(StrEnum):
@@ -102,8 +103,16 @@ def from_validation_error(error: ValidationError, *, prefix: str = "") -> list[F
             )
             problems.append(unsupported)
             continue
+        detail = _BOUND_DETAIL.get(item["type"], "{msg}").format(msg=detail, **(item.get("ctx") or {}))
         problems.append(FieldProblem(path, kind, detail, value=_plain(item.get("input"))))
     return problems
+
+
+#: pydantic's bound errors in Kubernetes' words (apimachinery `validation.ValidateNonnegativeField` & co.)
+_BOUND_DETAIL = {
+    "less_than_equal": "must be less than or equal to {le}",
+    "greater_than_equal": "must be greater than or equal to {ge}",
+}
 
 
 def _plain(value: Any) -> Any:

@@ -19,7 +19,12 @@ _NOT_COMPARED = frozenset({"apiVersion", "kind", "metadata", "status"})
 
 def reconcile_extra_children(ctx: Reconcile) -> None:
     """Create missing, update changed, delete owned-but-unwanted extra children."""
-    wanted = list(ctx.framework.extra_children(ctx.job, ctx.observed, options=ctx.options))
+    off = ctx.options.without_kinds
+    wanted = [
+        body
+        for body in ctx.framework.extra_children(ctx.job, ctx.observed, options=ctx.options)
+        if body["kind"] not in off
+    ]
     keys = set()
     for body in wanted:
         kind, name = str(body["kind"]), str(body["metadata"]["name"])

@@ -11,8 +11,10 @@ from datetime import datetime
 from enum import Enum
 
 from training_operator.core import labels
+from training_operator.core.api import limits
 from training_operator.core.api.common import MANAGED_BY_THIS_OPERATOR, CleanPodPolicy
 from training_operator.core.api.job import JobModel
+from training_operator.core.api.problems import FieldProblem, aggregate
 from training_operator.core.api.status import ConditionType
 from training_operator.core.engine import (
     conditions,
@@ -28,7 +30,7 @@ from training_operator.core.engine import (
 from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import PodRecord, ServiceRecord, Snapshot
-from training_operator.core.engine.plan import Create, Plan, Update
+from training_operator.core.engine.plan import Create, Event, Plan, Update
 from training_operator.core.engine.replicated import ReplicatedFramework
 from training_operator.core.errors import ReconcileError
 from training_operator.core.framework import EngineOptions
@@ -51,6 +53,8 @@ def plan(
         return Plan()  # §13: another controller owns this job; not even Created is written
     if job.metadata.deletion_timestamp:
         return Plan()  # §4.4 step 5: garbage collection removes the children
+    if beyond := limits.replica_problems(job.replica_specs(), framework.kind.replica_map_key):
+        return _refused(job, framework, beyond)
     try:
         ctx = _start(job, framework, observed, now=now, options=options)
         extras.reconcile_extra_children(ctx)
@@ -64,6 +68,14 @@ def plan(
         return Plan(error=str(error))
     ownership.report(ctx.draft, ctx.kind, ctx.blocked)
     return ctx.to_plan()
+
+
+def _refused(job: JobModel, framework: ReplicatedFramework, found: list[FieldProblem]) -> Plan:
+    """A job past the bounds (core.api.limits) that slipped past admission (webhooks off, or a model built
+    without validation): no child is planned, whatever the count; a Warning event names the fields."""
+    kind = framework.kind.kind
+    message = f"{kind} {job.name} failed validation because {aggregate(found)}"
+    return Plan(events=(Event(events.WARNING, events.reason(kind, "FailedValidation"), message),))
 
 
 def _start(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from training_operator.core import labels
+from training_operator.core.api.limits import MAX_REPLICAS
 from training_operator.core.engine.observed import PodRecord
 
 
@@ -34,12 +35,16 @@ class Slices(Generic[ChildT]):
 
 
 def replica_index(child: Labelled) -> int | None:
-    """The parsed replica-index label; None when missing, not a decimal integer, or negative (Q5)."""
+    """The parsed replica-index label; None when missing, not a decimal integer, negative (Q5), or at least
+    `MAX_REPLICAS` (no job may have such a slot: the child is a stray, and no label sizes the slot list)."""
     raw = child.labels.get(labels.REPLICA_INDEX)
-    if raw is None or not raw.strip().lstrip("+-").isdecimal():
+    if raw is None or not raw.strip().lstrip("+-").isdecimal() or len(raw) > LABEL_VALUE_MAX:
         return None
     value = int(raw)
-    return value if value >= 0 else None
+    return value if 0 <= value < MAX_REPLICAS else None
+
+
+LABEL_VALUE_MAX = 63  # Kubernetes' limit: anything longer did not come from an API server
 
 
 def of_type(children: Iterable[ChildT], replica_type: str) -> list[ChildT]:
@@ -58,7 +63,7 @@ def slice_by_index(children: Sequence[ChildT], replicas: int) -> Slices[ChildT]:
             strays.append(child)
         else:
             indexed.append((index, child))
-    size = max([replicas, *(i + 1 for i, _ in indexed)])
+    size = min(max([replicas, *(i + 1 for i, _ in indexed)]), MAX_REPLICAS)  # the planner refuses more
     slots: list[list[ChildT]] = [[] for _ in range(size)]
     for index, child in indexed:
         slots[index].append(child)

@@ -16,8 +16,10 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
+from training_operator.core.api import limits
 from training_operator.core.api.common import (
     ALLOWED_MANAGED_BY,
+    QUEUE_IMMUTABLE,
     CleanPodPolicy,
     ReplicaSpec,
     RunPolicy,
@@ -121,7 +123,7 @@ class ReplicatedFramework(ABC):
                 found.append(FieldProblem(path, ProblemKind.REQUIRED, "must be specified"))
                 continue
             found += container_problems(spec.template, f"{path}.template.spec", self.kind.default_container)
-        return found
+        return found + limits.replica_problems(specs, key)  # ours: upstream bounds nothing
 
     def derived_name_problems(self, job: JobModel) -> list[FieldProblem]:
         """Reject a name whose pod/service names would exceed 63 characters.
@@ -190,7 +192,7 @@ class ReplicatedFramework(ABC):
 
 
 def managed_by_problems(new: RunPolicy, old: RunPolicy | None) -> list[FieldProblem]:
-    """V2 (allowed values) and V3 (immutable on update) for `spec.runPolicy.managedBy`."""
+    """V2 (allowed values) and V3 (immutable on update) for `spec.runPolicy.managedBy`, and V8."""
     path = "spec.runPolicy.managedBy"
     found = []
     if new.managed_by is not None and new.managed_by not in ALLOWED_MANAGED_BY:
@@ -198,7 +200,18 @@ def managed_by_problems(new: RunPolicy, old: RunPolicy | None) -> list[FieldProb
         found.append(FieldProblem(path, ProblemKind.UNSUPPORTED, value=new.managed_by, allowed=allowed))
     if old is not None and old.managed_by != new.managed_by:
         found.append(FieldProblem(path, ProblemKind.INVALID, "field is immutable", new.managed_by))
-    return found
+    return found + queue_problems(new, old)
+
+
+def queue_problems(new: RunPolicy, old: RunPolicy | None) -> list[FieldProblem]:
+    """V8: the CRDs' transition rule on `schedulingPolicy.queue`, also in the webhook for servers that
+    skip CRD validation rules. It fires only when both values exist and differ (common.md §3.2)."""
+    before = old.scheduling_policy.queue if old is not None and old.scheduling_policy else None
+    after = new.scheduling_policy.queue if new.scheduling_policy else None
+    if before is None or after is None or before == after:
+        return []
+    path = "spec.runPolicy.schedulingPolicy.queue"
+    return [FieldProblem(path, ProblemKind.INVALID, QUEUE_IMMUTABLE, after)]
 
 
 def container_shape_problems(template: Mapping[str, Any], path: str) -> list[FieldProblem]:

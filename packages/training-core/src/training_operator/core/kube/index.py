@@ -5,7 +5,9 @@ that every child repeats (resource type, namespace, job key) are shared, not cop
 changes nothing the engine reads (a resourceVersion bump, a kubelet heartbeat) wakes no reconcile. A relist
 after 410 Gone *replaces* one resource's records wholesale, so an object deleted while the watch was broken
 cannot linger. The writer updates the index from its own responses (create, delete), which is what stops the
-next reconcile from creating a child again before the watch shows it (Go's "expectations").
+next reconcile from creating a child again before the watch shows it (Go's "expectations"); the watch event
+that echoes such a write carries the same resourceVersion and is recognised without converting the object
+again (every ADDED event of a child the operator created is one).
 
 An object the label-selected watches never show (another controller's, or one without the operator's
 labels) but that holds a child's name is *learnt* from the 409 its create got: it is kept under the job as
@@ -56,6 +58,8 @@ class Index:
         self._keys: dict[JobKey, JobKey] = {}
         # children no watch keeps current: learnt from a 409, re-read by the reconciler (core.kube.probes)
         self._probed: set[tuple[Tag, str, str]] = set()
+        # resourceVersion of our own last write of a child, until the watch brings that version (or another)
+        self._echoes: dict[tuple[Tag, str, str], str] = {}
 
     def route(self, obj: Mapping[str, Any]) -> JobKey | None:
         """The job an object belongs to: its controller owner, else (MPI launcher pods) the job-name label."""
@@ -83,6 +87,10 @@ class Index:
         tag = _tag(obj)
         meta = obj.get("metadata") or {}
         where = (tag, sys.intern(meta.get("namespace") or "default"), meta.get("name", ""))
+        if self._echoes:
+            echoed = self._echoes.pop(where, None)
+            if echoed is not None and echoed == meta.get("resourceVersion"):
+                return set()  # our own write, already recorded from its answer
         if event_type == "DELETED":
             return self._remove(where)
         key = self.route(obj)
@@ -102,7 +110,10 @@ class Index:
 
     def put(self, key: JobKey, obj: Mapping[str, Any]) -> None:
         """Record an object the writer has just created or changed (from the API's response)."""
-        self._put(self._where_of(key, obj), key, convert.record(obj))
+        where = self._where_of(key, obj)
+        self._put(where, key, convert.record(obj))
+        if version := (obj.get("metadata") or {}).get("resourceVersion"):
+            self._echoes[where] = version
 
     def learn(self, key: JobKey, obj: Mapping[str, Any]) -> None:
         """Record an object that holds one of the job's child names but that no watch may show (a probe)."""
@@ -158,6 +169,7 @@ class Index:
 
     def _remove(self, where: tuple[Tag, str, str]) -> set[JobKey]:
         self._probed.discard(where)
+        self._echoes.pop(where, None)
         key = self._where.pop(where, None)
         if key is None:
             return set()

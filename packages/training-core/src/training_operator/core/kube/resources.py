@@ -84,3 +84,29 @@ def selector(child: ChildResource, kinds: Iterable[KindInfo]) -> str | None:
     if child in (ChildResource.CONFIG_MAP, ChildResource.SECRET, ChildResource.BATCH_JOB):
         return labels.APP
     return None
+
+
+_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "WATCH": "watch"}
+
+
+def request_target(method: str, path: str) -> tuple[str, str]:
+    """The Kubernetes verb and resource of a request (`GET /api/v1/namespaces/a/pods` → `list`, `pods`;
+    `PATCH …/pytorchjobs/j/status` → `patch`, `pytorchjobs/status`), as the API server's audit names them;
+    a path outside the resource API keeps its path as the resource (`get`, `/version`). `WATCH` is how the
+    client names a GET with `watch=true`."""
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    if parts[0] == "api" and len(parts) >= 3:
+        rest = parts[2:]
+    elif parts[0] == "apis" and len(parts) >= 4:
+        rest = parts[3:]
+    else:
+        return _VERBS.get(method, method.lower()), "/" + "/".join(parts)
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        rest = rest[2:]
+    named = len(rest) >= 2
+    resource = f"{rest[0]}/{rest[2]}" if len(rest) >= 3 else rest[0]
+    if method == "GET":
+        return ("get" if named else "list"), resource
+    if method == "DELETE":
+        return ("delete" if named else "deletecollection"), resource
+    return _VERBS.get(method, method.lower()), resource

@@ -74,6 +74,9 @@ async def follow(
                 continue
             if (error.not_found or optional) and synced is not None:
                 synced.set()  # not served (no PodGroup CRD): nothing of it exists yet; or we can do without
+            if optional and error.status == 403:
+                log.warning("%s are off: %s", resource.plural, error)  # once: RBAC does not change by itself
+                return
             log.warning("watch of %s failed: %s; retrying in %.1fs", resource.plural, error, delay)
         except (TimeoutError, aiohttp.ClientError, ConnectionError) as error:
             log.warning("watch of %s dropped: %r; resuming in %.1fs", resource.plural, error, delay)

@@ -5,7 +5,8 @@ the status (a merge patch on /status, only when `Plan.status` is not None) → t
 → metrics. A job whose stored status has no condition yet gets its status first, so `Created` shows before
 any child exists. A failed write stops neither the other children's writes nor the status write: every
 failure is collected and raised at the end (`WriteFailed`), and the queue's back-off retries the job, whose
-next reconcile re-plans from what then exists.
+next reconcile re-plans from what then exists. A status write answered 404 means the job was deleted since
+the plan was made, which is normal: the plan stops there quietly, with no events on an object that is gone.
 
 Pods and services do not depend on each other, so a run of them is created in slow-start batches (1, 2, 4, …
 16, then a flow of up to the client's concurrency), as Kubernetes' Job and ReplicaSet controllers do: a
@@ -77,6 +78,10 @@ class _Learnt(Exception):
     """A create's 409 showed an object the plan did not know; it is in the index now."""
 
 
+class _Gone(Exception):
+    """The job's status write found it deleted since the plan was made: the plan stops quietly."""
+
+
 class Writer:
     """Executes plans for the jobs of any kind."""
 
@@ -97,6 +102,12 @@ class Writer:
 
     async def execute(self, plan: Plan, *, key: JobKey, job: Mapping[str, Any], kind: KindInfo) -> Written:
         """Make the plan real; raises `WriteFailed` (after every write was tried) when any failed."""
+        try:
+            return await self._execute(plan, key=key, job=job, kind=kind)
+        except _Gone:
+            return Written(job)  # deleted meanwhile: nothing is left to record anything on
+
+    async def _execute(self, plan: Plan, *, key: JobKey, job: Mapping[str, Any], kind: KindInfo) -> Written:
         component = kind.controller_name
         failures: list[str] = []
         status_written = plan.status is None
@@ -136,10 +147,13 @@ class Writer:
         self, status: Mapping[str, Any], job: Mapping[str, Any], kind: KindInfo, failures: list[str]
     ) -> tuple[Mapping[str, Any], bool]:
         try:
-            return await self._write_status(status, job=job, plural=kind.plural), True
+            written = await self._write_status(status, job=job, plural=kind.plural)
         except WriteFailed as error:
             failures.append(str(error))
             return job, False
+        if written is None:
+            raise _Gone(kind.kind)
+        return written, True
 
     def _count(self, plan: Plan) -> None:
         for metric in plan.metrics:
@@ -278,8 +292,9 @@ class Writer:
 
     async def _write_status(
         self, status: Mapping[str, Any], *, job: Mapping[str, Any], plural: str
-    ) -> Mapping[str, Any]:
-        """Merge-patch /status, guarded by the resourceVersion the plan was made from (409 → retry)."""
+    ) -> Mapping[str, Any] | None:
+        """Merge-patch /status, guarded by the resourceVersion the plan was made from (409 → retry); None
+        when the job was deleted since the plan was made, which is normal (its watch event follows)."""
         meta = job.get("metadata") or {}
         resource = resources.Resource(str(job.get("apiVersion")), str(job.get("kind")), plural)
         patch = {
@@ -290,6 +305,9 @@ class Writer:
         try:
             return await self.client.request("PATCH", path, body=patch, content_type=MERGE_PATCH)
         except ApiError as error:
+            if error.not_found:
+                log.debug("status of %s not written: the job is gone", meta.get("name"))
+                return None
             raise WriteFailed(f"status of {meta.get('name')}: {error}") from error
 
     async def _delete_job(self, job: Mapping[str, Any], *, key: JobKey, kind: KindInfo) -> None:

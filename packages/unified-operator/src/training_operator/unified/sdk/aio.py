@@ -38,8 +38,11 @@ class AsyncTrainingClient:
         namespace: str | None = None,
         job_kind: str = "PyTorchJob",
         session: aiohttp.ClientSession | None = None,
+        strict: bool = True,
     ) -> None:
+        """`strict`: as TrainingClient's (refuse unknown fields before sending and at the server)."""
         self.job_kind = kinds.resolve(job_kind).kind
+        self.strict = strict
         found = connection.connect(
             config_file=config_file,
             context=context,
@@ -47,7 +50,8 @@ class AsyncTrainingClient:
             namespace=namespace,
         )
         self.namespace = found.namespace
-        self.api = AsyncApi(found.configuration, session)
+        self.credentials = found.credentials
+        self.api = AsyncApi(found.credentials, session)
 
     async def __aenter__(self) -> AsyncTrainingClient:
         return self
@@ -78,7 +82,7 @@ class AsyncTrainingClient:
         ref, ns, body = jobs.creation(
             job, name, namespace, labels, annotations, job_kind, builder, defaults=self
         )
-        return jobs.parse_job(await self.api.request(calls.create_job(ref, ns, body)))
+        return jobs.parse_job(await self.api.request(calls.create_job(ref, ns, body, strict=self.strict)))
 
     async def get_job(
         self,

@@ -68,11 +68,13 @@ def core_path(namespace: str, resource: str) -> str:
     return f"/api/v1/namespaces/{namespace}/{resource}"
 
 
-def create_job(ref: kinds.KindRef, namespace: str, body: Mapping[str, Any]) -> Call:
-    """POST the job into the namespace that its body also names (a server refuses them differing)."""
+def create_job(ref: kinds.KindRef, namespace: str, body: Mapping[str, Any], *, strict: bool = True) -> Call:
+    """POST the job into the namespace that its body also names (a server refuses them differing); strict:
+    the server refuses unknown fields too (`fieldValidation=Strict`, kubectl's default) instead of pruning."""
     name = (body.get("metadata") or {}).get("name")
     what = f"{ref.kind} {namespace}/{name}"
-    return Call("POST", job_path(ref, namespace), what, body=body, collection=True)
+    params = {"fieldValidation": "Strict" if strict else None}
+    return Call("POST", job_path(ref, namespace), what, params=params, body=body, collection=True)
 
 
 def get_job(ref: kinds.KindRef, namespace: str, name: str) -> Call:

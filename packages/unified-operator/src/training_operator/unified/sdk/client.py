@@ -1,4 +1,4 @@
-"""TrainingClient: Kubeflow 1.9's `TrainingClient` surface, typed, over the official kubernetes client.
+"""TrainingClient: Kubeflow 1.9's `TrainingClient` surface, typed, over our own small HTTP transport.
 
 Existing notebooks switch by changing an import. The deliberate differences are listed in docs/sdk.md: jobs
 come back as our pydantic models, errors are typed (and still RuntimeError), waits follow a watch instead of
@@ -7,13 +7,12 @@ polling, MPIJob is v2beta1, and `job_kind` is accepted on every method.
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
-
-from kubernetes.client import ApiClient, CoreV1Api, CustomObjectsApi
 
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.status import ConditionType, JobCondition
@@ -34,8 +33,12 @@ class TrainingClient:
         client_configuration: Any = None,
         namespace: str | None = None,
         job_kind: str = "PyTorchJob",
+        strict: bool = True,
     ) -> None:
+        """`strict` (ours): refuse a job with fields its kind does not declare, before sending and at the
+        server (`fieldValidation=Strict`); False lets a job for a newer operator through to the server."""
         self.job_kind = kinds.resolve(job_kind).kind
+        self.strict = strict
         found = connection.connect(
             config_file=config_file,
             context=context,
@@ -43,11 +46,39 @@ class TrainingClient:
             namespace=namespace,
         )
         self.namespace = found.namespace
-        self.api_client = ApiClient(found.configuration)
-        # Kubeflow's attributes, for code that reaches past the client; the SDK itself sends through `api`
-        self.custom_api = CustomObjectsApi(self.api_client)
-        self.core_api = CoreV1Api(self.api_client)
-        self.api = SyncApi(self.api_client)
+        self.credentials = found.credentials
+        self.api = SyncApi(found.credentials)
+        self._official: Any = None
+
+    # Kubeflow's attributes, for code that reaches past the client: the official client, built on first use
+    # (importing it costs more than a whole CLI command); the SDK itself sends through `api`
+
+    @property
+    def api_client(self) -> Any:
+        """A `kubernetes.client.ApiClient` with this client's server, TLS and (refreshing) credentials."""
+        if self._official is None:
+            self._official = connection.official_client(self.credentials)
+        return self._official
+
+    @functools.cached_property
+    def custom_api(self) -> Any:
+        """`kubernetes.client.CustomObjectsApi` over `api_client`."""
+        from kubernetes.client import CustomObjectsApi
+
+        return CustomObjectsApi(self.api_client)
+
+    @functools.cached_property
+    def core_api(self) -> Any:
+        """`kubernetes.client.CoreV1Api` over `api_client`."""
+        from kubernetes.client import CoreV1Api
+
+        return CoreV1Api(self.api_client)
+
+    def close(self) -> None:
+        """Release connections (the official client's too, if it was used)."""
+        self.api.close()
+        if self._official is not None:
+            self._official.close()
 
     # --- jobs -----------------------------------------------------------------------------------------------
 
@@ -66,7 +97,7 @@ class TrainingClient:
         ref, ns, body = jobs.creation(
             job, name, namespace, labels, annotations, job_kind, builder, defaults=self
         )
-        return jobs.parse_job(self.api.request(calls.create_job(ref, ns, body)))
+        return jobs.parse_job(self.api.request(calls.create_job(ref, ns, body, strict=self.strict)))
 
     def get_job(
         self,

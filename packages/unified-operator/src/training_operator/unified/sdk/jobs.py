@@ -12,11 +12,12 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from training_operator.core import labels
+from training_operator.core import labels, strict
 from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.job import JobModel, JobSpec
 from training_operator.core.api.status import ConditionType, JobCondition
-from training_operator.unified.sdk import builders, kinds, manifests
+from training_operator.core.errors import InvalidJob
+from training_operator.unified.sdk import builders, errors, kinds, manifests
 
 #: condition types `expected_conditions` may name (Kubeflow's JOB_CONDITIONS)
 CONDITION_TYPES = frozenset(
@@ -113,10 +114,11 @@ def prepared(
 
 
 class ClientDefaults(Protocol):
-    """What a client falls back to when a call names no namespace or kind."""
+    """What a client falls back to when a call names no namespace or kind, and whether it is strict."""
 
     namespace: str
     job_kind: str
+    strict: bool
 
 
 def creation(
@@ -162,7 +164,23 @@ def creation(
         annotations=annotations,
     )
     check_kind(ref, job_kind)
+    if defaults.strict:
+        checked(ref, body)
     return ref, ns, body
+
+
+def checked(ref: kinds.KindRef, body: Mapping[str, Any]) -> None:
+    """What the kind's CRD schema refuses, refused before sending when its framework is installed: unknown
+    fields (kubectl's strict field validation) and wrong types or out-of-bound numbers (`core.api.limits`)."""
+    if ref.framework is None:
+        return
+    name = (body.get("metadata") or {}).get("name")
+    try:
+        strict.check(body, ref.framework)
+        ref.framework.parse(body)
+    except InvalidJob as error:
+        causes = [(problem.path, problem.render()) for problem in error.problems]
+        raise errors.InvalidSpec(f"invalid: {ref.kind} {name}: {error}", causes=causes) from None
 
 
 def updating(

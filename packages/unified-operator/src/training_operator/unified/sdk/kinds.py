@@ -70,28 +70,41 @@ def registry() -> Mapping[str, KindRef]:
     """Every known kind by its canonical name: the built-ins, overridden by installed frameworks."""
     kinds = dict(_BUILTIN_BY_KIND)
     for framework in _installed_frameworks():
-        info = framework.kind
-        base = kinds.get(info.kind) or KindRef(info.kind, info.group, info.version, info.plural, None)
-        kinds[info.kind] = replace(
-            base,
-            group=info.group,
-            version=info.version,
-            plural=info.plural,
-            default_container=info.default_container or base.default_container,
-            aliases=(*base.aliases, *info.short_names),
-            model=framework.model,
-            framework=framework,
-        )
+        kinds[framework.kind.kind] = _merged(kinds.get(framework.kind.kind), framework)
     return kinds
 
 
-def _installed_frameworks() -> list[Any]:
-    """Installed plug-ins; none when core's discovery is missing or a plug-in is broken (SDK still works)."""
+def _merged(base: KindRef | None, framework: Any) -> KindRef:
+    info = framework.kind
+    base = base or KindRef(info.kind, info.group, info.version, info.plural, None)
+    return replace(
+        base,
+        group=info.group,
+        version=info.version,
+        plural=info.plural,
+        default_container=info.default_container or base.default_container,
+        aliases=(*base.aliases, *info.short_names),
+        model=framework.model,
+        framework=framework,
+    )
+
+
+def _installed_frameworks(schemes: tuple[str, ...] = ()) -> list[Any]:
+    """Installed plug-ins (those of `schemes` only, when given); none when a plug-in is broken or missing
+    (the SDK still works: built-ins cover the five kinds)."""
     try:
-        discovery = importlib.import_module("training_operator.core.discovery")  # optional until it lands
-        return list(discovery.discover().values())
-    except Exception:  # a broken plug-in must not take the client down; built-ins cover the five kinds
+        discovery = importlib.import_module("training_operator.core.discovery")
+        return list(discovery.discover(schemes).values())
+    except Exception:  # a broken plug-in must not take the client down
         return []
+
+
+@functools.cache
+def _builtin(ref: KindRef) -> KindRef:
+    """A built-in kind with its framework package, loading only that one (a PyTorchJob command does not
+    pay for MPI's SSH key machinery)."""
+    found = _installed_frameworks((ref.kind.lower(),))
+    return _merged(ref, found[0]) if found else ref
 
 
 def known_kinds() -> list[str]:
@@ -102,6 +115,9 @@ def known_kinds() -> list[str]:
 def resolve(name: str) -> KindRef:
     """The kind for `name`, case-insensitive, also as plural, singular or short form (`tfjobs`, `tf`)."""
     wanted = name.strip().lower()
+    for ref in _BUILTIN:
+        if wanted in {ref.kind.lower(), ref.plural, ref.kind.lower().removesuffix("job"), *ref.aliases}:
+            return _builtin(ref)
     for ref in registry().values():
         spellings = {ref.kind.lower(), ref.plural, ref.kind.lower().removesuffix("job"), *ref.aliases}
         if wanted in {s.lower() for s in spellings}:

@@ -11,8 +11,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from kubernetes.client import ApiClient
-
 
 class _Raw:
     """Adapter for the pre-v35 kubernetes client, whose `deserialize` takes a response with `.data`."""
@@ -23,6 +21,8 @@ class _Raw:
 
 def as_pods(items: Iterable[Mapping[str, Any]]) -> list[Any]:
     """`kubernetes.client.V1Pod` objects, as Kubeflow's `get_job_pods` returns (`pod.metadata.name` works)."""
+    from kubernetes.client import ApiClient  # Kubeflow's V1Pod objects: loaded only when pods are asked for
+
     api: Any = ApiClient()  # its `deserialize` signature changed in kubernetes 35
     pods = []
     for item in items:

@@ -31,12 +31,23 @@ class Document:
         return f"{self.body.get('kind')}/{meta.get('name') or meta.get('generateName') or '?'}"
 
 
+#: the API server refuses larger request bodies; a bigger file cannot hold jobs it would accept
+MAX_BYTES = 3 * 1024 * 1024
+
+
 def load_file(path: Path) -> list[Document]:
     """Every non-empty document of a YAML file (`-` reads standard input is left to the caller)."""
     try:
-        text = path.read_text()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
     except OSError as error:
         raise ManifestError(f"{path}: cannot read: {error.strerror or error}") from None
+    if len(data) > MAX_BYTES:
+        raise ManifestError(f"{path}: larger than {MAX_BYTES // 2**20} MiB, the API server's request limit")
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        raise ManifestError(f"{path}: not a YAML file (not UTF-8 text)") from None
     return load_text(text, source=str(path))
 
 

@@ -1,38 +1,39 @@
 """How the clients move bytes: urllib3 for the sync client, aiohttp for the async one; nothing else.
 
 Both send a `calls.Call` and hand status, content type and body back to `calls.answer`, so what a request
-means lives in one place. Host, TLS and credentials come from one `kubernetes.client.Configuration`
-(kubeconfig, exec plug-ins, in-cluster), and aiohttp is already in the operator's dependency tree (kopf).
+means lives in one place. Address, TLS and credentials come from one `core.access.Credentials`: headers are
+taken per request (a rotated token or renewed exec credential is used at once) and a 401 refreshes them and
+retries once, as client-go does.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import urllib3
-from kubernetes.client import ApiClient
-from kubernetes.watch.watch import iter_resp_lines
 
-from training_operator.unified.sdk import calls, connection
+from training_operator.core.access import Credentials
+from training_operator.unified.sdk import calls
+
+if TYPE_CHECKING:  # aiohttp costs the sync client (and so `training-operator get`) a third of a second
+    import aiohttp
 
 #: seconds to open a connection, for streams whose reads may legitimately wait much longer
 CONNECT_TIMEOUT = 30.0
 
 
 class SyncApi:
-    """Blocking requests over the kubernetes client's urllib3 pool (its TLS and proxy settings)."""
+    """Blocking requests over one urllib3 pool manager (thread-safe, keep-alive)."""
 
-    def __init__(self, api_client: ApiClient) -> None:
-        self.api_client = api_client
-        self._configuration = api_client.configuration
-        self._pool: Any = api_client.rest_client.pool_manager
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+        self._pools = urllib3.PoolManager(num_pools=4, maxsize=16)
 
     def close(self) -> None:
-        """Release the connection pool."""
-        self.api_client.close()
+        """Release the connection pools."""
+        self._pools.clear()
 
     def request(self, call: calls.Call, *, timeout: float | None = None) -> Any:
         """One API call; the decoded answer, or the typed error for a failure."""
@@ -50,7 +51,14 @@ class SyncApi:
         try:
             if response.status >= 400:
                 raise calls.failure(call, response.status, response.data)
-            yield from iter_resp_lines(response)  # type: ignore[no-untyped-call]
+            pending = b""
+            for chunk in response.stream(None, decode_content=True):  # chunk by chunk as they arrive
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for line in complete:
+                    yield line.decode(errors="replace")
+            if pending:
+                yield pending.decode(errors="replace")
         except urllib3.exceptions.ReadTimeoutError:
             return
         finally:
@@ -59,30 +67,47 @@ class SyncApi:
     def _open(
         self, call: calls.Call, limits: urllib3.Timeout, *, preload: bool, timeout: float | None = None
     ) -> Any:
-        headers = {**call.headers(), **connection.auth_headers(self._configuration)}
-        url = self._configuration.host.rstrip("/") + call.target()
-        try:
-            return self._pool.request(
-                call.method, url, body=call.data(), headers=headers, preload_content=preload, timeout=limits
-            )
-        except urllib3.exceptions.TimeoutError as error:
-            raise calls.too_slow(call, timeout) from error
-        except urllib3.exceptions.HTTPError as error:
-            raise calls.unreachable(call, error) from error
+        url = self.credentials.server + call.target()
+        for attempt in (1, 2):
+            headers = {**call.headers(), **self.credentials.headers()}
+            context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
+            kwargs = {"ssl_context": context} if context else None
+            pool = self._pools.connection_from_url(url, pool_kwargs=kwargs)
+            try:
+                response = pool.urlopen(
+                    call.method,
+                    call.target(),
+                    body=call.data(),
+                    headers=headers,
+                    preload_content=preload,
+                    timeout=limits,
+                    retries=False,
+                    redirect=False,
+                )
+            except urllib3.exceptions.TimeoutError as error:
+                raise calls.too_slow(call, timeout) from error
+            except urllib3.exceptions.HTTPError as error:
+                raise calls.unreachable(call, error) from error
+            if response.status != 401 or attempt == 2:
+                return response
+            response.drain_conn()
+            self.credentials.invalidate(headers)
+        raise AssertionError("unreachable")
 
 
 class AsyncApi:
     """One aiohttp session bound to one API server; close it with `close()`."""
 
-    def __init__(self, configuration: Any, session: aiohttp.ClientSession | None = None) -> None:
-        self._configuration = configuration
+    def __init__(self, credentials: Credentials, session: aiohttp.ClientSession | None = None) -> None:
+        self.credentials = credentials
         self._session = session
         self._owns_session = session is None
 
     def _client(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None:
-            connector = aiohttp.TCPConnector(ssl=connection.ssl_context(self._configuration))
-            self._session = aiohttp.ClientSession(connector=connector)
+            self._session = aiohttp.ClientSession()
         return self._session
 
     async def close(self) -> None:
@@ -91,19 +116,28 @@ class AsyncApi:
             await self._session.close()
         self._session = None
 
-    def _url(self, call: calls.Call) -> str:
-        return str(self._configuration.host).rstrip("/") + call.target()
-
-    def _headers(self, call: calls.Call) -> dict[str, str]:
-        return {**call.headers(), **connection.auth_headers(self._configuration)}
+    async def _send(self, call: calls.Call, **options: Any) -> aiohttp.ClientResponse:
+        """The response (to be closed by the caller), after one retry with fresh credentials on a 401."""
+        url = self.credentials.server + call.target()
+        for attempt in (1, 2):
+            headers = {**call.headers(), **await self.credentials.async_headers()}
+            context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
+            response = await self._client().request(
+                call.method, url, data=call.data(), headers=headers, ssl=context or False, **options
+            )
+            if response.status != 401 or attempt == 2:
+                return response
+            response.release()
+            self.credentials.invalidate(headers)
+        raise AssertionError("unreachable")
 
     async def request(self, call: calls.Call, *, timeout: float | None = None) -> Any:  # noqa: ASYNC109
         """One API call; the decoded answer, or the typed error for a failure."""
+        import aiohttp
+
         try:
             async with asyncio.timeout(timeout):
-                response = await self._client().request(
-                    call.method, self._url(call), data=call.data(), headers=self._headers(call)
-                )
+                response = await self._send(call)
                 async with response:
                     data = await response.read()
         except TimeoutError as error:
@@ -114,13 +148,10 @@ class AsyncApi:
 
     async def lines(self, call: calls.Call) -> AsyncIterator[bytes]:
         """The lines of a streamed answer (watch events, followed logs) until the server ends it."""
+        import aiohttp
+
         try:
-            response = await self._client().request(
-                call.method,
-                self._url(call),
-                headers=self._headers(call),
-                timeout=aiohttp.ClientTimeout(total=None, sock_read=None),
-            )
+            response = await self._send(call, timeout=aiohttp.ClientTimeout(total=None, sock_read=None))
         except aiohttp.ClientError as error:
             raise calls.unreachable(call, error) from error
         async with response:

@@ -1,0 +1,219 @@
+"""core.access reads kubeconfigs as kubectl does.
+
+Covers: several $KUBECONFIG files merged first-wins, --kubeconfig over $KUBECONFIG, --context, relative
+paths from the file that holds them, token files re-read after a rotation and after a 401, the in-cluster
+service account, client keys given as data leaving no file behind, clear errors for each gap.
+"""
+
+import base64
+import datetime
+import os
+import ssl
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from training_operator.core import access
+from training_operator.core.access import auth
+from training_operator.core.errors import AccessError
+
+
+def kubeconfig(path: Path, *, current: str | None, clusters=(), users=(), contexts=()) -> Path:
+    document = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": n, "cluster": c} for n, c in clusters],
+        "users": [{"name": n, "user": u} for n, u in users],
+        "contexts": [{"name": n, "context": c} for n, c in contexts],
+    }
+    if current:
+        document["current-context"] = current
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_several_files_merge_first_wins(tmp_path):
+    first = kubeconfig(
+        tmp_path / "a",
+        current=None,
+        clusters=[("prod", {"server": "https://first:6443"})],
+        users=[("me", {"token": "first-token"})],
+    )
+    second = kubeconfig(
+        tmp_path / "b",
+        current="prod",
+        clusters=[("prod", {"server": "https://second:6443"})],
+        users=[("me", {"token": "second-token"})],
+        contexts=[("prod", {"cluster": "prod", "user": "me", "namespace": "team"})],
+    )
+    env = {"KUBECONFIG": f"{first}{os.pathsep}{tmp_path / 'missing'}{os.pathsep}{second}"}
+
+    found = access.load(environ=env, service_account=tmp_path / "no-sa")
+
+    assert found.server == "https://first:6443"
+    assert found.headers() == {"Authorization": "Bearer first-token"}
+    assert found.namespace == "team"
+
+
+def test_explicit_file_and_context_win(tmp_path):
+    other = kubeconfig(tmp_path / "other", current="x", contexts=[("x", {"cluster": "none"})])
+    chosen = kubeconfig(
+        tmp_path / "chosen",
+        current="a",
+        clusters=[("a", {"server": "https://a"}), ("b", {"server": "https://b"})],
+        contexts=[("a", {"cluster": "a", "user": "u"}), ("b", {"cluster": "b", "user": "u"})],
+        users=[("u", {"token": "t"})],
+    )
+
+    found = access.load(chosen, context="b", environ={"KUBECONFIG": str(other)})
+
+    assert found.server == "https://b"
+    assert found.namespace == "default"
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        pytest.param("nope", "context 'nope' not found", id="unknown-context"),
+        pytest.param("dangling", "names no cluster with a server", id="dangling-cluster"),
+    ],
+)
+def test_gaps_are_named(tmp_path, context, message):
+    path = kubeconfig(tmp_path / "k", current="dangling", contexts=[("dangling", {"cluster": "gone"})])
+    with pytest.raises(AccessError, match=message):
+        access.load(path, context=context)
+
+
+def test_no_kubeconfig_and_no_pod_says_what_to_pass(tmp_path):
+    with pytest.raises(AccessError, match="pass --kubeconfig or set KUBECONFIG"):
+        access.load(environ={"KUBECONFIG": str(tmp_path / "missing")}, service_account=tmp_path)
+
+
+def test_auth_provider_points_at_the_exec_plugin(tmp_path):
+    path = kubeconfig(
+        tmp_path / "k",
+        current="c",
+        clusters=[("c", {"server": "https://c"})],
+        users=[("u", {"auth-provider": {"name": "gcp"}})],
+        contexts=[("c", {"cluster": "c", "user": "u"})],
+    )
+    with pytest.raises(AccessError, match=r"auth-provider 'gcp'.*exec plug-in"):
+        access.load(path)
+
+
+def test_token_file_is_reread_after_rotation_and_after_a_401(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("one\n")
+    path = kubeconfig(
+        tmp_path / "k",
+        current="c",
+        clusters=[("c", {"server": "https://c"})],
+        users=[("u", {"tokenFile": "token"})],  # relative to the kubeconfig
+        contexts=[("c", {"cluster": "c", "user": "u"})],
+    )
+    found = access.load(path)
+    assert found.headers() == {"Authorization": "Bearer one"}
+
+    token.write_text("two\n")
+    assert found.headers() == {"Authorization": "Bearer one"}, "within the minute the read is cached"
+    found.invalidate({"Authorization": "Bearer one"})
+    assert found.headers() == {"Authorization": "Bearer two"}
+
+
+def test_token_file_period_rereads_without_a_401(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("one")
+    source = auth.TokenFile(token, who="test", period=0.0)
+    assert source.header() == "Bearer one"
+    token.write_text("two")
+    assert source.header() == "Bearer two"
+
+
+def test_in_cluster_service_account(tmp_path):
+    (tmp_path / "token").write_text("sa-token")
+    (tmp_path / "namespace").write_text("kubeflow")
+    env = {"KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"}
+
+    found = access.load(environ=env, service_account=tmp_path)
+
+    assert found.server == "https://[fd00::1]:443"
+    assert found.namespace == "kubeflow"
+    assert found.headers() == {"Authorization": "Bearer sa-token"}
+    assert "service account" in found.who
+
+
+def self_signed() -> tuple[bytes, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def test_client_certificate_data_leaves_no_file_behind(tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    cert, key = self_signed()
+    path = kubeconfig(
+        tmp_path / "k",
+        current="c",
+        clusters=[("c", {"server": "https://c", "insecure-skip-tls-verify": True})],
+        users=[
+            (
+                "u",
+                {
+                    "client-certificate-data": base64.b64encode(cert).decode(),
+                    "client-key-data": base64.b64encode(key).decode(),
+                },
+            )
+        ],
+        contexts=[("c", {"cluster": "c", "user": "u"})],
+    )
+    before = set(Path("/tmp").iterdir())
+
+    context = access.load(path).ssl_context()
+
+    assert isinstance(context, ssl.SSLContext)
+    assert list(scratch.iterdir()) == []
+    assert not [p for p in set(Path("/tmp").iterdir()) - before if "training-operator" in p.name]
+
+
+def test_bad_client_key_is_a_clear_error(tmp_path):
+    cert, _ = self_signed()
+    _, other_key = self_signed()
+    path = kubeconfig(
+        tmp_path / "k",
+        current="c",
+        clusters=[("c", {"server": "https://c"})],
+        users=[
+            (
+                "u",
+                {
+                    "client-certificate-data": base64.b64encode(cert).decode(),
+                    "client-key-data": base64.b64encode(other_key).decode(),
+                },
+            )
+        ],
+        contexts=[("c", {"cluster": "c", "user": "u"})],
+    )
+    with pytest.raises(AccessError, match="cannot load the client certificate and key"):
+        access.load(path).ssl_context()
