@@ -8,7 +8,8 @@
   its first minute;
 * when the re-read answers 404 the name is free and the child is created; a deleted job forgets its probes;
 * a plan that keeps creating over what it was shown (a framework ignoring the snapshot) backs off after two
-  immediate re-plans instead of looping against the API server.
+  immediate re-plans instead of looping against the API server; the count starts again after a pass that
+  needs no re-plan, and with a job deleted and created again under the same name.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -155,3 +156,30 @@ async def test_a_plan_that_keeps_creating_over_what_it_was_shown_backs_off(clien
     waits = [await world.reconcile() for _ in range(5)]
     assert waits[:2] == [0.0, 0.0]
     assert waits[2:] == [probes.delay(0), probes.delay(1), probes.delay(2)]
+
+
+async def test_the_replan_guard_counts_only_re_plans_in_a_row(client):
+    # a job that once looped and then planned sensibly gets its immediate re-plans back: the guard punishes
+    # a loop, not a job's history; nor does a deleted job pass its count on to a new one of that name
+    client.answer("POST", PODS, ApiError(409, "AlreadyExists", "exists"))
+    client.answer("GET", f"{PODS}/job-a-worker-0", STRANGER)
+    world = World(client)
+    framework = world.reconciler.framework
+    sees = framework.plan
+
+    def blind(job, observed, *, now, options):
+        return sees(job, Snapshot(), now=now, options=options)
+
+    framework.plan = blind
+    assert [await world.reconcile() for _ in range(3)] == [0.0, 0.0, probes.delay(0)]
+    framework.plan = sees  # the stranger in view: Blocked, no create, no re-plan
+    creates = world.requests("POST", PODS)
+    assert await world.reconcile(after=probes.delay(0)) > 0.0
+    assert world.requests("POST", PODS) == creates
+    framework.plan = blind
+    assert [await world.reconcile() for _ in range(2)] == [0.0, 0.0]
+
+    world.store.remove(KEY)
+    assert await world.reconcile() is None
+    world.store.put(KEY, world.job)
+    assert await world.reconcile() == 0.0
