@@ -28,6 +28,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ USER_LABEL = {"example.com/user-edit": "kept"}
 USER_ANNOTATION = {"example.com/note": "kept"}
 RECONCILES = "training_operator_reconcile_duration_seconds_count"
 DEPTH = "training_operator_workqueue_depth"
+ACTIVE = "training_operator_workqueue_active_workers"
 # Running and Restarting replace each other; finishing flips Running to False (core.engine.conditions)
 MAY_LEAVE_TRUE = {"Running": ("Restarting", "Succeeded", "Failed"), "Restarting": ("Running",)}
 
@@ -151,15 +153,18 @@ class Ledger:
     deleted: dict[str, float] = field(default_factory=dict)
     changes: int = 0
     triggers: list[tuple[int, Callable[[], None]]] = field(default_factory=list)
+    #: the resources followed: the jobs' (statuses, deletions) and their children's (creations)
+    jobs: tuple[str, ...] = ("tfjobs",)
+    children_of: tuple[str, ...] = ("pods", "services")
 
     def __call__(self, change: Change) -> None:
         kind = change.resource.rpartition("/")[2]
-        if kind not in ("pods", "services", "tfjobs"):
+        if kind not in self.jobs and kind not in self.children_of:
             return
         self.changes += 1
         obj = change.object
         meta = obj.get("metadata") or {}
-        if kind == "tfjobs":
+        if kind in self.jobs:
             if change.type == "DELETED" and change.old is not None:
                 self.deleted.setdefault(meta["uid"], time.monotonic())
             elif change.type != "DELETED":
@@ -303,6 +308,9 @@ class World:
         self.actor = Actor(api)
         self.operator = operator
         self.ledger = ledger
+        #: wait after each kubelet change until the operator counted it (`kubelet`); a case that blinds the
+        #: operator on purpose (a stalled watch) turns it off
+        self.paced = True
 
     async def job(self, name: str) -> dict[str, Any]:
         return await self.api.request("GET", f"{TFJOBS}/{name}")
@@ -343,7 +351,9 @@ class World:
         if running.process is None:
             return False
         done = await running.sample(RECONCILES, controller="tfjob-controller")
-        return done >= 1 and await running.sample(DEPTH, controller="tfjob-controller") == 0
+        if done < 1 or await running.sample(DEPTH, controller="tfjob-controller") != 0:
+            return False
+        return await running.sample(ACTIVE, controller="tfjob-controller") == 0  # none running either
 
     async def live(
         self, name: str, *, workers: int = 2, during: Mapping[str, Callable[[], Any]] | None = None
@@ -366,7 +376,7 @@ class World:
             "PATCH", f"{NS}/pods/{first}", {"metadata": {"annotations": USER_ANNOTATION}}, merge=True
         )
         for pod in await self.actor.pods_of(name):
-            await self.actor.set_phase(pod, "Running")
+            await self.kubelet(name, pod, "Running")
         await self._run_hook(hooks, "edited")
         await eventually(lambda: self.condition(name, "Running"), what=f"{name} Running", within=60)
         await self._run_hook(hooks, "running")
@@ -374,7 +384,7 @@ class World:
         # Running (which cleanPodPolicy would delete, and the replica counts would then depend on timing)
         pods = sorted(await self.actor.pods_of(name), key=lambda p: p["metadata"]["name"], reverse=True)
         for pod in pods:
-            await self.actor.set_phase(pod, "Succeeded")
+            await self.kubelet(name, pod, "Succeeded")
         await self._run_hook(hooks, "finished")
         await eventually(lambda: self.condition(name, "Succeeded"), what=f"{name} Succeeded", within=60)
         await eventually(lambda: self._all_succeeded(name, workers), what=f"{name}'s replica counts")
@@ -392,6 +402,29 @@ class World:
             children={k.replace(name, "JOB", 1): n for k, n in self.ledger.children(uid).items()},
             writes=await self.actor.operator_writes(),
         )
+
+    async def kubelet(self, name: str, pod: Mapping[str, Any], phase: str) -> None:
+        """One kubelet change, then wait until the operator has counted it and is idle again: two changes
+        are never folded into one reconcile by timing, so every run of a life makes the same writes (an
+        intermediate status, an `ExitedWithCode` repeat) and extra writes measure faults, not luck."""
+        await self.actor.set_phase(pod, phase)
+        if self.paced:
+            await eventually(
+                lambda: self.counted(name, phase), what=f"{name}: a pod {phase} counted", within=60
+            )
+            await eventually(self.settled, what="the operator idle", within=60)
+
+    async def counted(self, name: str, phase: str) -> bool:
+        """The job's replica statuses count every pod of it in `phase` (or, for Succeeded, it is done)."""
+        key = {"Running": "active", "Succeeded": "succeeded"}[phase]
+        pods = [p for p in await self.actor.pods_of(name) if (p.get("status") or {}).get("phase") == phase]
+        status = (await self.job(name)).get("status") or {}
+        counts = sum(int((c or {}).get(key) or 0) for c in (status.get("replicaStatuses") or {}).values())
+        finished = any(
+            c["type"] in ("Succeeded", "Failed") and c["status"] == "True"
+            for c in status.get("conditions") or []
+        )
+        return counts >= len(pods) if phase == "Running" else counts >= len(pods) or finished
 
     async def _all_succeeded(self, name: str, workers: int) -> bool:
         replicas = ((await self.job(name)).get("status") or {}).get("replicaStatuses") or {}
@@ -470,3 +503,22 @@ class Kit:
 @pytest.fixture
 def faults() -> type[Kit]:
     return Kit
+
+
+# -- every kind (issue 18): the lives of tests/faults/kinds.py ----------------------------------------------
+
+_kinds_spec = importlib.util.spec_from_file_location("faults_kinds", Path(__file__).parent / "kinds.py")
+assert _kinds_spec is not None
+assert _kinds_spec.loader is not None
+kinds = importlib.util.module_from_spec(_kinds_spec)
+sys.modules[_kinds_spec.name] = kinds  # its dataclasses look their module up
+_kinds_spec.loader.exec_module(kinds)
+
+
+@pytest.fixture
+def lives(world: World, operator: Any) -> Any:
+    """Jobs of every kind, judged like the TFJob world; the operator serves all of them, the ledger follows
+    every kind of child."""
+    world.ledger.jobs, world.ledger.children_of = kinds.JOB_PLURALS, kinds.CHILD_PLURALS
+    operator.schemes = kinds.SCHEMES
+    return kinds.Lives(world, eventually)

@@ -3,8 +3,9 @@
 The old job runs (pods bound and Running), is deleted; garbage collection deletes its services at once and its
 pods gracefully, so they linger with a deletionTimestamp (no kubelet finishes them). A new job of the same
 name arrives meanwhile. The operator must not adopt the old pods (their owner stays the old uid), not delete
-them itself, not count them (the new job is neither Running nor counting active replicas), and create the new
-job's pods once the old ones are gone: each child of the new job created exactly once, owned by it.
+them itself, not count them (the new job is neither Running nor counting active replicas), not even try to
+create over them (they hold their names until they are gone, and go by themselves), and create the new job's
+pods once the old ones are gone: each child of the new job created exactly once, owned by it.
 """
 
 import pytest
@@ -25,17 +26,17 @@ async def test_the_new_job_neither_adopts_nor_deletes_the_old_pods(world, operat
     await faults.eventually(lambda: _terminating(world, 2), what="the old pods terminating")
     await actor.reset()
     new_uid = (await actor.request("POST", faults.TFJOBS, faults.tfjob("same")))["metadata"]["uid"]
-    await faults.eventually(
-        lambda: _failed_creates(world, 2), what="the new job trying its pods against the old names"
-    )
+    await faults.eventually(lambda: world.condition("same", "Created"), what="the new job Created")
+    await faults.eventually(lambda: world.settled(), what="the new job reconciled against the old pods")
 
     for pod in await actor.pods_of("same"):
         assert pod["metadata"]["deletionTimestamp"]
         assert [ref["uid"] for ref in pod["metadata"]["ownerReferences"]] == [old_uid], "adopted"
-    assert (await actor.operator_writes())["delete pods"] == 0, "the operator deleted the old pods"
-    # as upstream, a plan whose create fails writes no status: nothing of the old pods can leak into it
+    writes = await actor.operator_writes()
+    assert writes["delete pods"] == 0, "the operator deleted the old pods"
+    assert writes["create pods"] == 0, "the operator created over pods that are going away"
     status = (await world.job("same")).get("status") or {}
-    assert not any(c["type"] == "Running" for c in status.get("conditions") or [])
+    assert [c["type"] for c in status.get("conditions") or []] == ["Created"]  # waiting is not Blocked
     assert not (status.get("replicaStatuses") or {}).get("Worker", {}).get("active")
 
     for pod in await actor.pods_of("same"):  # the kubelet finishes the old pods' termination
@@ -50,7 +51,9 @@ async def test_the_new_job_neither_adopts_nor_deletes_the_old_pods(world, operat
         f"{kind}/same-worker-{i}": 1 for kind in ("pods", "services") for i in range(2)
     }
     assert ledger.regressions(new_uid) == []
-    assert (await actor.operator_writes())["delete pods"] == 0
+    writes = await actor.operator_writes()
+    assert writes["delete pods"] == 0
+    assert writes["create pods"] == 2, "a create was tried over a terminating pod"
 
 
 async def _terminating(world, count: int) -> bool:
@@ -67,7 +70,3 @@ async def _services_of(world, uid: str, count: int) -> bool:
 async def _pods_owned_by(world, uid: str, count: int) -> bool:
     pods = await world.actor.pods_of("same")
     return len(pods) == count and all(p["metadata"]["ownerReferences"][0]["uid"] == uid for p in pods)
-
-
-async def _failed_creates(world, count: int) -> bool:
-    return (await world.actor.operator_writes())["create pods"] >= count

@@ -40,6 +40,7 @@ async def test_cut_stalled_and_expired_watches_lose_nothing(world, operator, led
             await world.fault(code=410, verbs=["watch"], resource=resource)
         await world.cut_watches()
 
+    world.paced = False  # the pods go Running while the operator cannot see them
     outcome = await world.live(
         "subject",
         during={

@@ -26,6 +26,7 @@ from training_operator.unified import local
 TFJOBS = "/apis/kubeflow.org/v1/namespaces/default/tfjobs"
 PODS = "/api/v1/namespaces/default/pods"
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+STARTUP_SECONDS = 60.0
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 20.0, what: str = "") -> Any:
@@ -62,6 +63,8 @@ class Operator:
         self.kubeconfig = kubeconfig  # None: find the cluster as in a pod (`wrapper` provides the account)
         self.log = log
         self.args: list[str] = ["--disable-webhooks"]
+        #: the kinds this operator serves (`--enable-scheme`)
+        self.schemes: tuple[str, ...] = ("tfjob",)
         self.process: asyncio.subprocess.Process | None = None
         self.metrics_port = 0
         #: extra environment, and a command the operator runs under (a mount namespace, say)
@@ -77,8 +80,7 @@ class Operator:
             str(Path(sys.executable).parent / "training-operator"),
             "run",
             *(["--kubeconfig", str(self.kubeconfig)] if self.kubeconfig else []),
-            "--enable-scheme",
-            "tfjob",
+            *(f"--enable-scheme={scheme}" for scheme in self.schemes),
             *self.args,
             f"--metrics-bind-address=127.0.0.1:{self.metrics_port}",
             f"--health-probe-bind-address=127.0.0.1:{self.health_port}",
@@ -90,12 +92,16 @@ class Operator:
                 stderr=out,
                 env={**os.environ, "PYTHONUNBUFFERED": "1", "MY_POD_NAMESPACE": "default", **self.env},
             )
+        # a fresh interpreter imports kopf, aiohttp and pydantic before anything answers: on a loaded machine
+        # (a 2-core box shared by several suites) that alone has taken over 20 s
         if leader:
             await eventually(
-                lambda: self.sample("leader_election_master_status"), what="operator reconciling"
+                lambda: self.sample("leader_election_master_status"),
+                what="operator reconciling",
+                within=STARTUP_SECONDS,
             )
         else:
-            await eventually(self.metrics, what="operator serving metrics")
+            await eventually(self.metrics, what="operator serving metrics", within=STARTUP_SECONDS)
 
     async def ready(self) -> bool:
         """`/readyz` answers 200."""

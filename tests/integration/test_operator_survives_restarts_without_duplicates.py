@@ -18,12 +18,13 @@ CREATED = "training_operator_jobs_created_total"
 
 
 async def settled(operator, count: int = 1) -> bool:
-    """The operator has reconciled at least `count` times and nothing is waiting."""
-    done = await operator.sample(
-        "training_operator_reconcile_duration_seconds_count", controller="tfjob-controller"
-    )
-    depth = await operator.sample("training_operator_workqueue_depth", controller="tfjob-controller")
-    return done >= count and depth == 0
+    """The operator has reconciled at least `count` times, nothing is waiting and nothing is running (the
+    store is primed with every job before the first reconcile, so a reconcile always saw the job)."""
+    labels = {"controller": "tfjob-controller"}
+    done = await operator.sample("training_operator_reconcile_duration_seconds_count", **labels)
+    depth = await operator.sample("training_operator_workqueue_depth", **labels)
+    active = await operator.sample("training_operator_workqueue_active_workers", **labels)
+    return done >= count and depth == 0 and active == 0
 
 
 async def test_a_job_is_reconciled_and_left_free_of_kopf_bookkeeping(api, operator, kit):
@@ -76,9 +77,11 @@ async def test_sigkill_mid_job_then_restart_leaves_each_child_exactly_once(api, 
     await api.request("POST", kit.TFJOBS, body=kit.tfjob(workers=4))
     await kit.eventually(lambda: _has_pods(api, kit, 2), what="two pods before the fault")
     before = await kit.pods(api)
+    # a new job's status (Created) is written before any of its children, whatever their creates answer
     conditions_before = [
         c["type"] for c in ((await kit.job(api)).get("status") or {}).get("conditions") or []
     ]
+    assert conditions_before == ["Created"]
     await operator.stop(signal.SIGKILL)
     await api.request("DELETE", "/debug/faults")
 

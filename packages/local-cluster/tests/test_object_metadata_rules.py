@@ -74,14 +74,17 @@ def test_create_ignores_status_and_immutable_fields_survive_update(api):
     assert status == 201
     assert job.get("status", {}).get("succeeded") is None
     _status, job = api.get(f"{JOBS}/imm")  # the Job controller may have written status meanwhile
-    body = {
-        **job,
-        "metadata": {**job["metadata"], "uid": "forged", "creationTimestamp": "2000-01-01T00:00:00Z"},
-    }
+    body = {**job, "metadata": {**job["metadata"], "creationTimestamp": "2000-01-01T00:00:00Z"}}
+    body["metadata"].pop("uid")
     status, updated = api.put(f"{JOBS}/imm", body)
     assert status == 200
     assert updated["metadata"]["uid"] == job["metadata"]["uid"]
     assert updated["metadata"]["creationTimestamp"] == job["metadata"]["creationTimestamp"]
+    # a uid is a precondition, as on a real server: another one means the object was replaced
+    status, refused = api.put(
+        f"{JOBS}/imm", {**updated, "metadata": {**updated["metadata"], "uid": "forged"}}
+    )
+    assert status == 409, refused
 
 
 def test_noop_update_keeps_resource_version(api):

@@ -2,7 +2,8 @@
 
 Covers AC-23 (Volcano defaults from annotation/priorityClassName/requests, and schedulingPolicy overrides),
 AC-24 (scheduler-plugins: timeout 0, no queue, pod label; a policy edit updates the spec in place), the
-priority rule for minResources with minAvailable below the pod count, and limits standing in for requests.
+priority rule for minResources with minAvailable below the pod count, limits standing in for requests, the
+priority class taken from the worker template, minMember 0 (no minResources), an unknown PriorityClass.
 """
 
 import pytest
@@ -132,3 +133,33 @@ def test_min_resources_drops_the_lower_priority_pods():
 
 def test_no_pod_group_without_gang_scheduling():
     assert "PodGroup" not in [c.kind for c in sync(a_job()).creates]
+
+
+def test_the_priority_class_comes_from_the_worker_when_the_launcher_names_none():
+    worker = {**WORKER, "template": {"spec": {**WORKER["template"]["spec"], "priorityClassName": "batch"}}}
+    launcher = {"template": {"spec": {"containers": [{"name": "l"}]}}}
+    plan = sync(a_job(launcher=launcher, worker=worker, workers=None), gang_scheduler_name="volcano")
+    assert pod_group(plan)["spec"]["priorityClassName"] == "batch"
+
+
+def test_min_member_0_has_no_min_resources():
+    job = a_job(
+        launcher=LAUNCHER, worker=WORKER, workers=None, runPolicy={"schedulingPolicy": {"minAvailable": 0}}
+    )
+    volcano = pod_group(sync(job, gang_scheduler_name="volcano"))["spec"]
+    assert volcano["minMember"] == 0
+    assert "minResources" not in volcano
+    plugins = pod_group(sync(job, gang_scheduler_name="my-scheduler"))["spec"]
+    assert plugins == {"minMember": 0, "scheduleTimeoutSeconds": 0}
+
+
+def test_an_unknown_priority_class_counts_as_0():
+    worker = {**WORKER, "template": {"spec": {**WORKER["template"]["spec"], "priorityClassName": "mid"}}}
+    job = a_job(
+        launcher=LAUNCHER, worker=worker, workers=None, runPolicy={"schedulingPolicy": {"minAvailable": 2}}
+    )
+    plan = sync(job, gang_scheduler_name="volcano", priority_classes={"mid": 10})
+    # the launcher's "high" is not a PriorityClass the cluster has → 0, below the workers' 10: the launcher
+    # is the lower entry and its count is the one cut to minMember − 1 (Q9); had "high" counted, the
+    # workers would be cut instead ({"cpu": "11", "memory": "22Gi"})
+    assert pod_group(plan)["spec"]["minResources"] == {"cpu": "21", "memory": "42Gi"}

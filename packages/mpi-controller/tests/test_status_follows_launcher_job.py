@@ -221,6 +221,23 @@ def test_ac21_eviction_fails_without_completing():
     assert plan.creates == ()
 
 
+def test_a_launcher_that_succeeds_after_an_eviction_flips_failed_back():
+    # mpi.md §11.2: eviction sets Failed without completionTime, reconciliation goes on, and a later launcher
+    # success turns Failed to False and adds Succeeded (upstream's TestLauncherSucceededAfterEviction shape)
+    job, observed = running_state(worker_count=2, workers=2)
+    job = with_status(job, sync(job, observed))
+    evicted = merged(observed, pods=[a_pod("pi-worker-1", index=1, phase="Failed", reason="Evicted")])
+    job = with_status(job, sync(job, evicted))
+    complete = launcher_record(conditions=[COMPLETE], completion_time=T)
+    plan = sync(job, merged(evicted, objects=[complete]))
+    assert conditions(plan)[-2:] == [
+        ("Failed", "False", "MPIJobEvicted"),
+        ("Succeeded", "True", "MPIJobSucceeded"),
+    ]
+    assert status_of(plan)["completionTime"] == T
+    assert [e.reason for e in plan.events] == ["MPIJobSucceeded"]
+
+
 def test_ac27_retried_launcher_pod_only_counts():
     job, observed = running_state()
     job = with_status(job, sync(job, observed))

@@ -98,6 +98,28 @@ def test_ac18_suspending_a_running_job():
     assert status_of(plan)["startTime"] == started
 
 
+@pytest.mark.parametrize(
+    ("policy", "deleted"),
+    [
+        pytest.param("Running", ["pi-worker-0", "pi-worker-3"], id="running-keeps-finished-workers"),
+        pytest.param(
+            "None", ["pi-worker-0", "pi-worker-1", "pi-worker-2", "pi-worker-3"], id="none-deletes-all"
+        ),
+    ],
+)
+def test_suspending_cleans_workers_by_clean_pod_policy(policy, deleted):
+    # mpi.md §12.2/§13.2: suspension uses the same clean-up as completion, except that None deletes every
+    # worker; Running keeps the Succeeded and Failed ones
+    phases = ["Running", "Succeeded", "Failed", "Pending"]
+    pods = [a_pod(f"pi-worker-{i}", index=i, phase=phase) for i, phase in enumerate(phases)]
+    first = sync(a_job(workers=4, runPolicy={"cleanPodPolicy": policy}))
+    observed = merged(existing(first), pods=pods, objects=[launcher_record()])
+    suspended = a_job(workers=4, runPolicy={"cleanPodPolicy": policy, "suspend": True}, status=first.status)
+    plan = sync(suspended, observed)
+    assert sorted(d.name for d in plan.deletes if d.kind == "Pod") == deleted
+    assert status_of(plan)["replicaStatuses"]["Worker"] == {}
+
+
 RESUME_TEMPLATE: dict[str, Any] = {
     "metadata": {"annotations": {"kueue.x-k8s.io/workload": "my-workload"}},
     "spec": {

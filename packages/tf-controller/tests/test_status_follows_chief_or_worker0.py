@@ -196,6 +196,34 @@ DECISIONS = [
         id="evaluator-failure-fails",
     ),
     pytest.param("z", {"Worker": 0}, {}, {}, {}, succeeded("z"), id="zero-workers-succeed-at-once"),
+    # upstream's status tests (training-operator v1.9.0 tfjob status_test.go)
+    pytest.param(
+        "c",
+        {"Chief": 1, "Worker": 2},
+        {"Chief": {"failed": 1}, "Worker": {"active": 2}},
+        {},
+        {},
+        failed("c", 1, "Chief"),
+        id="chief-failed",
+    ),
+    pytest.param(
+        "c",
+        {"Chief": 1, "PS": 1, "Worker": 2},
+        {"Chief": {"active": 1}, "PS": {"failed": 1}, "Worker": {"active": 2}},
+        {},
+        {},
+        failed("c", 1, "PS"),
+        id="chief-running-ps-failed",
+    ),
+    pytest.param(
+        "s",
+        S4,
+        {"Worker": {"active": 2, "succeeded": 1, "failed": 1}},
+        {("Worker", 0): worker0()},
+        {"successPolicy": "AllWorkers"},
+        failed("s", 1, "Worker"),
+        id="all-workers-worker-0-done-one-failed",
+    ),
 ]
 
 

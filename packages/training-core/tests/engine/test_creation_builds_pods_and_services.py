@@ -1,9 +1,9 @@
-"""Creating a job's children (common.md §6.4, §7.3; acceptance 12–15, 32, 48, 51).
+"""Creating a job's children (common.md §6.4, §7.3; acceptance 12–15, 32, 51).
 
 Covers: one reconcile creates every pod and headless service with upstream's names, labels, master role and
 single owner reference; template metadata that is copied and what is dropped; the restart-policy mapping and
-its warning; the Created condition opening the first status; foreign pods neither counted nor deleted; the
-framework hook's ReconcileError becoming Plan.error with nothing else done.
+its warning; the Created condition opening the first status; the framework hook's ReconcileError becoming
+Plan.error with nothing else done.
 """
 
 from datetime import UTC, datetime
@@ -13,7 +13,6 @@ import pytest
 
 from training_operator.core import labels
 from training_operator.core.engine import naming
-from training_operator.core.engine.observed import Snapshot
 from training_operator.core.engine.plan import Plan
 from training_operator.core.errors import ReconcileError
 from training_operator.core.framework import EngineOptions
@@ -21,7 +20,6 @@ from training_operator.core.testing import (
     FakeCluster,
     TestFramework,
     a_job,
-    a_pod,
     a_template,
     creates_of,
     written_status,
@@ -129,17 +127,6 @@ def test_restart_policy_mapping(replica_policy, pod_policy, template_sets_policy
 
 def test_name_generation_replaces_slashes_and_lowers_the_type():
     assert naming.child_name("1/2/3/4/5", "WORKER", 1) == "1-2-3-4-5-worker-1"
-
-
-def test_foreign_pod_is_neither_counted_nor_deleted_and_blocks_its_name():
-    foreign = a_pod("job-a", "Worker", 0, owner_uid="someone-else")
-    extra = a_pod("job-a", "Worker", 5, owner_uid="someone-else")
-    cluster = FakeCluster(TestFramework(), a_job(), snapshot=Snapshot(pods=(foreign, extra)))
-    plan = cluster.reconcile(NOW)
-    assert [c.name for c in creates_of(plan, "Pod")] == ["job-a-worker-0"]
-    assert plan.deletes == ()
-    assert written_status(plan)["replicaStatuses"]["Worker"] == {}
-    assert cluster.conflicts == ["job-a-worker-0"]  # a 409: the adapter retries the job
 
 
 def test_reconcile_error_from_the_pod_hook_is_the_whole_answer():

@@ -7,6 +7,9 @@ child costs no write.
 
 from datetime import UTC, datetime
 
+import pytest
+
+from training_operator.core.engine import extras
 from training_operator.core.engine.observed import ObjectRecord, Snapshot
 from training_operator.core.testing import FakeCluster, TestFramework, a_job
 
@@ -52,3 +55,28 @@ def test_children_owned_by_others_are_never_deleted():
     foreign = ObjectRecord("v1", "ConfigMap", "job-a-config", owner_uid="someone-else")
     cluster = FakeCluster(TestFramework(), a_job(), snapshot=Snapshot(objects=(foreign,)))
     assert cluster.reconcile(NOW).deletes == ()
+
+
+def test_an_unwanted_child_is_deleted_only_when_owned_and_never_a_pod_group():
+    job_uid = "uid-job-a"
+    owned = [
+        ObjectRecord("v1", "Secret", "job-a-leftover", "u1", owner_uid=job_uid),
+        ObjectRecord("scheduling.volcano.sh/v1beta1", "PodGroup", "job-a", "u2", owner_uid=job_uid),
+    ]
+    foreign = ObjectRecord("v1", "Secret", "job-a-theirs", "u3", owner_uid="zzz-greater-than-ours")
+    cluster = FakeCluster(TestFramework(), a_job(), snapshot=Snapshot(objects=(*owned, foreign)))
+    assert [(d.kind, d.name) for d in cluster.reconcile(NOW).deletes] == [("Secret", "job-a-leftover")]
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted", "patch"),
+    [
+        pytest.param({"a": [1, 2]}, {"a": [1, 2]}, {}, id="equal-lists-are-no-change"),
+        pytest.param({"s": {"a": 1, "b": 2}}, {"s": {"a": 1}}, {}, id="fields-not-stated-are-left"),
+        pytest.param({"s": {"a": 1}}, {"s": {"a": 2}}, {"s": {"a": 2}}, id="nested-change"),
+        pytest.param({"s": {"a": 1}}, {"s": 5}, {"s": 5}, id="a-map-replaced-by-a-value"),
+        pytest.param({"s": 5}, {"s": {"a": 1}}, {"s": {"a": 1}}, id="a-value-replaced-by-a-map"),
+    ],
+)
+def test_subset_patch(current, wanted, patch):
+    assert extras.subset_patch(current, wanted) == patch

@@ -13,7 +13,7 @@ import pytest
 
 from training_operator.core.engine import policy
 from training_operator.core.engine.draft import JOBS_RESTARTED
-from training_operator.core.engine.observed import ContainerRecord, Snapshot
+from training_operator.core.engine.observed import ContainerRecord, PodConditionRecord, Snapshot
 from training_operator.core.testing import FakeCluster, TestFramework, a_job, a_pod, creates_of, services_of
 
 NOW = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
@@ -122,3 +122,41 @@ def test_abnormal_pod_events_for_active_pods():
         "Error",
         "Error pod job-a-worker-0 container side exitCode: 2 terminated message: boom",
     ) in events
+
+
+def test_abnormal_pod_event_from_the_latest_pod_condition():
+    # §16.2: no container or init-container statuses → the condition with the latest transition speaks
+    stale = PodConditionRecord("Ready", "False", "Old", "old news", "2024-05-01T09:00:00Z")
+    latest = PodConditionRecord("PodScheduled", "False", "Unschedulable", "0/1 nodes", "2024-05-01T09:59:00Z")
+    pod = replace(a_pod("job-a", "Worker", 0, phase="Pending"), containers=(), conditions=(stale, latest))
+    plan = FakeCluster(TestFramework(), a_job(), snapshot=Snapshot(pods=(pod,))).reconcile(NOW)
+    warnings = [(e.type, e.reason, e.message) for e in plan.events if e.type == "Warning"]
+    assert warnings == [("Warning", "Unschedulable", "Error pod job-a-worker-0 condition message: 0/1 nodes")]
+
+
+def test_no_abnormal_pod_event_when_the_latest_condition_is_true():
+    scheduled = PodConditionRecord("PodScheduled", "True", "", "", "2024-05-01T09:59:00Z")
+    earlier = PodConditionRecord("Ready", "False", "NotReady", "x", "2024-05-01T09:00:00Z")
+    pod = replace(
+        a_pod("job-a", "Worker", 0, phase="Pending"), containers=(), conditions=(earlier, scheduled)
+    )
+    plan = FakeCluster(TestFramework(), a_job(), snapshot=Snapshot(pods=(pod,))).reconcile(NOW)
+    assert [e for e in plan.events if e.type == "Warning"] == []
+
+
+@pytest.mark.parametrize(
+    ("restart_policy", "exit_code", "deleting", "counted"),
+    [
+        pytest.param("ExitCode", 137, False, 1, id="retryable-restart"),
+        pytest.param("OnFailure", 1, False, 1, id="on-failure-restart"),
+        pytest.param("ExitCode", 1, False, 0, id="permanent-kept"),
+        pytest.param("Never", 1, False, 0, id="never"),
+        pytest.param("OnFailure", 1, True, 0, id="already-restarting"),
+    ],
+)
+def test_failed_pods_total_counts_each_failed_pod_restarted(restart_policy, exit_code, deleting, counted):
+    # upstream increments it in the retryable branch, right before deleting the pod (issue 18 item 5)
+    plan = failed_worker(restart_policy, exit_code=exit_code, deleting=deleting).reconcile(NOW)
+    failed = [m for m in plan.metrics if m.name == "failed_pods_total"]
+    assert len(failed) == counted
+    assert all(m.labels == {} for m in failed)

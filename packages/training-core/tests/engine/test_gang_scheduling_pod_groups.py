@@ -104,6 +104,7 @@ def test_scheduler_plugins_pod_group_and_immediate_pods():
     [
         pytest.param({}, {"cpu": "2"}, id="ties-by-canonical-order-ps-first"),
         pytest.param({"high": 10}, {"cpu": "4"}, id="priority-class-first"),
+        pytest.param({"other": 10}, {"cpu": "2"}, id="unknown-priority-class-counts-as-0"),
     ],
 )
 def test_min_resources_sum_covers_min_member_pods(priorities, expected):
@@ -169,3 +170,102 @@ def test_pod_group_is_deleted_when_the_job_ends_or_pauses(finish):
         (e.type, e.reason, e.message) for e in plan.events
     ]
     assert cluster.snapshot.objects == ()
+
+
+def test_min_member_0_gives_an_empty_gang():
+    run_policy = {"schedulingPolicy": {"minAvailable": 0}}
+    templates = {"Worker": cpu_template(requests={"cpu": "1"})}
+    body = a_job(replicas={"Worker": 2}, templates=templates, run_policy=run_policy)
+    plan = FakeCluster(TestFramework(), body, options=VOLCANO).reconcile(NOW)
+    assert creates_of(plan, "PodGroup")[0].body["spec"] == {"minMember": 0, "queue": "default"}
+
+
+def test_another_replicas_scheduler_name_warns_on_every_pod():
+    # §6.4: *any* template with another schedulerName makes every pod creation warn, its own or not
+    templates = {"PS": a_template(schedulerName="other"), "Worker": a_template()}
+    body = a_job(replicas={"Worker": 2, "PS": 1}, templates=templates)
+    plan = FakeCluster(TestFramework(), body, options=PLUGINS).reconcile(NOW)
+    schedulers = {p.name: p.body["spec"]["schedulerName"] for p in creates_of(plan, "Pod")}
+    assert schedulers == {"job-a-ps-0": "other", "job-a-worker-0": "my-sched", "job-a-worker-1": "my-sched"}
+    warnings = [e for e in plan.events if e.reason == "SetPodTemplateSchedulerName"]
+    assert len(warnings) == 3
+    assert {e.message for e in warnings} == {
+        "Another scheduler is specified when gang-scheduling is enabled and it will not be overwritten"
+    }
+
+
+OTHER_MODE = {
+    "volcano": ("scheduling.x-k8s.io/v1alpha1", "scheduler-plugins-sched"),
+    "my-sched": ("scheduling.volcano.sh/v1beta1", "volcano"),
+}
+
+
+@pytest.mark.parametrize("scheduler", ["volcano", "my-sched"])
+@pytest.mark.parametrize("deleting", [False, True], ids=["present", "deleting"])
+def test_a_pod_group_of_the_other_scheduler_is_not_the_jobs(scheduler, deleting):
+    api = OTHER_MODE[scheduler][0]
+    other = ObjectRecord(api, "PodGroup", "job-a", "uid-pg", "uid-job-a", deleting=deleting)
+    options = EngineOptions(gang_scheduler_name=scheduler)
+    plan = FakeCluster(
+        TestFramework(), a_job(), snapshot=Snapshot(objects=(other,)), options=options
+    ).reconcile(NOW)
+    [created] = creates_of(plan, "PodGroup")
+    assert created.body["apiVersion"] == gang.api_version("volcano" if scheduler == "volcano" else "x")
+    assert plan.updates == ()
+
+
+def test_unset_replicas_and_spec_less_types_count_one_each():
+    body = a_job(replicas={"Worker": None, "PS": 3})
+    body["spec"]["testReplicaSpecs"]["Chief"] = None
+    assert gang.total_replicas(TestFramework().parse(body)) == 5
+
+
+def ranked(templates, replicas, priorities, min_available):
+    run_policy = {"schedulingPolicy": {"minAvailable": min_available}}
+    body = a_job(replicas=replicas, templates=templates, run_policy=run_policy)
+    options = EngineOptions(gang_scheduler_name="volcano", priority_classes=priorities)
+    plan = FakeCluster(TestFramework(), body, options=options).reconcile(NOW)
+    return creates_of(plan, "PodGroup")[0].body["spec"].get("minResources")
+
+
+def classed(cpu, priority_class=None):
+    template = cpu_template(requests={"cpu": cpu})
+    if priority_class:
+        template["spec"]["priorityClassName"] = priority_class
+    return template
+
+
+@pytest.mark.parametrize(
+    ("ps_class", "worker_class", "first_cpu"),
+    [
+        pytest.param(None, "zero", "1", id="unknown-ties-a-known-0-canonical-order-wins"),
+        pytest.param("zero", None, "1", id="known-0-ties-an-unknown-canonical-order-wins"),
+        pytest.param("five", "ten", "7", id="higher-value-first-against-canonical-order"),
+    ],
+)
+def test_priority_order(ps_class, worker_class, first_cpu):
+    templates = {"PS": classed("1", ps_class), "Worker": classed("7", worker_class)}
+    priorities = {"zero": 0, "five": 5, "ten": 10}
+    assert ranked(templates, {"PS": 1, "Worker": 1}, priorities, 1) == {"cpu": first_cpu}
+
+
+def test_non_canonical_types_tie_by_name():
+    templates = {"Foo": classed("3"), "Bar": classed("2")}
+    assert ranked(templates, {"Foo": 1, "Bar": 1}, {}, 1) == {"cpu": "2"}
+
+
+def test_a_type_with_zero_replicas_counts_no_pod():
+    templates = {"PS": classed("100"), "Worker": classed("1")}  # PS first by canonical order
+    assert ranked(templates, {"PS": 0, "Worker": 2}, {}, 2) == {"cpu": "2"}
+
+
+def test_the_last_type_counts_only_the_pods_still_missing():
+    templates = {"PS": classed("10"), "Worker": classed("1")}
+    assert ranked(templates, {"PS": 1, "Worker": 3}, {}, 2) == {"cpu": "11"}
+
+
+def test_a_bad_quantity_is_an_error_naming_min_resources():
+    body = a_job(templates={"Worker": classed("one")})
+    plan = FakeCluster(TestFramework(), body, options=VOLCANO).reconcile(NOW)
+    assert plan.error is not None
+    assert plan.error.startswith("cannot compute PodGroup minResources")

@@ -84,6 +84,29 @@ def test_backoff_zero_new_failed_pod_fails_the_job_by_rule_a():
     assert_failed_with(plan, "Job job-a has failed because it has reached the specified backoff limit")
 
 
+def test_backoff_rule_a_needs_active_pods_short_of_the_total():
+    # rule A's `active != totalReplicas` guard: a new failure while every replica counts as active is no
+    # reason to fail (upstream: a failed pod next to a full set of active ones, e.g. a scaled-down extra)
+    job = a_job(replicas={"Worker": 2}, run_policy={"backoffLimit": 0}, restart_policy="Never")
+    pods = (
+        a_pod("job-a", "Worker", 0),
+        a_pod("job-a", "Worker", 1),
+        a_pod("job-a", "Worker", 2, phase="Failed"),
+    )
+    plan = FakeCluster(TestFramework(), job, snapshot=Snapshot(pods=pods)).reconcile(NOW)
+    assert "Job job-a has failed because it has reached the specified backoff limit" not in [
+        c.get("message") for c in written_status(plan)["conditions"]
+    ]
+
+
+def test_backoff_rule_a_needs_a_failure_beyond_the_stored_count():
+    status = {"conditions": [CREATED], "replicaStatuses": {"Worker": {"failed": 1}}}
+    job = a_job(replicas={"Worker": 2}, run_policy={"backoffLimit": 0}, restart_policy="Never", status=status)
+    pods = (a_pod("job-a", "Worker", 0, phase="Failed"), a_pod("job-a", "Worker", 1))
+    plan = FakeCluster(TestFramework(), job, snapshot=Snapshot(pods=pods)).reconcile(NOW)
+    assert "backoff limit" not in str(plan.status)
+
+
 @pytest.mark.parametrize(
     ("elapsed", "fails"),
     [pytest.param(1, False, id="before"), pytest.param(2, True, id="at"), pytest.param(5, True, id="after")],
@@ -169,3 +192,14 @@ def test_failure_path_with_ttl_zero_deletes_the_job():
     run_policy = {"activeDeadlineSeconds": 1, "ttlSecondsAfterFinished": 0}
     plan = running_job(pods_of("job-a", SHAPE), run_policy=run_policy, status=status).reconcile(NOW)
     assert plan.delete_job
+
+
+def test_a_job_finishing_now_with_ttl_zero_is_deleted_on_the_next_pass():
+    # §4.4 step 9: the TTL requeue follows the status write; the deletion happens when it fires
+    job = a_job(replicas={"Worker": 1}, run_policy={"ttlSecondsAfterFinished": 0})
+    snapshot = Snapshot(pods=(a_pod("job-a", "Worker", 0, phase="Succeeded", exit_code=0),))
+    cluster = FakeCluster(TestFramework(), job, snapshot=snapshot)
+    plan = cluster.reconcile(NOW)
+    assert "Succeeded" in [c["type"] for c in written_status(plan)["conditions"]]
+    assert (plan.delete_job, plan.requeue_after) == (False, 0.0)
+    assert cluster.reconcile(NOW).delete_job

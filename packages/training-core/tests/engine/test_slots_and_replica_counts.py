@@ -19,6 +19,7 @@ from training_operator.core.testing import (
     TestFramework,
     a_job,
     a_pod,
+    a_service,
     creates_of,
     pods_of,
     services_of,
@@ -80,6 +81,24 @@ def test_counting_failed_succeeded_and_terminating_pods():
     for pod in pods:
         total = total.add(pod)
     assert total.wire() == {"failed": 3, "succeeded": 3, "active": 1}
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        pytest.param({"active": 2, "succeeded": 2}, {"succeeded": 4}, id="acceptance-22"),
+        pytest.param({"active": 3, "succeeded": 1}, {"succeeded": 4}, id="three-and-one"),
+        pytest.param({"active": 2}, {"succeeded": 2}, id="none-succeeded-yet"),
+    ],
+)
+def test_succeeded_job_moves_active_into_succeeded_counts(counts, expected):
+    status = {
+        "conditions": [{"type": "Created", "status": "True"}, {"type": "Succeeded", "status": "True"}],
+        "replicaStatuses": {"Worker": dict(counts)},
+        "completionTime": "2024-05-01T09:00:00Z",
+    }
+    plan = cluster_with([], replicas={"Worker": 4}, status=status).reconcile(NOW)
+    assert plan.status["replicaStatuses"] == {"Worker": expected}
 
 
 def test_succeeded_job_moves_active_into_succeeded():
@@ -167,3 +186,85 @@ def test_unchanged_status_is_not_written():
     cluster.run_all()
     cluster.reconcile_until_quiet(NOW)
     assert cluster.reconcile(NOW).status is None
+
+
+def test_a_settled_running_job_plans_nothing():
+    plan = cluster_with(pods_of("job-a", SHAPE), services_of("job-a", SHAPE)).reconcile_until_quiet(NOW)[-1]
+    assert plan.idle
+
+
+def test_zero_replicas_create_nothing_and_remove_what_exists():
+    pods = [a_pod("job-a", "Worker", 0)]
+    plan = cluster_with(pods, services_of("job-a", {"Worker": 1}), replicas={"Worker": 0}).reconcile(NOW)
+    assert plan.creates == ()
+    assert sorted((d.kind, d.name) for d in plan.deletes) == [
+        ("Pod", "job-a-worker-0"),
+        ("Service", "job-a-worker-0"),
+    ]
+
+
+def test_a_duplicate_slot_does_not_stop_the_count_of_the_next():
+    pods = [
+        a_pod("job-a", "Worker", 0),
+        a_pod("job-a", "Worker", 0, name="job-a-worker-0-copy"),
+        a_pod("job-a", "Worker", 1),
+    ]
+    plan = cluster_with(pods, services_of("job-a", {"Worker": 2}), replicas={"Worker": 2}).reconcile(NOW)
+    assert plan.status["replicaStatuses"]["Worker"] == {"active": 1}
+
+
+def test_services_fill_only_gaps_below_replicas_and_leave_duplicates_alone():
+    services = [
+        a_service("job-a", "Worker", 0),
+        a_service("job-a", "Worker", 3),
+        replace(a_service("job-a", "Worker", 4), name="job-a-worker-4-copy"),
+        a_service("job-a", "Worker", 4),
+    ]
+    plan = cluster_with([a_pod("job-a", "Worker", 0)], services, replicas={"Worker": 1}).reconcile(NOW)
+    assert [c.name for c in plan.creates] == []
+    assert [(d.kind, d.name) for d in plan.deletes] == [("Service", "job-a-worker-3")]
+
+
+def test_a_service_with_a_bad_index_is_deleted():
+    bad = replace(a_service("job-a", "Worker", 0), name="job-a-worker-bad")
+    bad = replace(bad, labels={**bad.labels, "training.kubeflow.org/replica-index": "x"})
+    plan = cluster_with(
+        [a_pod("job-a", "Worker", 0)], [a_service("job-a", "Worker", 0), bad], replicas={"Worker": 1}
+    ).reconcile(NOW)
+    assert [(d.kind, d.name) for d in plan.deletes] == [("Service", "job-a-worker-bad")]
+
+
+def test_a_running_pod_is_never_restarted():
+    pods = pods_of("job-a", {"Worker": 2})
+    plan = cluster_with(
+        pods, services_of("job-a", {"Worker": 2}), replicas={"Worker": 2}, restart_policy="OnFailure"
+    ).reconcile(NOW)
+    assert plan.deletes == ()
+    assert "Restarting" not in [c["type"] for c in plan.status["conditions"]]
+
+
+def test_a_failed_pod_above_replicas_is_deleted_once():
+    pods = [a_pod("job-a", "Worker", 0), a_pod("job-a", "Worker", 1, phase="Failed")]
+    plan = cluster_with(pods, replicas={"Worker": 1}, restart_policy="OnFailure").reconcile(NOW)
+    assert [(d.kind, d.name) for d in plan.deletes if d.kind == "Pod"] == [("Pod", "job-a-worker-1")]
+
+
+def test_an_owned_pod_without_a_replica_type_is_neither_counted_nor_deleted():
+    stray = replace(
+        a_pod("job-a", "Worker", 0),
+        labels={
+            "training.kubeflow.org/job-name": "job-a",
+            "training.kubeflow.org/operator-name": "testjob-controller",
+        },
+    )
+    plan = cluster_with([stray], services_of("job-a", {"Worker": 1}), replicas={"Worker": 1}).reconcile(NOW)
+    assert plan.deletes == ()
+    assert plan.status["replicaStatuses"]["Worker"] == {}
+
+
+def test_a_replica_type_without_a_spec_does_not_stop_the_others():
+    cluster = cluster_with([], replicas={"Worker": 1})
+    specs = cluster.job["spec"]["testReplicaSpecs"]
+    cluster.job["spec"]["testReplicaSpecs"] = {"Evaluator": None, **specs}  # visited first
+    plan = cluster.reconcile(NOW)
+    assert [c.name for c in creates_of(plan, "Pod")] == ["job-a-worker-0"]

@@ -5,6 +5,7 @@ deletes every pod and service, zeroes active, flips Running and keeps startTime;
 and restarts the clock; externally managed and deleted jobs get an empty plan; the suspended event repeats.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -65,6 +66,22 @@ def test_suspending_a_running_job():
     again = cluster.reconcile(T0 + timedelta(seconds=31))
     assert again.idle
     assert ("Normal", "TestJobSuspended") in [(e.type, e.reason) for e in again.events]
+
+
+@pytest.mark.parametrize("clean_pod_policy", ["Running", "None"])
+def test_suspending_deletes_every_pod_whatever_clean_pod_policy_says(clean_pod_policy):
+    # a finished job would keep its Succeeded and Pending pods under these policies (§11.1); suspending
+    # is not finishing: every pod goes (§12)
+    job = a_job(replicas={"Chief": 1, "Worker": 2}, run_policy={"cleanPodPolicy": clean_pod_policy})
+    cluster = FakeCluster(TestFramework(), job)
+    cluster.reconcile_until_quiet(T0)
+    phases = {"job-a-chief-0": "Running", "job-a-worker-0": "Succeeded", "job-a-worker-1": "Pending"}
+    cluster.set_pods(lambda pod: replace(pod, phase=phases[pod.name]))
+    cluster.reconcile_until_quiet(T0)
+    set_suspend(cluster, True)
+    plan = cluster.reconcile(T0 + timedelta(seconds=30))
+    assert sorted(d.name for d in plan.deletes if d.kind == "Pod") == sorted(phases)
+    assert "Suspended" in [c["type"] for c in cluster.status["conditions"]]
 
 
 def test_resuming_recreates_children_and_restarts_the_clock():

@@ -18,6 +18,7 @@ class RecordingClient:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, Any]] = []
+        self.content_types: list[str] = []
         self.answers: dict[tuple[str, str], list[Answer]] = {}
         self.streams: list[list[dict[str, Any]] | ApiError] = []
         self.session = None
@@ -27,6 +28,7 @@ class RecordingClient:
 
     async def request(self, method, path, *, params=None, body=None, content_type="application/json"):
         self.calls.append((method, path, copy.deepcopy(body)))
+        self.content_types.append(content_type)
         queue = self.answers.get((method, path))
         if queue:
             answer = queue.pop(0) if len(queue) > 1 else queue[0]

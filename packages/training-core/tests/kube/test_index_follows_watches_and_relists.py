@@ -3,7 +3,9 @@
 * children are routed to their job by controller owner (or, for MPI launcher pods, by the job-name label);
 * an update that changes nothing the engine reads wakes no job;
 * a relist after 410 Gone replaces a resource's records: objects deleted during the gap disappear;
-* the watch resumes from the last resourceVersion and relists (not merges) on 410.
+* the watch resumes from the last resourceVersion and relists (not merges) on 410;
+* an object learnt from a 409 is in its job's snapshot as a probe until a watch event, our own write, a
+  relist or a forget takes over.
 """
 
 import asyncio
@@ -178,3 +180,43 @@ def test_recorded_labels_read_like_the_pods_labels(index, a_pod):
     assert dict(labels) == {"a": "1", "b": "2"}
     assert (labels.get("a"), labels.get("missing"), "b" in labels, len(labels)) == ("1", None, True, 2)
     assert hash(labels) == hash(index.snapshot(KEY).pods[0].labels)
+
+
+def stranger(name="job-a-worker-0"):
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "uid": "uid-stranger",
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "web", "uid": "uid-rs", "controller": True}],
+        },
+    }
+
+
+def test_a_learnt_object_is_in_the_jobs_snapshot_and_listed_as_a_probe(index):
+    index.learn(KEY, stranger())
+    [pod] = index.snapshot(KEY).pods
+    assert (pod.name, pod.owner_uid, pod.controller) == ("job-a-worker-0", "uid-rs", "ReplicaSet/web")
+    assert index.probes(KEY) == [("v1", "Pod", "job-a-worker-0")]
+    assert index.probes(JobKey("DemoJob", "default", "other")) == []
+
+
+def test_a_watch_event_or_our_own_write_takes_a_probe_over(index, a_pod):
+    index.learn(KEY, stranger())
+    index.apply("MODIFIED", a_pod("job-a-worker-0"))  # it turned out to be ours, and the watch shows it
+    assert index.probes(KEY) == []
+    index.learn(KEY, stranger("job-a-worker-1"))
+    index.put(KEY, a_pod("job-a-worker-1"))
+    assert index.probes(KEY) == []
+
+
+def test_a_relist_drops_learnt_objects_and_forget_drops_one(index, a_pod):
+    index.learn(KEY, stranger())
+    index.learn(KEY, stranger("job-a-worker-1"))
+    index.forget(KEY, api_version="v1", kind="Pod", name="job-a-worker-1")
+    assert index.probes(KEY) == [("v1", "Pod", "job-a-worker-0")]
+    index.replace(("v1", "Pod"), [a_pod("job-a-worker-2")])  # the label-selected list never shows it
+    assert names(index) == ["job-a-worker-2"]
+    assert index.probes(KEY) == []

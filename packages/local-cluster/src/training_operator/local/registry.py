@@ -171,6 +171,7 @@ class Registry:
     def _validate(self, rtype: ResourceType, obj: Obj, version: str) -> None:
         meta = obj["metadata"]
         causes = validation.validate_name(rtype.key, meta["name"]) + validation.validate_labels(meta)
+        causes += validation.validate_owner_references(meta)
         if rtype.schemas is not None:
             removed: list[str] = []
             causes += schema.admit_custom(
@@ -209,6 +210,12 @@ class Registry:
                 f"the name of the object ({body_name}) does not match the name on the URL ({name})"
             )
         old = self.get(rtype, namespace, name)
+        wanted_uid = (body.get("metadata") or {}).get("uid")
+        if wanted_uid and wanted_uid != old["metadata"].get("uid"):
+            # a uid in the body is a precondition: the object was replaced since the client read it
+            have = old["metadata"].get("uid")
+            why = f"Precondition failed: UID in precondition: {wanted_uid}, UID in object meta: {have}"
+            raise errors.conflict(rtype.group, rtype.plural, name, why)
         wanted_rv = (body.get("metadata") or {}).get("resourceVersion")
         if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:
             raise errors.conflict(
@@ -249,6 +256,15 @@ class Registry:
             raise errors.unsupported_media_type(patch_type)
         if not isinstance(new, dict):
             raise errors.bad_request("patch did not produce an object")
+        new_uid = (new.get("metadata") or {}).get("uid")
+        if new_uid and new_uid != old["metadata"].get("uid"):
+            # controllers' claims carry the uid they saw: a replaced object of the same name is refused
+            causes = [
+                errors.cause(
+                    "metadata.uid", "FieldValueInvalid", f'Invalid value: "{new_uid}": field is immutable'
+                )
+            ]
+            raise errors.invalid(rtype.group, rtype.kind, name, causes)
         wanted_rv = (new.get("metadata") or {}).get("resourceVersion")
         if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:
             raise errors.conflict(

@@ -217,3 +217,17 @@ def validate_builtin(resource: str, obj: dict[str, Any]) -> Causes:
                 )
         return causes
     return []
+
+
+def validate_owner_references(meta: dict[str, Any]) -> Causes:
+    """`ValidateOwnerReferences`: at most one reference may be the controller (two controllers would both
+    think they own the object; the API server is what stops two claims racing for one orphan)."""
+    refs = [r for r in meta.get("ownerReferences") or [] if isinstance(r, dict) and r.get("controller")]
+    if len(refs) <= 1:
+        return []
+    names = " and ".join(f"{r.get('kind', '')}/{r.get('name', '')}" for r in refs)
+    message = (
+        f'Invalid value: "{names}": Only one reference can have Controller set to true. '
+        f'Found "true" in references for {names}'
+    )
+    return [errors.cause("metadata.ownerReferences", "FieldValueInvalid", message)]

@@ -12,13 +12,14 @@ from typing import Any
 
 from training_operator.core.api.common import CleanPodPolicy
 from training_operator.core.engine import naming as core_naming
+from training_operator.core.engine import ownership
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import ObjectRecord, PodRecord, Snapshot
 from training_operator.core.engine.plan import Create, Delete, Event, Plan, Update
 from training_operator.core.framework import EngineOptions
 from training_operator.mpi import children, launcher, naming, status, validation, workers
-from training_operator.mpi.api import MANAGED_BY_MPI_OPERATOR, LauncherCreationPolicy, MPIJob
-from training_operator.mpi.children import Conflict, Writes
+from training_operator.mpi.api import KIND, MANAGED_BY_MPI_OPERATOR, LauncherCreationPolicy, MPIJob
+from training_operator.mpi.children import Writes
 from training_operator.mpi.defaults import defaulted
 
 
@@ -38,33 +39,19 @@ def plan(raw: MPIJob, observed: Snapshot, *, now: datetime, options: EngineOptio
     if not draft.conditions:
         status.mark_created(draft, job)
     writes = Writes()
-    try:
-        gauges = _sync(job, observed, draft, writes, options=options)
-    except Conflict as conflict:
-        writes.events.append(Event("Warning", "ErrResourceExists", str(conflict)))
-        return _plan(draft, writes, old, error=str(conflict), write_status=False)
-    return _plan(draft, writes, old, gauges=gauges)
-
-
-def _plan(
-    draft: StatusDraft,
-    writes: Writes,
-    old: dict[str, Any],
-    *,
-    error: str | None = None,
-    write_status: bool = True,
-    gauges: tuple[Any, ...] = (),
-) -> Plan:
-    changed = write_status and draft.status != old
+    gauges = _sync(job, observed, draft, writes, options=options)
+    # deliberate difference (AC-25): a name held by another object blocks only what needs it; the job is
+    # still Created, says what blocks it, and everything else goes on (docs/differences/mpi.md)
+    ownership.report(draft, KIND, writes.blocked)
     return Plan(
         creates=tuple(writes.creates),
         updates=tuple(writes.updates),
         deletes=tuple(writes.deletes),
-        status=draft.status if changed else None,
+        claims=tuple(writes.claims),
+        status=draft.status if draft.status != old else None,
         events=tuple(draft.events + writes.events),
         metrics=tuple(draft.metrics),
         gauges=gauges,
-        error=error,
     )
 
 
@@ -78,7 +65,8 @@ def _sync(
         return ()
     if not draft.status.get("startTime") and not job.suspended:
         draft.status["startTime"] = draft.now
-    existing = children.owned(job, observed.object(launcher.KIND, naming.launcher(job)), launcher.KIND)
+    found = observed.object(launcher.KIND, naming.launcher(job))
+    existing = children.claimed(job, found, writes)
     done = existing is not None and any(
         status.job_condition(existing.body, t) is not None for t in ("Complete", "Failed")
     )
@@ -86,7 +74,9 @@ def _sync(
     worker_pods: list[PodRecord] = []
     if not done:
         worker_pods = _ensure_children(job, observed, writes, options=options)
-        if existing is None and _launcher_may_start(job, worker_pods):
+        # a launcher needs every child: one that another object holds would give it a stranger's hostfile,
+        # keys or DNS names, so it waits until nothing is held
+        if found is None and not writes.held and _launcher_may_start(job, worker_pods):
             body, events = launcher.launcher_job(job, options=options)
             writes.creates.append(Create(body))
             writes.events.extend(events)
@@ -119,26 +109,31 @@ def _ensure_children(
     children.ensure_secret(job, observed, writes, options=options)
     if job.suspended:
         return []
+    held = len(writes.held)
     children.ensure_pod_group(job, observed, writes, options=options)
     writes.deletes.extend(Delete("v1", "Pod", pod.name, pod.uid) for pod in surplus if not pod.deleting)
-    return _ensure_workers(job, observed, writes, options=options)
+    # workers mount the job's SSH keys and join its PodGroup: none is created while either is held
+    may_create = naming.secret(job) not in writes.held and len(writes.held) == held
+    return _ensure_workers(job, observed, writes, options=options, may_create=may_create)
 
 
 def _ensure_workers(
-    job: MPIJob, observed: Snapshot, writes: Writes, *, options: EngineOptions
+    job: MPIJob, observed: Snapshot, writes: Writes, *, options: EngineOptions, may_create: bool
 ) -> list[PodRecord]:
-    """Exactly Worker.replicas pods in index order; only missing ones are created (§11.1)."""
+    """Exactly Worker.replicas pods in index order; only missing ones are created (§11.1); a worker name
+    held by another pod is reported, not listed."""
     by_name = {pod.name: pod for pod in observed.pods}
     result = []
+    selector = naming.selector(job)
     for index in range(job.worker_replicas):
         name = naming.worker(job, index)
-        pod = by_name.get(name)
-        if pod is None:
+        found = by_name.get(name)
+        pod = children.claimed(job, found, writes, selector=selector)
+        if found is None and may_create:
             writes.creates.append(Create(workers.worker_pod(job, index, options=options)))
             pod = PodRecord(name=name, owner_uid=job.uid)  # as the API returns it: Pending, not Ready
-        elif pod.owner_uid != job.uid:
-            raise Conflict(name, "Pod")
-        result.append(pod)
+        if pod is not None:
+            result.append(pod)
     return result
 
 
@@ -174,10 +169,8 @@ def _clean_up_workers(
     keep_finished = job.run_policy.clean_pod_policy == CleanPodPolicy.RUNNING
     for index in range(job.worker_replicas):
         pod = by_name.get(naming.worker(job, index))
-        if pod is None:
-            continue
-        if pod.owner_uid != job.uid:
-            raise Conflict(pod.name, "Pod")
+        if pod is None or pod.owner_uid != job.uid:
+            continue  # another controller's pod at a worker's name is never touched
         if (keep_finished and pod.phase not in ("Running", "Pending")) or pod.deleting:
             continue
         writes.deletes.append(Delete("v1", "Pod", pod.name, pod.uid))

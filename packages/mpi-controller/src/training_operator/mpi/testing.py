@@ -164,7 +164,8 @@ def launcher_record(
     spec: dict[str, Any] = {"template": dict(template or {})}
     if suspend is not None:
         spec["suspend"] = suspend
-    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": f"{job}-launcher"}, "spec": spec}
+    meta = {"name": f"{job}-launcher", "labels": {labels.APP: job}}
+    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec}
     return ObjectRecord(
         "batch/v1", "Job", f"{job}-launcher", LAUNCHER_UID, owner, body={**body, "status": status}
     )
@@ -182,9 +183,9 @@ def existing(plan: Plan, *, owner: str = JOB_UID) -> Snapshot:
         elif create.kind == "Service":
             spec = body["spec"]
             publish = bool(spec.get("publishNotReadyAddresses"))
-            services.append(
-                ServiceRecord(create.name, uid, owner, {}, False, dict(spec["selector"]), publish)
-            )
+            service_labels = dict(meta.get("labels") or {})
+            selector = dict(spec["selector"])
+            services.append(ServiceRecord(create.name, uid, owner, service_labels, False, selector, publish))
         else:
             objects.append(ObjectRecord(body["apiVersion"], create.kind, create.name, uid, owner, body=body))
     return Snapshot(tuple(pods), tuple(services), tuple(objects))

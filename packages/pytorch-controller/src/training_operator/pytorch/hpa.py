@@ -34,8 +34,8 @@ def hpa_children(job: JobModel, observed: Snapshot, *, controller_name: str) -> 
     if desired is not None:
         return [desired]
     existing = observed.object(KIND, job.name)
-    if existing is None or existing.deleting:
-        return []
+    if existing is None or existing.deleting or existing.owner_uid != job.uid:
+        return []  # another controller's HPA at the job's name is not the job's to keep
     return [{key: existing.body[key] for key in _KEPT_FIELDS if key in existing.body}]
 
 

@@ -62,6 +62,12 @@ class Metrics:
             ["controller"],
             registry=self.registry,
         )
+        self.active = Gauge(
+            "training_operator_workqueue_active_workers",
+            "Reconciles running now (controller-runtime's active_workers)",
+            ["controller"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "training_operator_workqueue_queue_duration_seconds",
             "Time from the first request of a reconcile to its start",
@@ -158,6 +164,10 @@ class Metrics:
     def queue_latency(self, queue: str, seconds: float) -> None:
         """How long a job waited for its reconcile."""
         self.latency.labels(controller=queue).observe(seconds)
+
+    def active_workers(self, queue: str, count: int) -> None:
+        """How many reconciles of one kind run at this moment."""
+        self.active.labels(controller=queue).set(count)
 
     def reconcile_duration(self, queue: str, seconds: float, *, ok: bool) -> None:
         """How long a reconcile took and whether it succeeded."""

@@ -147,6 +147,9 @@ def _run(args: argparse.Namespace) -> int:
     except runtime.LostLeadership as error:
         log.error("%s: exiting so that only the new leader writes", error)
         return 1
+    except runtime.MissingCrd as error:
+        log.error("%s", error)
+        return 1
     except preflight.Refused as error:
         print(f"error: {error}", file=sys.stderr)  # one line, no traceback: what to fix is in it
         return 1

@@ -54,11 +54,16 @@ class Parts:
         for kind in self.kinds:
             wanted |= kind.children
         wanted -= set(_POD_GROUPS.values())
-        mode = self.options.gang_scheduling
-        if mode is not None:
-            wanted.add(_POD_GROUPS[mode])
+        pod_groups = self.pod_group_child()
+        if pod_groups is not None:
+            wanted.add(pod_groups)
         wanted = {c for c in wanted if resources.CHILDREN[c].kind not in self.options.without_kinds}
         return sorted(wanted, key=str)
+
+    def pod_group_child(self) -> ChildResource | None:
+        """The PodGroup resource of the gang scheduler in use, None when gang scheduling is off."""
+        mode = self.options.gang_scheduling
+        return None if mode is None else _POD_GROUPS[mode]
 
     async def reconcile(self, key: JobKey) -> float | None:
         """The queue's callback: the reconciler of the key's kind (bound once the API client exists)."""

@@ -27,6 +27,7 @@ from training_operator.core import access as access_source
 from training_operator.core.errors import install_hint
 from training_operator.core.kube import resources, watch
 from training_operator.core.kube.client import ApiClient, ApiError
+from training_operator.core.kube.index import JobKey
 from training_operator.core.kube.reconcile import Reconciler
 from training_operator.core.kube.recorder import EventRecorder
 from training_operator.core.kube.writer import Writer
@@ -34,11 +35,15 @@ from training_operator.unified import certs, health, preflight, webhooks
 from training_operator.unified.composition import Parts, kopf_settings
 from training_operator.unified.leadership import Elector, LostLeadership
 
-__all__ = ["LostLeadership", "Status", "run"]
+__all__ = ["LostLeadership", "MissingCrd", "Status", "run"]
 log = logging.getLogger(__name__)
 KOPF_STOP_SECONDS = 10.0
 CERT_RETRY_SECONDS = 10.0
 CERT_CHECK_SECONDS = 12 * 3600.0
+
+
+class MissingCrd(Exception):
+    """Gang scheduling is on but the API server does not serve its PodGroups: the operator cannot start."""
 
 
 @dataclass
@@ -126,6 +131,8 @@ async def _lead_and_reconcile(
         synced = _start_watches(parts, client, background)
         if not await _first(asyncio.gather(*(event.wait() for event in synced)), stop):
             return
+        if not await _first(_prime_jobs(parts, client), stop):
+            return
         background.extend(asyncio.create_task(q.run(), name=f"queue-{q.name}") for q in parts.queues.values())
         status.reconciling.set()
         parts.metrics.leader.labels(name=settings.leader_election_id).set(1)
@@ -189,6 +196,47 @@ async def _wait_for_certificates(parts: Parts) -> None:
         await asyncio.sleep(1.0)
 
 
+async def _require_pod_groups(parts: Parts, client: ApiClient) -> None:
+    """common.md §14.1: with gang scheduling on, the matching PodGroup CRD must exist at start-up."""
+    child = parts.pod_group_child()
+    if child is None:
+        return
+    resource = resources.CHILDREN[child]
+    try:
+        await client.request("GET", resource.path(parts.settings.namespace or None), params={"limit": "1"})
+    except ApiError as error:
+        if not error.not_found:
+            log.warning("cannot check that %s %s is served: %s", resource.kind, resource.api_version, error)
+            return
+        raise MissingCrd(
+            f"crd might be missing, please install crd: {resource.kind} {resource.api_version} is not served "
+            f"(--gang-scheduler-name={parts.settings.gang_scheduler_name})"
+        ) from None
+
+
+async def _prime_jobs(parts: Parts, client: ApiClient) -> None:
+    """Every job's body in the store before the first reconcile (one paged LIST per kind): kopf delivers
+    its own listing asynchronously, and a reconcile of a job it has not delivered yet would plan nothing —
+    after a restart, an idle queue would then not mean the jobs were looked at."""
+    namespace = parts.settings.namespace or None
+    for framework in parts.frameworks.values():
+        kind = framework.kind
+        path = resources.of_kind(kind).path(namespace)
+        params = {"limit": str(watch.PAGE_SIZE)}
+        while True:
+            listing = await client.request("GET", path, params=params)
+            for item in listing.get("items") or []:
+                meta = item.get("metadata") or {}
+                body = {"apiVersion": kind.api_version, "kind": kind.kind, **item}
+                parts.store.put_newer(
+                    JobKey(kind.kind, meta.get("namespace") or "default", meta["name"]), body
+                )
+            token = (listing.get("metadata") or {}).get("continue")
+            if not token:
+                break
+            params = {**params, "continue": str(token)}
+
+
 def _start_watches(parts: Parts, client: ApiClient, tasks: list[asyncio.Task[Any]]) -> list[asyncio.Event]:
     synced = []
     namespace = parts.settings.namespace or None
@@ -237,13 +285,13 @@ async def _preflight(parts: Parts, client: ApiClient) -> None:
     await preflight.check_version(client)
     await preflight.check_access(client, preflight.job_targets(parts.kinds, namespace=namespace))
     off = await preflight.forbidden_features(client, parts.children(), namespace=namespace)
-    if not off:
-        return
-    kinds = frozenset(resources.CHILDREN[child].kind for child in off)
-    options = dataclasses.replace(parts.options, without_kinds=parts.options.without_kinds | kinds)
-    if parts.options.gang_scheduling is not None and "PodGroup" in kinds:
-        options = dataclasses.replace(options, gang_scheduler_name="")
-    parts.options = options
+    if off:
+        kinds = frozenset(resources.CHILDREN[child].kind for child in off)
+        options = dataclasses.replace(parts.options, without_kinds=parts.options.without_kinds | kinds)
+        if parts.options.gang_scheduling is not None and "PodGroup" in kinds:
+            options = dataclasses.replace(options, gang_scheduler_name="")
+        parts.options = options
+    await _require_pod_groups(parts, client)
 
 
 def _bind_reconcilers(parts: Parts, client: ApiClient) -> None:

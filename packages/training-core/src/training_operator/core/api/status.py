@@ -16,6 +16,8 @@ class ConditionType(StrEnum):
     SUCCEEDED = "Succeeded"
     FAILED = "Failed"
     SUSPENDED = "Suspended"
+    #: ours, not Kubeflow's: another object holds the name of a child the job needs (engine.ownership)
+    BLOCKED = "Blocked"
 
 
 class JobCondition(WireModel):

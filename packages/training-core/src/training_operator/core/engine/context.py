@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from training_operator.core.api.job import JobModel
+from training_operator.core.engine import ownership
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import ObjectRecord, PodRecord, ServiceRecord, Snapshot
-from training_operator.core.engine.plan import Create, Delete, Plan, Update
+from training_operator.core.engine.plan import Adopt, Create, Delete, Plan, Release, Update
 from training_operator.core.engine.replicated import ReplicatedFramework
 from training_operator.core.framework import EngineOptions
 
@@ -39,6 +40,9 @@ class Reconcile:
     error: str | None = None
     #: upstream returns the error before its status write (TTL on a job without completionTime)
     skip_status: bool = False
+    claims: list[Adopt | Release] = field(default_factory=list)
+    #: children whose names another object holds (engine.ownership)
+    blocked: list[ownership.Blocked] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -70,6 +74,17 @@ class Reconcile:
             if pod.name in by_name:
                 self.delete_service(by_name[pod.name])
 
+    def may_create(self, kind: str, name: str) -> bool:
+        """Whether a child may be created at this name: nothing else holds it (a holder that is not this
+        job's, nor being adopted by it, is reported as blocking)."""
+        record = self.observed.named(kind, name)
+        if record is None:
+            return True
+        adopting = any(c.kind == kind and c.name == name for c in self.claims if isinstance(c, Adopt))
+        if record.owner_uid != self.job.uid and not adopting:
+            ownership.hold(self.blocked, record)
+        return False
+
     def requeue_in(self, seconds: float) -> None:
         """Ask to be reconciled again after this many seconds (never negative)."""
         self.requeues.append(max(0.0, seconds))
@@ -81,6 +96,7 @@ class Reconcile:
             creates=tuple(self.creates),
             updates=tuple(self.updates),
             deletes=tuple(self.deletes),
+            claims=tuple(self.claims),
             status=None if self.skip_status or status == self.stored_status else status,
             events=tuple(self.draft.events),
             metrics=tuple(self.draft.metrics),

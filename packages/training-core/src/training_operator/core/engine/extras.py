@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from training_operator.core.engine import gang
+from training_operator.core.engine import gang, owner, ownership
 from training_operator.core.engine.context import Reconcile
+from training_operator.core.engine.observed import ObjectRecord
 from training_operator.core.engine.plan import Create, Update
 
 _NOT_COMPARED = frozenset({"apiVersion", "kind", "metadata", "status"})
@@ -31,14 +32,28 @@ def reconcile_extra_children(ctx: Reconcile) -> None:
         current = ctx.observed.object(kind, name)
         if current is None:
             ctx.creates.append(Create(body))
-            continue
-        patch = subset_patch(current.body, {k: v for k, v in body.items() if k not in _NOT_COMPARED})
-        if patch:
-            ctx.updates.append(Update(str(body["apiVersion"]), kind, name, patch))
+        elif _claimed(ctx, current, body):
+            patch = subset_patch(current.body, {k: v for k, v in body.items() if k not in _NOT_COMPARED})
+            if patch:
+                ctx.updates.append(Update(str(body["apiVersion"]), kind, name, patch))
     for record in ctx.observed.objects:
         owned = record.owner_uid == ctx.job.uid
         if owned and record.kind != gang.POD_GROUP and (record.kind, record.name) not in keys:
             ctx.delete_object(record)
+
+
+def _claimed(ctx: Reconcile, current: ObjectRecord, wanted: Mapping[str, Any]) -> bool:
+    """Whether the object at a wanted child's name is (now) this job's: adopted when it is an orphan with
+    the wanted labels, released when ours without them, reported when another controller's."""
+    selector = (wanted.get("metadata") or {}).get("labels") or {}
+    decision = ownership.claim(current, job_uid=ctx.job.uid, selector=selector)
+    if decision is ownership.Claim.ADOPT:
+        ctx.claims.append(ownership.adopt(current, owner.controller_reference(ctx.job)))
+    elif decision is ownership.Claim.RELEASE:
+        ctx.claims.append(ownership.release(current))
+    elif decision is ownership.Claim.FOREIGN:
+        ownership.hold(ctx.blocked, current)
+    return decision in (ownership.Claim.OURS, ownership.Claim.ADOPT)
 
 
 def subset_patch(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,14 @@ def existing(job: JobModel, observed: Snapshot, mode: str) -> ObjectRecord | Non
     return found
 
 
+def terminating(job: JobModel, observed: Snapshot, mode: str) -> ObjectRecord | None:
+    """A PodGroup of this mode at the job's name that is being deleted (whoever owns it)."""
+    found = observed.object(POD_GROUP, job.name)
+    if found is None or found.api_version != api_version(mode) or not found.deleting:
+        return None
+    return found
+
+
 def total_replicas(job: JobModel) -> int:
     """Sum of replicas over all types, an unset count being 1 (§10.1)."""
     return sum(1 if s is None or s.replicas is None else s.replicas for s in job.replica_specs().values())

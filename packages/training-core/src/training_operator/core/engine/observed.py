@@ -92,6 +92,8 @@ class PodRecord:
     init_containers: tuple[ContainerRecord, ...] = ()
     conditions: tuple[PodConditionRecord, ...] = ()
     creation_timestamp: str = ""
+    #: `Kind/name` of the controller owner ("" for an orphan): named when the object blocks a job
+    controller: str = ""
 
     @property
     def ready(self) -> bool:
@@ -116,6 +118,7 @@ class ServiceRecord:
     #: rule that reconciles them (MPI's headless Service, mpi.md §8.1) knows not to compare
     selector: Mapping[str, str] | None = None
     publish_not_ready_addresses: bool | None = None
+    controller: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,12 @@ class ObjectRecord:
     owner_uid: str = ""
     deleting: bool = False
     body: Mapping[str, Any] = field(default_factory=dict)
+    controller: str = ""
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        """The object's labels (its body is kept whole)."""
+        return dict((self.body.get("metadata") or {}).get("labels") or {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +151,14 @@ class Snapshot:
     def object(self, kind: str, name: str) -> ObjectRecord | None:
         """The child of this kind and name, if one exists."""
         return next((o for o in self.objects if o.kind == kind and o.name == name), None)
+
+    def named(self, kind: str, name: str) -> PodRecord | ServiceRecord | ObjectRecord | None:
+        """Whatever the snapshot holds at this kind and name, whoever owns it."""
+        if kind == "Pod":
+            return next((p for p in self.pods if p.name == name), None)
+        if kind == "Service":
+            return next((s for s in self.services if s.name == name), None)
+        return self.object(kind, name)
 
     def owned_pods(self, owner_uid: str) -> tuple[PodRecord, ...]:
         """Pods whose controller is `owner_uid` (others are never counted or deleted)."""

@@ -1,8 +1,10 @@
 """A plan: the engine's whole answer for one reconcile, as data the adapter turns into API calls.
 
-Order of execution in the adapter: deletes, creates, updates, then the status write (only when `status` is
-not None), then the job deletion (TTL), events and metrics. If any write fails the adapter stops, skips the
-status write and retries the job with back-off: a later reconcile re-plans from what then exists.
+Order of execution in the adapter: deletes, claims (adopt or release), creates, updates, then the status
+write (only when `status` is not None; first of all for a job whose stored status has no condition yet, so
+`Created` shows before any child exists), then the job deletion (TTL), events and metrics. A failed write
+stops neither the other children's writes nor the status write; the job is retried with back-off after the
+plan, and a later reconcile re-plans from what then exists.
 
 `error` set means "retry with back-off": a framework hook's `ReconcileError` gives a plan with nothing else in
 it; the TTL rule's `job completion time is nil, cannot cleanup` keeps the cleanup deletes decided before it
@@ -56,6 +58,35 @@ class Delete:
 
 
 @dataclass(frozen=True, slots=True)
+class Adopt:
+    """Claim an orphan that carries the job's labels: add the job's controller reference to it.
+
+    `uid` is a precondition (controller-runtime's claim): a newer object of the same name is never claimed.
+    `keep` lists the orphan's other owner references, for APIs without strategic merge (custom resources).
+    """
+
+    api_version: str
+    kind: str
+    name: str
+    uid: str
+    owner: Mapping[str, Any]
+    keep: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Let go of a child that no longer carries the job's labels: remove the job's owner reference."""
+
+    api_version: str
+    kind: str
+    name: str
+    uid: str
+    owner_uid: str
+    #: the other owner references, for APIs without strategic merge (as in `Adopt`)
+    keep: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """A Kubernetes event to record on the job object."""
 
@@ -95,12 +126,14 @@ class Plan:
     delete_job: bool = False
     error: str | None = None
     gauges: tuple[GaugeSet, ...] = ()
+    claims: tuple[Adopt | Release, ...] = ()
 
     @property
     def writes(self) -> int:
         """How many API writes carrying out this plan costs (events not counted)."""
         status_write = 0 if self.status is None else 1
-        return len(self.creates) + len(self.updates) + len(self.deletes) + status_write + int(self.delete_job)
+        children = len(self.creates) + len(self.updates) + len(self.deletes) + len(self.claims)
+        return children + status_write + int(self.delete_job)
 
     @property
     def idle(self) -> bool:

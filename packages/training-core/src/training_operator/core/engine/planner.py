@@ -8,6 +8,7 @@ one only decides which rules run, so the order of Kubeflow's reconcile can be re
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 from training_operator.core import labels
 from training_operator.core.api import limits
@@ -15,10 +16,21 @@ from training_operator.core.api.common import MANAGED_BY_THIS_OPERATOR, CleanPod
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.problems import FieldProblem, aggregate
 from training_operator.core.api.status import ConditionType
-from training_operator.core.engine import conditions, events, extras, gang, naming, pods, policy, restart
+from training_operator.core.engine import (
+    conditions,
+    events,
+    extras,
+    gang,
+    naming,
+    owner,
+    ownership,
+    pods,
+    policy,
+    restart,
+)
 from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.draft import StatusDraft
-from training_operator.core.engine.observed import Snapshot
+from training_operator.core.engine.observed import PodRecord, ServiceRecord, Snapshot
 from training_operator.core.engine.plan import Create, Event, Plan, Update
 from training_operator.core.engine.replicated import ReplicatedFramework
 from training_operator.core.errors import ReconcileError
@@ -55,6 +67,7 @@ def plan(
             _active(ctx)
     except ReconcileError as error:
         return Plan(error=str(error))
+    ownership.report(ctx.draft, ctx.kind, ctx.blocked)
     return ctx.to_plan()
 
 
@@ -85,6 +98,11 @@ def _start(
         draft.set_condition(
             ConditionType.CREATED, conditions.TRUE, events.reason(kind.kind, "Created"), message
         )
+    # common.md §6.1, §7.1: claim first (adopt matching orphans, release what stopped matching), then count
+    selector = naming.job_labels(job.name, kind.controller_name)
+    reference = owner.controller_reference(job)
+    pods = ownership.split(observed.pods, job_uid=job.uid, selector=selector, owner=reference)
+    services = ownership.split(observed.services, job_uid=job.uid, selector=selector, owner=reference)
     return Reconcile(
         job=defaulted,
         framework=framework,
@@ -93,8 +111,9 @@ def _start(
         now=now,
         draft=draft,
         stored_status=stored,
-        pods=tuple(p for p in observed.owned_pods(job.uid) if p.labels.get(labels.REPLICA_TYPE)),
-        services=observed.owned_services(job.uid),
+        pods=tuple(p for p in pods.ours if isinstance(p, PodRecord) and p.labels.get(labels.REPLICA_TYPE)),
+        services=tuple(s for s in services.ours if isinstance(s, ServiceRecord)),
+        claims=[*pods.claims, *services.claims],
     )
 
 
@@ -156,10 +175,13 @@ def _active(ctx: Reconcile) -> None:
     if whole.handled:
         _schedule_next(ctx)
         return
-    if _sync_pod_group(ctx):
+    gate = _sync_pod_group(ctx)
+    if gate is _Gate.WAIT:
         ctx.draft.status["lastReconcileTime"] = ctx.draft.now
         ctx.requeue_in(ctx.options.gang_retry_seconds)  # Q15: wait for the PodGroup without a tight loop
         return
+    if gate is _Gate.BLOCKED:
+        return  # pods would join another owner's gang: none until the name is free (reported as Blocked)
     singles = {}
     for replica_type, spec in ctx.job.replica_specs().items():
         if spec is None:
@@ -217,12 +239,32 @@ def _fail(ctx: Reconcile, message: str) -> None:
     ctx.draft.set_condition(ConditionType.FAILED, conditions.TRUE, reason, message)
 
 
-def _sync_pod_group(ctx: Reconcile) -> bool:
-    """Create or update the PodGroup (§14.4); True when the pods must wait for it."""
+class _Gate(Enum):
+    """What the PodGroup lets the pods do this pass."""
+
+    GO = "go"
+    WAIT = "wait"
+    BLOCKED = "blocked"
+
+
+def _sync_pod_group(ctx: Reconcile) -> _Gate:
+    """Create, adopt or update the PodGroup (§14.4); whether the pods may go, wait, or are blocked."""
     mode = ctx.options.gang_scheduling
     if mode is None:
-        return False
+        return _Gate.GO
+    going = gang.terminating(ctx.job, ctx.observed, mode)
+    if going is not None:  # its name is not free yet: creating would only meet a 409, again and again
+        ownership.hold(ctx.blocked, going)
+        ours = going.owner_uid == ctx.job.uid
+        return (_Gate.WAIT if gang.must_wait(mode, None) else _Gate.GO) if ours else _Gate.BLOCKED
     current = gang.existing(ctx.job, ctx.observed, mode)
+    if current is not None:
+        decision = ownership.claim(current, job_uid=ctx.job.uid, selector={})
+        if decision is ownership.Claim.FOREIGN:
+            ownership.hold(ctx.blocked, current)
+            return _Gate.BLOCKED
+        if decision is ownership.Claim.ADOPT:
+            ctx.claims.append(ownership.adopt(current, owner.controller_reference(ctx.job)))
     wanted = gang.desired(ctx.job, ctx.framework.kind, mode, current, ctx.options)
     if current is None:
         ctx.creates.append(Create(wanted))
@@ -230,14 +272,14 @@ def _sync_pod_group(ctx: Reconcile) -> bool:
         patch = gang.spec_patch(current, wanted, mode)
         if patch:
             ctx.updates.append(Update(gang.api_version(mode), gang.POD_GROUP, ctx.job.name, patch))
-    return gang.must_wait(mode, current)
+    return _Gate.WAIT if gang.must_wait(mode, current) else _Gate.GO
 
 
 def _delete_pod_group(ctx: Reconcile) -> None:
-    """§14.5 on finish, suspension and failure: JobTerminated, then delete the PodGroup if it exists."""
+    """§14.5 on finish, suspension and failure: JobTerminated, then delete the PodGroup if it is ours."""
     mode = ctx.options.gang_scheduling
     current = None if mode is None else gang.existing(ctx.job, ctx.observed, mode)
-    if current is not None:
+    if current is not None and current.owner_uid == ctx.job.uid:
         ctx.draft.event(events.NORMAL, events.JOB_TERMINATED, events.JOB_TERMINATED_MESSAGE)
         ctx.delete_object(current)
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.status import ConditionType
-from training_operator.core.engine import conditions, events, podspec, policy, replicas
+from training_operator.core.engine import conditions, events, naming, podspec, policy, replicas
 from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.draft import JOBS_RESTARTED
 from training_operator.core.engine.observed import PodRecord
-from training_operator.core.engine.plan import Create
+from training_operator.core.engine.plan import Create, MetricIncrement
 from training_operator.core.engine.replicated import ReplicaRef
+
+FAILED_PODS = "failed_pods_total"
 
 
 def reconcile_replica_pods(ctx: Reconcile, replica_type: str, spec: ReplicaSpec) -> dict[int, PodRecord]:
@@ -42,6 +44,8 @@ def reconcile_replica_pods(ctx: Reconcile, replica_type: str, spec: ReplicaSpec)
 
 
 def _create_pod(ctx: Reconcile, replica: ReplicaRef, spec: ReplicaSpec) -> None:
+    if not ctx.may_create("Pod", naming.child_name(ctx.job.name, replica.replica_type, replica.index)):
+        return
     built = podspec.desired_pod(ctx.job, ctx.framework, replica, spec, options=ctx.options)
     ctx.creates.append(Create(built.body))
     ctx.draft.events.extend(built.events)
@@ -60,6 +64,7 @@ def _observe_pod(ctx: Reconcile, pod: PodRecord, replica_type: str, spec: Replic
         # A pod already terminating was restarted by an earlier pass: counting it again would inflate
         # jobs_restarted after every operator restart (docs/differences/engine.md).
         ctx.delete_pod(pod)
+        ctx.draft.metrics.append(MetricIncrement(FAILED_PODS))  # upstream counts a failed pod it restarts
         _restart(ctx, replica_type)
     elif action is policy.FailedPodAction.FAIL_JOB:
         message = events.exit_code_failed_message(ctx.job.name, replica_type)
@@ -87,7 +92,8 @@ def reconcile_replica_services(ctx: Reconcile, replica_type: str, spec: ReplicaS
         ctx.delete_service(stray)
     for index, occupants in enumerate(sliced.slots):
         if not occupants and index < count:
-            body = podspec.desired_service(ctx.job, ctx.framework, ReplicaRef(replica_type, index), spec)
-            ctx.creates.append(Create(body))
+            if ctx.may_create("Service", naming.child_name(ctx.job.name, replica_type, index)):
+                body = podspec.desired_service(ctx.job, ctx.framework, ReplicaRef(replica_type, index), spec)
+                ctx.creates.append(Create(body))
         elif len(occupants) == 1 and index >= count:
             ctx.delete_service(occupants[0])

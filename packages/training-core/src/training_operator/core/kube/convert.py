@@ -98,6 +98,7 @@ def pod_record(pod: Mapping[str, Any]) -> PodRecord:
         ),
         conditions=_common(tuple(_condition(c) for c in status.get("conditions") or [])),
         creation_timestamp=_shared(meta.get("creationTimestamp") or ""),
+        controller=_controller(pod),
     )
 
 
@@ -141,6 +142,7 @@ def service_record(service: Mapping[str, Any]) -> ServiceRecord:
         deleting=bool(meta.get("deletionTimestamp")),
         selector=_shared_map(spec.get("selector")),
         publish_not_ready_addresses=bool(spec.get("publishNotReadyAddresses", False)),
+        controller=_controller(service),
     )
 
 
@@ -160,9 +162,16 @@ def object_record(obj: Mapping[str, Any]) -> ObjectRecord:
         owner_uid=_owner_uid(obj),
         deleting=bool(meta.get("deletionTimestamp")),
         body=body,
+        controller=_controller(obj),
     )
 
 
 def _owner_uid(obj: Mapping[str, Any]) -> str:
     ref = controller_of(obj)
     return _shared(ref.get("uid", "")) if ref else ""
+
+
+def _controller(obj: Mapping[str, Any]) -> str:
+    """`Kind/name` of the controller owner: a job's own children all share one interned string."""
+    ref = controller_of(obj)
+    return _shared(f"{ref.get('kind', '')}/{ref.get('name', '')}") if ref else ""

@@ -8,6 +8,11 @@ cannot linger. The writer updates the index from its own responses (create, dele
 next reconcile from creating a child again before the watch shows it (Go's "expectations"); the watch event
 that echoes such a write carries the same resourceVersion and is recognised without converting the object
 again (every ADDED event of a child the operator created is one).
+
+An object the label-selected watches never show (another controller's, or one without the operator's
+labels) but that holds a child's name is *learnt* from the 409 its create got: it is kept under the job as
+a probe, re-read by the reconciler with back-off (`probes`), until a watch event, a relist or a 404 takes
+over.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ class Index:
         self._children: dict[JobKey, dict[tuple[Tag, str, str], Record]] = {}
         self._where: dict[tuple[Tag, str, str], JobKey] = {}
         self._keys: dict[JobKey, JobKey] = {}
+        # children no watch keeps current: learnt from a 409, re-read by the reconciler (core.kube.probes)
+        self._probed: set[tuple[Tag, str, str]] = set()
         # resourceVersion of our own last write of a child, until the watch brings that version (or another)
         self._echoes: dict[tuple[Tag, str, str], str] = {}
 
@@ -103,11 +110,30 @@ class Index:
 
     def put(self, key: JobKey, obj: Mapping[str, Any]) -> None:
         """Record an object the writer has just created or changed (from the API's response)."""
-        meta = obj.get("metadata") or {}
-        where = (_tag(obj), sys.intern(meta.get("namespace") or key.namespace), meta.get("name", ""))
+        where = self._where_of(key, obj)
         self._put(where, key, convert.record(obj))
-        if version := meta.get("resourceVersion"):
+        if version := (obj.get("metadata") or {}).get("resourceVersion"):
             self._echoes[where] = version
+
+    def learn(self, key: JobKey, obj: Mapping[str, Any]) -> None:
+        """Record an object that holds one of the job's child names but that no watch may show (a probe)."""
+        where = self._where_of(key, obj)
+        self._put(where, key, convert.record(obj))
+        self._probed.add(where)
+
+    def probes(self, key: JobKey) -> list[tuple[str, str, str]]:
+        """(apiVersion, kind, name) of the job's learnt objects that no watch keeps current."""
+        return sorted(
+            (tag[0], tag[1], name) for tag, _, name in self._probed if self._where.get((tag, _, name)) == key
+        )
+
+    def forget(self, key: JobKey, *, api_version: str, kind: str, name: str) -> None:
+        """Drop an object the writer or a probe found gone (or changed beyond what the record says)."""
+        self._remove(((api_version, kind), key.namespace, name))
+
+    def _where_of(self, key: JobKey, obj: Mapping[str, Any]) -> tuple[Tag, str, str]:
+        meta = obj.get("metadata") or {}
+        return (_tag(obj), sys.intern(meta.get("namespace") or key.namespace), meta.get("name", ""))
 
     def mark_deleting(self, key: JobKey, *, api_version: str, kind: str, name: str) -> None:
         """The writer deleted this child: it is going away, whatever the watch says next."""
@@ -129,6 +155,7 @@ class Index:
         return len(self._where)
 
     def _put(self, where: tuple[Tag, str, str], key: JobKey, rec: Record) -> set[JobKey]:
+        self._probed.discard(where)  # a watch, a relist or our own write's answer: current again
         touched = set()
         old_key = self._where.get(where)
         if old_key is not None and old_key != key:
@@ -141,6 +168,7 @@ class Index:
         return touched
 
     def _remove(self, where: tuple[Tag, str, str]) -> set[JobKey]:
+        self._probed.discard(where)
         self._echoes.pop(where, None)
         key = self._where.pop(where, None)
         if key is None:

@@ -40,6 +40,8 @@ class QueueObserver(Protocol):
 
     def reconcile_duration(self, queue: str, seconds: float, *, ok: bool) -> None: ...
 
+    def active_workers(self, queue: str, count: int) -> None: ...
+
 
 @dataclass(slots=True)
 class _State:
@@ -142,6 +144,7 @@ class WorkQueue(Generic[K]):
             state.due, state.running = None, True
             task = loop.create_task(self._work(key, state))
             self._tasks.add(task)
+            self._report_active()
         return None
 
     async def _work(self, key: K, state: _State) -> None:
@@ -171,6 +174,7 @@ class WorkQueue(Generic[K]):
             if self._observer is not None:
                 self._observer.reconcile_duration(self.name, loop.time() - started, ok=ok)
             self._after(key, state, timer)
+            self._report_active()
 
     def _after(self, key: K, state: _State, timer: float | None) -> None:
         if state.forgotten:
@@ -189,3 +193,8 @@ class WorkQueue(Generic[K]):
     def _report_depth(self) -> None:
         if self._observer is not None:
             self._observer.queue_depth(self.name, self.depth)
+
+    def _report_active(self) -> None:
+        """Reconciles running now: with the depth, what tells "idle" from "about to write"."""
+        if self._observer is not None:
+            self._observer.active_workers(self.name, len(self._tasks))

@@ -1,8 +1,9 @@
 """One reconcile of one job: stored body + index snapshot → `framework.plan` → the writer.
 
 The glue between the queue (which decides *when*) and the pure engine (which decides *what*). Job bodies come
-from the job watch (kopf event handlers) into `JobStore`; children come from the index. Nothing here keeps
-state that the API does not also hold: a restarted operator rebuilds all of it from list calls.
+from the job watch (kopf event handlers) into `JobStore`; children come from the index, and the objects only
+a 409 showed are re-read first when their time has come (`core.kube.probes`). Nothing here keeps state that
+the API does not also hold: a restarted operator rebuilds all of it from list calls and 409s.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 
 from training_operator.core.errors import InvalidJob, ReconcileError
 from training_operator.core.framework import EngineOptions, Framework
+from training_operator.core.kube import probes
 from training_operator.core.kube.index import Index, JobKey
-from training_operator.core.kube.writer import Writer
+from training_operator.core.kube.probes import Probes
+from training_operator.core.kube.writer import WriteFailed, Writer
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,7 @@ class Reconciler:
         writer: Writer,
         options: EngineOptions,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        reader: Probes | None = None,
     ) -> None:
         self.framework = framework
         self.store = store
@@ -82,22 +86,50 @@ class Reconciler:
         self.writer = writer
         self.options = options
         self.clock = clock
+        self.probes = reader or Probes(writer.client, index)
+        self._replans: dict[JobKey, int] = {}
 
     async def __call__(self, key: JobKey) -> float | None:
         body = self.store.get(key)
         if body is None:
+            self.probes.forget(key)
+            self._replans.pop(key, None)
             return None  # deleted: garbage collection removes the children (common.md §4.4 step 1)
         try:
             job = self.framework.parse(body)
         except InvalidJob as error:
             log.warning("%s cannot be reconciled: %s", key, error)
             return None  # a spec change brings it back; retrying the same body cannot help
-        plan = self.framework.plan(job, self.index.snapshot(key), now=self.clock(), options=self.options)
+        now = self.clock()
+        await self.probes.refresh(key, now)
+        plan = self.framework.plan(job, self.index.snapshot(key), now=now, options=self.options)
         if not plan.idle:
             log.info("%s: %d write(s)", key, plan.writes)
-        written = await self.writer.execute(plan, key=key, job=body, kind=self.framework.kind)
-        if written is not body:
-            self.store.put_newer(key, written)
+        try:
+            written = await self.writer.execute(plan, key=key, job=body, kind=self.framework.kind)
+        except WriteFailed as failure:
+            self._keep(key, body, failure.job)
+            raise
+        self._keep(key, body, written.job)
         if plan.error is not None:
             raise ReconcileError(plan.error)
-        return plan.requeue_after
+        reread = self.probes.track(key, now)
+        if written.replan:
+            return self._replan(key)
+        self._replans.pop(key, None)
+        timers = [t for t in (plan.requeue_after, reread) if t is not None]
+        return min(timers) if timers else None
+
+    def _replan(self, key: JobKey) -> float:
+        """A create met an object the plan did not know: decide about it at once — but a plan that keeps
+        creating over what it was just shown would be a hot loop against the API server, so from the third
+        time in a row the re-plan waits as a probe would."""
+        count = self._replans[key] = self._replans.get(key, 0) + 1
+        if count <= 2:
+            return 0.0
+        log.warning("%s: planned a create over an object it was shown %d times in a row", key, count)
+        return probes.delay(count - 3)
+
+    def _keep(self, key: JobKey, body: Mapping[str, Any], written: Mapping[str, Any] | None) -> None:
+        if written is not None and written is not body:
+            self.store.put_newer(key, written)

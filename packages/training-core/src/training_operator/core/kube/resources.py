@@ -17,6 +17,11 @@ class Resource:
     kind: str
     plural: str
 
+    @property
+    def builtin(self) -> bool:
+        """A Kubernetes type (strategic merge patches work), not a custom resource such as a PodGroup."""
+        return self.api_version in _BUILTIN_VERSIONS
+
     def path(
         self, namespace: str | None = None, name: str | None = None, subresource: str | None = None
     ) -> str:
@@ -42,6 +47,7 @@ CHILDREN = {
         "scheduling.x-k8s.io/v1alpha1", "PodGroup", "podgroups"
     ),
 }
+_BUILTIN_VERSIONS = frozenset({"v1", "batch/v1", "autoscaling/v2", "coordination.k8s.io/v1"})
 EVENTS = Resource("v1", "Event", "events")
 LEASES = Resource("coordination.k8s.io/v1", "Lease", "leases")
 PRIORITY_CLASSES = Resource("scheduling.k8s.io/v1", "PriorityClass", "priorityclasses")

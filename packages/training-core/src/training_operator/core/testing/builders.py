@@ -86,6 +86,7 @@ def a_pod(
     name: str | None = None,
     extra_labels: Mapping[str, str] | None = None,
     containers: tuple[ContainerRecord, ...] | None = None,
+    controller: str = "",
 ) -> PodRecord:
     """A pod of one slot as the index records it; `index` may be a string to test garbage labels."""
     pod_name = name or naming.child_name(job_name, replica_type, int(index) if str(index).isdigit() else 0)
@@ -107,11 +108,18 @@ def a_pod(
         phase=phase,
         deleting=deleting,
         containers=containers,
+        controller=controller,
     )
 
 
 def a_service(
-    job_name: str, replica_type: str, index: int, *, kind: KindInfo = TEST_KIND, owner_uid: str | None = None
+    job_name: str,
+    replica_type: str,
+    index: int,
+    *,
+    kind: KindInfo = TEST_KIND,
+    owner_uid: str | None = None,
+    controller: str = "",
 ) -> ServiceRecord:
     """The headless service of one slot as the index records it."""
     service_labels = naming.replica_labels(job_name, kind.controller_name, replica_type, index)
@@ -122,6 +130,7 @@ def a_service(
         owner_uid=owner_uid if owner_uid is not None else job_uid(job_name),
         labels=service_labels,
         selector=service_labels,
+        controller=controller,
     )
 
 

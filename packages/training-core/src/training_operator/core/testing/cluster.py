@@ -1,8 +1,9 @@
 """A pretend API server for engine tests: apply a Plan to a job and its Snapshot, then plan again.
 
-It follows the adapter's order (deletes, creates, updates, status, job deletion) and its failure rule (the
-first failed write stops the rest, status included), so "reconcile until quiet" in a test means what it
-means against a real cluster: deterministic names turn a repeated create into a 409, never a duplicate.
+It follows the adapter's order (claims, deletes, creates, updates, status, job deletion) and its rule for a
+create answered 409 (the object there is learnt, the remaining creates wait for the next plan, everything
+else still goes), so "reconcile until quiet" in a test means what it means against a real cluster:
+deterministic names turn a repeated create into a 409, never a duplicate.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from training_operator.core.engine.observed import ObjectRecord, PodRecord, ServiceRecord, Snapshot
-from training_operator.core.engine.plan import Create, Plan, Update
+from training_operator.core.engine.plan import Adopt, Create, Plan, Release, Update
 from training_operator.core.engine.replicated import ReplicatedFramework
 from training_operator.core.framework import EngineOptions
 
@@ -64,18 +65,33 @@ def record_of(body: Mapping[str, Any]) -> PodRecord | ServiceRecord | ObjectReco
 
 def apply_plan(job: Mapping[str, Any], snapshot: Snapshot, plan: Plan) -> Applied:
     """Carry out the plan's writes on a copy of the world, as the adapter would."""
-    children: list[Child] = [*snapshot.pods, *snapshot.services, *snapshot.objects]
+    found: list[Child] = [*snapshot.pods, *snapshot.services, *snapshot.objects]
+    children = [_claimed(c, plan.claims) for c in found]
     for delete in plan.deletes:
         children = [c for c in children if (_kind(c), c.name) != (delete.kind, delete.name)]
+    conflicts: tuple[str, ...] = ()
     for create in plan.creates:
         if any((_kind(c), c.name) == (create.kind, create.name) for c in children):
-            return Applied(dict(job), _snapshot(children), (create.name,))  # 409: the adapter stops here
+            conflicts = (create.name,)  # 409: the adapter learns what is there and re-plans
+            break
         children.append(record_of(create.body))
     children = [_updated(c, plan.updates) if isinstance(c, ObjectRecord) else c for c in children]
     new_job = copy.deepcopy(dict(job))
     if plan.status is not None:
         new_job["status"] = copy.deepcopy(dict(plan.status))
-    return Applied(None if plan.delete_job else new_job, _snapshot(children))
+    return Applied(None if plan.delete_job else new_job, _snapshot(children), conflicts)
+
+
+def _claimed(child: Child, claims: tuple[Adopt | Release, ...]) -> Child:
+    """The child after the plan's adopt or release write (its controller reference set or removed)."""
+    for claim in claims:
+        if (claim.kind, claim.name, claim.uid) != (_kind(child), child.name, child.uid):
+            continue
+        if isinstance(claim, Adopt):
+            controller = f"{claim.owner.get('kind')}/{claim.owner.get('name')}"
+            return replace(child, owner_uid=str(claim.owner.get("uid", "")), controller=controller)
+        return replace(child, owner_uid="", controller="")
+    return child
 
 
 def _snapshot(children: list[Child]) -> Snapshot:
