@@ -204,8 +204,9 @@ def refused(cell: Cell, venv: Path, cluster: Cluster, missing: list[str], work: 
         hint = f"pip install 'training-operator[{extra}]'"
         expect_refusal([cli, "render", str(path)], 1, hint, work)
         if cell.has_local:  # `local run` finds the cluster this venv hosts through its state dir
+            # 2: `local run` refuses a job file before anything runs (1 would mean the job ran and Failed)
             expect_refusal(
-                [cli, "local", "run", f"--state-dir={cluster.state_dir}", str(path)], 1, hint, work
+                [cli, "local", "run", f"--state-dir={cluster.state_dir}", str(path)], 2, hint, work
             )
     if missing:
         schemes = [f"--enable-scheme={FRAMEWORKS[extra]}" for extra in missing]

@@ -9,9 +9,11 @@ from the source tree, exactly as the image is built.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ class Wheels:
 
     by_name: dict[str, Path]
     overrides: Path
+    operator_overrides: Path
 
     def requirement(self, name: str, extras: tuple[str, ...] = ()) -> str:
         """`name[extras] @ file:///…whl`: install this distribution from its built wheel."""
@@ -68,10 +71,32 @@ def build_wheels(out: Path, log: Path) -> Wheels:
     for wheel in out.glob("*.whl"):
         stem = wheel.name.split("-")[0]
         by_name[stem.replace("_", "-")] = wheel
+    ours = {name: path for name, path in sorted(by_name.items()) if name != OPERATOR}
     overrides = out / "overrides.txt"
-    lines = [f"{name} @ {path.as_uri()}" for name, path in sorted(by_name.items()) if name != OPERATOR]
-    overrides.write_text("\n".join(lines) + "\n")
-    return Wheels(by_name, overrides)
+    overrides.write_text("".join(f"{name} @ {path.as_uri()}\n" for name, path in ours.items()))
+    # An override replaces a requirement whole, extras included: the operator's `training-operator-core[kube]`
+    # must stay `[kube]`, or a cell would miss what only that extra brings (a library cell must not get it).
+    wanted = _extras_the_operator_asks_for()
+    for_operator = out / "overrides-operator.txt"
+    for_operator.write_text(
+        "".join(f"{name}{_extras(wanted.get(name))} @ {path.as_uri()}\n" for name, path in ours.items())
+    )
+    return Wheels(by_name, overrides, for_operator)
+
+
+def _extras(names: set[str] | None) -> str:
+    return f"[{','.join(sorted(names))}]" if names else ""
+
+
+def _extras_the_operator_asks_for() -> dict[str, set[str]]:
+    """Our distributions the operator requires with extras (`training-operator-core[kube]` → {"kube"})."""
+    data = tomllib.loads((ROOT / "packages" / "unified-operator" / "pyproject.toml").read_text())
+    wanted: dict[str, set[str]] = {}
+    for requirement in data["project"]["dependencies"]:
+        match = re.match(r"\s*([A-Za-z0-9_.-]+)\[([^\]]+)\]", requirement)
+        if match:
+            wanted.setdefault(match[1], set()).update(e.strip() for e in match[2].split(","))
+    return wanted
 
 
 def fresh_venv(path: Path, *, log: Path) -> Path:
@@ -84,7 +109,9 @@ def uv_install(venv: Path, requirement: str, wheels: Wheels, *, log: Path) -> fl
     """Install one requirement (and what it pulls in) into a fresh venv; returns the seconds it took."""
     started = time.monotonic()
     python = fresh_venv(venv, log=log)
-    command = ["uv", "pip", "install", "-q", "--python", str(python), "--override", str(wheels.overrides)]
+    name = requirement.split(" @ ")[0].split("[")[0]
+    overrides = wheels.operator_overrides if name == OPERATOR else wheels.overrides
+    command = ["uv", "pip", "install", "-q", "--python", str(python), "--override", str(overrides)]
     run([*command, requirement], log=log, timeout=600)
     return time.monotonic() - started
 
