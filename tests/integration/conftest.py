@@ -21,7 +21,7 @@ import pytest
 from training_operator.core import access
 from training_operator.core.kube.client import ApiClient
 from training_operator.local.cluster import LocalCluster
-from training_operator.unified import local
+from training_operator.unified import localcli
 
 TFJOBS = "/apis/kubeflow.org/v1/namespaces/default/tfjobs"
 PODS = "/api/v1/namespaces/default/pods"
@@ -152,7 +152,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
 @pytest.fixture
 async def api(cluster: LocalCluster) -> AsyncIterator[ApiClient]:
     async with ApiClient(access.load(str(cluster.kubeconfig_path)), qps=0) as client:
-        await local.apply_crds(client)
+        await localcli.apply_crds(client)
         yield client
 
 

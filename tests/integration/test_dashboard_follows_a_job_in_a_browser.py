@@ -35,7 +35,7 @@ import pytest
 from training_operator.core import access
 from training_operator.core.kube.client import ApiClient
 from training_operator.local.testing import BackgroundCluster
-from training_operator.unified import local
+from training_operator.unified import localcli
 from training_operator.unified.testing import operator_process, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -84,7 +84,7 @@ def cluster(tmp_path: Path) -> Iterator[Any]:
 
         async def install() -> None:
             async with ApiClient(access.load(str(found.kubeconfig_path)), qps=0) as client:
-                await local.apply_crds(client)
+                await localcli.apply_crds(client)
 
         asyncio.run(install())
         with operator_process(found.kubeconfig_path, tmp_path / "operator.log", "--enable-scheme", "tfjob"):

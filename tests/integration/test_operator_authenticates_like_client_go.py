@@ -22,7 +22,7 @@ from training_operator.core import access
 from training_operator.core.kube.client import ApiClient
 from training_operator.local.cluster import LocalCluster
 from training_operator.local.testing import exec_kubeconfig, rotate_token, service_account
-from training_operator.unified import local
+from training_operator.unified import localcli
 
 OPERATOR_USER = "system:serviceaccount:default:training-operator"
 ROTATIONS = 3
@@ -141,7 +141,7 @@ async def test_exec_plugin_tokens_expire_three_times_and_reconciling_goes_on(exe
     tester_config = exec_kubeconfig(exec_cluster, tmp_path / "tester.yaml", user="tester", ttl=3600)
     authn = exec_cluster.server.authn
     async with ApiClient(access.load(str(tester_config)), qps=0) as api:
-        await local.apply_crds(api)
+        await localcli.apply_crds(api)
         operator = kit.Operator(operator_config, tmp_path / "operator.log")
         try:
             await operator.start()
@@ -201,7 +201,7 @@ async def test_sdk_and_cli_work_with_the_same_exec_kubeconfig(exec_cluster, tmp_
         exec_cluster, tmp_path / "user.yaml", user="user", api_version="client.authentication.k8s.io/v1beta1"
     )
     async with ApiClient(access.load(str(kubeconfig)), qps=0) as api:
-        await local.apply_crds(api)
+        await localcli.apply_crds(api)
     async with AsyncTrainingClient(config_file=str(kubeconfig), job_kind="TFJob") as client:
         await client.create_job(kit.tfjob("from-sdk", workers=1))
         exec_cluster.server.authn.revoke("user")  # the next call gets a 401, runs the plug-in, retries

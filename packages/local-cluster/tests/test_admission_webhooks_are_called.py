@@ -1,6 +1,6 @@
 """Admission webhooks: a MutatingWebhookConfiguration's JSON patch is applied, a
 ValidatingWebhookConfiguration can deny with its message, rules select by operation and resource,
-failurePolicy Ignore/Fail."""
+failurePolicy Ignore/Fail; the webhooks' warnings reach the client as `Warning` headers."""
 
 import base64
 import json
@@ -33,6 +33,8 @@ class Hook(BaseHTTPRequestHandler):
                 "allowed": False,
                 "status": {"code": 403, "message": "names may not start with forbidden"},
             }
+        if "warned" in request["object"]["metadata"]["name"]:
+            response["warnings"] = ['field "x" is deprecated', "use y instead"]
         body = json.dumps(
             {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response}
         ).encode()
@@ -121,3 +123,26 @@ def test_failure_policy(api):
     status, body = api.post(CMS, {"metadata": {"name": "refused"}})
     assert status == 500
     assert 'failed calling webhook "down.example.com"' in body["message"]
+
+
+def test_webhook_warnings_become_warning_headers_on_admission_and_refusal(api, hook_url):
+    api.post(
+        f"{ADMISSION}/validatingwebhookconfigurations",
+        {
+            "metadata": {"name": "v"},
+            "webhooks": [webhook("validate.example.com", f"{hook_url}/validate", ["CREATE"])],
+        },
+    )
+
+    def create(name: str):
+        return api.session.post(api.url + CMS, json={"metadata": {"name": name}}, verify=api.ca, timeout=30)
+
+    # The API server's format: warn-code 299, agent "-", the text quoted with quotes escaped.
+    expected = ['299 - "field \\"x\\" is deprecated"', '299 - "use y instead"']
+    admitted = create("warned")
+    assert admitted.status_code == 201
+    assert admitted.raw.headers.getlist("Warning") == expected
+    refused = create("forbidden-warned")
+    assert refused.status_code == 403
+    assert refused.raw.headers.getlist("Warning") == expected
+    assert "Warning" not in create("quiet").headers

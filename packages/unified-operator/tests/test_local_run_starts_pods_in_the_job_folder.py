@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from training_operator.unified.local import WORKDIR_ANNOTATION, with_working_dir
+from training_operator.unified.localcli import WORKDIR_ANNOTATION, with_working_dir
 
 
 @pytest.mark.parametrize("key", ["pytorchReplicaSpecs", "tfReplicaSpecs", "mpiReplicaSpecs"])

@@ -95,3 +95,26 @@ async def test_the_server_adds_reason_forbidden_to_403_answers(monkeypatch):
         break
     answer = await wrapped["fn"]({})
     assert answer["response"]["status"] == {"code": 403, "message": "no", "reason": "Forbidden"}
+
+
+class Deprecating(DemoFramework):
+    """A plug-in using the optional `admission_warnings` hook."""
+
+    def admission_warnings(self, job):
+        return (f"{job.metadata.name} uses a deprecated field",)
+
+
+def test_a_plugins_warnings_come_with_admission_and_with_refusal():
+    framework = Deprecating()
+    warned = ("job-a uses a deprecated field",)
+    assert webhooks.review(framework, a_body()) == webhooks.Verdict(None, warned)
+    bad = a_body(Worker={"replicas": 1, "template": {"spec": {"containers": [{"name": "demo"}]}}})
+    verdict = webhooks.review(framework, bad)
+    assert verdict.rejection is not None
+    assert verdict.warnings == warned
+
+
+def test_a_plugin_without_the_hook_warns_of_nothing():
+    assert webhooks.review(FRAMEWORK, a_body()).warnings == ()
+    job = FRAMEWORK.parse(a_body())
+    assert webhooks.admission_warnings(object(), job) == ()  # a plug-in that lacks the optional hook

@@ -16,7 +16,7 @@ import pytest
 from training_operator.core import access, labels
 from training_operator.core.kube.client import ApiClient
 from training_operator.local.cluster import LocalCluster
-from training_operator.unified import local
+from training_operator.unified import localcli
 from training_operator.unified.dashboard import server
 
 pytestmark = pytest.mark.timeout(60)
@@ -27,7 +27,7 @@ TFJOBS = "/apis/kubeflow.org/v1/namespaces/default/tfjobs"
 async def cluster(tmp_path: Path) -> AsyncIterator[LocalCluster]:
     async with LocalCluster(tmp_path / "cluster", kubelet=False) as running:
         async with ApiClient(access.load(str(running.kubeconfig_path)), qps=0) as client:
-            await local.apply_crds(client)
+            await localcli.apply_crds(client)
         yield running
 
 

@@ -5,9 +5,14 @@ up` registers our ValidatingWebhookConfiguration, pointed at its operator, and t
 `clientConfig.url` is called as given; `clientConfig.service` resolves through the service's Endpoints
 object (or the pods it selects) to a local address, verifying TLS against `caBundle` with the service DNS
 name as the expected host, as the real API server does.
+
+The `warnings` a webhook answers, allowed or not, are collected for the request being handled in
+`WARNINGS`; the HTTP layer sends them back as `Warning: 299 - "<text>"` headers (`warning_header`), as the
+kube-apiserver does, so kubectl and client-go print them.
 """
 
 import base64
+import contextvars
 import json
 import ssl
 import uuid
@@ -22,6 +27,28 @@ from training_operator.local.resources import ResourceType
 MUTATING = "admissionregistration.k8s.io/mutatingwebhookconfigurations"
 VALIDATING = "admissionregistration.k8s.io/validatingwebhookconfigurations"
 USER = {"username": "local-admin", "uid": "local-admin", "groups": ["system:masters", "system:authenticated"]}
+#: The admission warnings of the request being handled (task-local), set by the HTTP layer; None for the
+#: in-process controllers' writes, whose warnings nobody would read.
+WARNINGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "admission_warnings", default=None
+)
+#: the warn-code the API server gives every warning: "Miscellaneous persistent warning" (RFC 7234)
+WARN_CODE = 299
+
+
+def warning_header(text: str) -> str:
+    """One `Warning` header value, as the kube-apiserver writes it: code, agent "-", quoted text."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{WARN_CODE} - "{quoted}"'
+
+
+def _record_warnings(response: dict[str, Any]) -> None:
+    collected = WARNINGS.get()
+    if collected is None:
+        return
+    for warning in response.get("warnings") or []:
+        if isinstance(warning, str) and warning not in collected:  # the API server drops repeats too
+            collected.append(warning)
 
 
 def _rule_matches(rule: dict[str, Any], rtype: ResourceType, operation: str, sub: str) -> bool:
@@ -90,6 +117,7 @@ class Webhooks:
             response = await self._call(hook, rtype, operation, obj, old, sub=sub, dry_run=dry_run)
             if response is None:
                 continue
+            _record_warnings(response)
             self._raise_if_denied(hook, response)
             if response.get("patch"):
                 patch = json.loads(base64.b64decode(response["patch"]))
@@ -97,6 +125,7 @@ class Webhooks:
         for hook in self._selected(VALIDATING, rtype, operation, sub, obj):
             response = await self._call(hook, rtype, operation, obj, old, sub=sub, dry_run=dry_run)
             if response is not None:
+                _record_warnings(response)
                 self._raise_if_denied(hook, response)
         return obj
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from training_operator.local import authn, discovery, errors, openapi, routing
+from training_operator.local import admission, apidiscovery, authn, errors, openapi, routing
 from training_operator.local.faults import Faults
 from training_operator.local.handlers import LogSource, ResourceHandlers, dump
 from training_operator.local.registry import Registry
@@ -49,7 +49,9 @@ class ApiServer:
 
     def app(self) -> web.Application:
         """The application, with every route."""
-        app = web.Application(middlewares=[self._errors, self._auth], client_max_size=64 * 1024 * 1024)
+        app = web.Application(
+            middlewares=[self._warnings, self._errors, self._auth], client_max_size=64 * 1024 * 1024
+        )
         app.router.add_get("/version", self._version)
         for path in ("/healthz", "/readyz", "/livez"):
             app.router.add_get(path, self._ok)
@@ -73,6 +75,17 @@ class ApiServer:
         app.router.add_route("*", "/api/{tail:.+}", self._resource)
         app.router.add_route("*", "/apis/{tail:.+}", self._resource)
         return app
+
+    @web.middleware
+    async def _warnings(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Admission warnings as `Warning` headers, on a refusal as on a success (the API server's way)."""
+        collected: list[str] = []
+        admission.WARNINGS.set(collected)
+        response = await handler(request)
+        if collected and not response.prepared:  # a stream's head is already sent; no write streams
+            for text in collected:
+                response.headers.add("Warning", admission.warning_header(text))
+        return response
 
     @web.middleware
     async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -148,31 +161,31 @@ class ApiServer:
 
     # -- discovery --------------------------------------------------------------------------------
     async def _version(self, _request: web.Request) -> web.Response:
-        return dump(discovery.version_info(self.kubernetes_version))
+        return dump(apidiscovery.version_info(self.kubernetes_version))
 
     async def _ok(self, _request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
     async def _api(self, _request: web.Request) -> web.Response:
-        return dump(discovery.core_versions())
+        return dump(apidiscovery.core_versions())
 
     async def _apis(self, _request: web.Request) -> web.Response:
-        return dump(discovery.group_list(self.registry.catalog))
+        return dump(apidiscovery.group_list(self.registry.catalog))
 
     async def _group(self, request: web.Request) -> web.Response:
-        body = discovery.group(self.registry.catalog, request.match_info["group"])
+        body = apidiscovery.group(self.registry.catalog, request.match_info["group"])
         if body is None:
             raise errors.not_found_path(request.path)
         return dump(body)
 
     async def _core_resources(self, request: web.Request) -> web.Response:
-        body = discovery.resource_list(self.registry.catalog, "", request.match_info["version"])
+        body = apidiscovery.resource_list(self.registry.catalog, "", request.match_info["version"])
         if body is None:
             raise errors.not_found_path(request.path)
         return dump(body)
 
     async def _group_resources(self, request: web.Request) -> web.Response:
-        body = discovery.resource_list(
+        body = apidiscovery.resource_list(
             self.registry.catalog, request.match_info["group"], request.match_info["version"]
         )
         if body is None:

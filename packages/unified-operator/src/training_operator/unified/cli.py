@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from training_operator.core import discovery
 from training_operator.core.errors import TrainingOperatorError
-from training_operator.unified import __about__, local, settings
+from training_operator.unified import __about__, localcli, settings
 from training_operator.unified.dashboard import command as dashboard
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_run)
     version = commands.add_parser("version", help="print versions of the operator and installed frameworks")
     version.set_defaults(func=_version)
-    local.register(commands)
+    localcli.register(commands)
     dashboard.register(commands)
     _register_job_commands(commands)
     return parser
@@ -123,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
     import asyncio
 
     from training_operator.core import access as access_source
-    from training_operator.unified import composition, logs, preflight, runtime
+    from training_operator.unified import composition, logconfig, preflight, runtime
 
     config = settings.from_args(args)
     try:
@@ -131,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
     except TrainingOperatorError as error:
         print(f"error: cannot find the cluster's address and credentials: {error}", file=sys.stderr)
         return 2
-    logs.configure(json_logs=config.json_logs, level=config.log_level)
+    logconfig.configure(json_logs=config.json_logs, level=config.log_level)
     for flag in config.ignored:
         log.warning("flag --%s is accepted for compatibility and ignored", flag.replace("_", "-"))
     parts = composition.compose(config)

@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from training_operator.core.errors import TrainingOperatorError
-from training_operator.unified.sdk import errors
+from training_operator.unified.sdk import errors, serverwarnings
 
 if TYPE_CHECKING:  # the clients load with the command that talks to the cluster, not with `--help`
     from training_operator.unified.sdk.aio import AsyncTrainingClient
@@ -60,10 +60,11 @@ def async_client(args: argparse.Namespace) -> AsyncTrainingClient:
 
 
 def _prepare(args: argparse.Namespace) -> None:
-    """`-v` logging, and the configuration checked before the client's import (no server, no HTTP stack
-    to load)."""
+    """`-v` logging, the server's warnings as kubectl prints them, and the configuration checked before the
+    client's import (no server, no HTTP stack to load)."""
     from training_operator.core import access
 
+    _print_server_warnings()
     verbose = getattr(args, "verbose", 0)
     _VERBOSE.setFormatter(logging.Formatter("%(name)s: %(message)s" if verbose > 1 else "%(message)s"))
     # -v: the request log; -vv: everything we log (the request log reaches it by propagation)
@@ -81,13 +82,24 @@ def _prepare(args: argparse.Namespace) -> None:
 
 
 class _Stderr(logging.Handler):
-    """`-v` lines, on whatever stderr is when they are written."""
+    """`-v` lines and server warnings, on whatever stderr is when they are written."""
 
     def emit(self, record: logging.LogRecord) -> None:
         print(self.format(record), file=sys.stderr)
 
 
 _VERBOSE = _Stderr()
+_SERVER_WARNINGS = _Stderr()
+_SERVER_WARNINGS.setFormatter(logging.Formatter("Warning: %(message)s"))
+# -vv prints everything we log: not the server's warnings, which are printed already
+_VERBOSE.addFilter(lambda record: record.name != serverwarnings.WARNING_LOG.name)
+
+
+def _print_server_warnings() -> None:
+    """`Warning: <text>` on stderr for each warning the API server sends (its `Warning` headers), as kubectl
+    prints them."""
+    if _SERVER_WARNINGS not in serverwarnings.WARNING_LOG.handlers:
+        serverwarnings.WARNING_LOG.addHandler(_SERVER_WARNINGS)
 
 
 def _connected(kind: Any, args: argparse.Namespace) -> Any:

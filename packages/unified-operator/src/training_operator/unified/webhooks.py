@@ -4,7 +4,10 @@ Each handler's id is upstream's path segment (`validate-kubeflow-org-v1-pytorchj
 ValidatingWebhookConfiguration points at the same paths as Kubeflow's; kopf's managed configuration stays off
 because we ship that object. A rejection is `allowed: false`, code 403, reason `Forbidden`, with the
 aggregated field errors as message, exactly what controller-runtime answers for a webhook that returns an
-error. There is no mutating webhook: defaulting happens in memory (common.md §2.1).
+error. A plug-in's `admission_warnings` (PyTorch's deprecated `elasticPolicy.nProcPerNode`) become the
+AdmissionReview's `warnings`, on admission and on rejection alike as upstream; the API server hands them to
+the client as `Warning` headers, which kubectl and our CLI print. There is no mutating webhook: defaulting
+happens in memory (common.md §2.1).
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import kopf
 
+from training_operator.core.api.job import JobModel
 from training_operator.core.api.problems import aggregate
 from training_operator.core.errors import InvalidJob
 from training_operator.core.framework import Framework, KindInfo
@@ -28,14 +33,22 @@ def handler_id(kind: KindInfo) -> str:
     return f"validate-{kind.group.replace('.', '-')}-{kind.version}-{kind.scheme}"
 
 
-def rejection(
-    framework: Framework, body: Mapping[str, Any], old: Mapping[str, Any] | None = None
-) -> str | None:
-    """Why the API server must refuse this create (or update from `old`), or None to admit it."""
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the webhook answers: why the API server must refuse the write (None: admit it), and the
+    warnings the client sees either way."""
+
+    rejection: str | None
+    warnings: tuple[str, ...] = ()
+
+
+def review(framework: Framework, body: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> Verdict:
+    """The verdict on this create (or update from `old`)."""
     try:
         job = framework.parse(body)
     except InvalidJob as error:
-        return str(error)
+        return Verdict(str(error))
+    warnings = admission_warnings(framework, job)
     previous = None
     if old:
         try:
@@ -43,7 +56,20 @@ def rejection(
         except InvalidJob:
             previous = None  # an old object that no longer parses must not block fixing it
     problems = framework.problems(job, old=previous)
-    return aggregate(problems) if problems else None
+    return Verdict(aggregate(problems) if problems else None, warnings)
+
+
+def rejection(
+    framework: Framework, body: Mapping[str, Any], old: Mapping[str, Any] | None = None
+) -> str | None:
+    """Why the API server must refuse this create (or update from `old`), or None to admit it."""
+    return review(framework, body, old).rejection
+
+
+def admission_warnings(framework: Framework, job: JobModel) -> tuple[str, ...]:
+    """The plug-in's warnings for a parsed job; a plug-in without the optional hook has none."""
+    hook = getattr(framework, "admission_warnings", None)
+    return tuple(str(warning) for warning in hook(job)) if hook is not None else ()
 
 
 def register(registry: kopf.OperatorRegistry, framework: Framework) -> None:
@@ -58,10 +84,11 @@ def register(registry: kopf.OperatorRegistry, framework: Framework) -> None:
         operations=["CREATE", "UPDATE"],
         registry=registry,
     )
-    def validate(**kwargs: Any) -> None:
-        message = rejection(framework, kwargs["body"], kwargs.get("old"))
-        if message is not None:
-            raise kopf.AdmissionError(message, code=FORBIDDEN)
+    def validate(warnings: list[str], **kwargs: Any) -> None:
+        verdict = review(framework, kwargs["body"], kwargs.get("old"))
+        warnings.extend(verdict.warnings)  # kopf returns them with a rejection too
+        if verdict.rejection is not None:
+            raise kopf.AdmissionError(verdict.rejection, code=FORBIDDEN)
 
 
 class ForbiddingWebhookServer(kopf.WebhookServer):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from training_operator.local import deletion, errors, metadata
-from training_operator.local.kubelet import hosts, logs, standins, status
+from training_operator.local.kubelet import containerlogs, hosts, standins, status
 from training_operator.local.kubelet import network as pod_network
 from training_operator.local.kubelet.runtime import PodWorker
 from training_operator.local.registry import Registry
@@ -319,7 +319,7 @@ class Kubelet:
         if pod is None:
             raise errors.not_found("", "pods", name)
         worker = self.workers.get(pod["metadata"]["uid"])
-        return logs.stream(
+        return containerlogs.stream(
             pod,
             self.sandbox_dir(pod),
             worker,

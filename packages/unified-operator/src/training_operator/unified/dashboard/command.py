@@ -45,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
 
     from training_operator.core import access
     from training_operator.core.errors import AccessError
-    from training_operator.unified import logs
+    from training_operator.unified import logconfig
     from training_operator.unified.dashboard import server
 
-    logs.configure(json_logs=False, level="warn")
+    logconfig.configure(json_logs=False, level="warn")
     try:
         access.load(args.kubeconfig, context=args.context)
     except (OSError, ValueError, KeyError, AccessError) as error:

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from training_operator.unified import __about__
-from training_operator.unified.sdk import builders, errors, jobs, kinds, logs
+from training_operator.unified.sdk import builders, errors, jobs, kinds, podoutput
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"  # Kubeflow's update_job: maps merge, lists are replaced (A.4)
@@ -200,7 +200,7 @@ def list_pods(
 
 def list_events(namespace: str, kind: str, name: str) -> Call:
     """GET one object's events, filtered by the server (Kubeflow lists the whole namespace)."""
-    params = {"fieldSelector": logs.events_selector(kind, name)}
+    params = {"fieldSelector": podoutput.events_selector(kind, name)}
     return Call("GET", core_path(namespace, "events"), f"events of {kind} {namespace}/{name}", params=params)
 
 

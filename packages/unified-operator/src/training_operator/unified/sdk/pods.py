@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from training_operator.unified.sdk import calls, jobs, kinds, logs, steps
+from training_operator.unified.sdk import calls, jobs, kinds, podoutput, steps
 from training_operator.unified.sdk.scope import DEFAULT_TIMEOUT, Scope
 from training_operator.unified.sdk.steps import Plan, SendAll
 
@@ -34,7 +34,7 @@ class PodOperations(Scope):
         found = yield from self.pods(
             name, namespace, job_kind, timeout, is_master, replica_type, replica_index
         )
-        return logs.as_pods(found)
+        return podoutput.as_pods(found)
 
     def get_job_pod_names(
         self,
@@ -73,14 +73,15 @@ class PodOperations(Scope):
         found = yield from self.pods(name, ns, ref.kind, timeout, is_master, replica_type, replica_index)
         started = [p for p in found if jobs.loggable(p)]
         if follow:
-            texts = yield from _follow(ref, ns, started, container, on_line or logs.print_line)
+            texts = yield from _follow(ref, ns, started, container, on_line or podoutput.print_line)
         else:
             texts = yield SendAll(tuple(calls.pod_log(ref, ns, p, container) for p in started), timeout)
         by_pod = {p["metadata"]["name"]: str(text) for p, text in zip(started, texts, strict=True)}
         events: dict[str, list[str]] = {}
         if verbose:
             listed = yield SendAll(tuple(calls.job_and_pod_events(ref, ns, name, started)), timeout)
-            events = logs.event_lines([event for answer in listed for event in answer.get("items") or []])
+            found = [event for answer in listed for event in answer.get("items") or []]
+            events = podoutput.event_lines(found)
         return by_pod, events
 
     def get_job_events(
@@ -93,7 +94,7 @@ class PodOperations(Scope):
         """Events recorded on the job itself, oldest first (a server-side field selector on the job)."""
         call = calls.list_events(self.namespace(namespace), self.kind(job_kind).kind, name)
         found = yield from self.items(call, timeout)
-        return sorted(found, key=logs.event_time)
+        return sorted(found, key=podoutput.event_time)
 
     def pods(
         self, name: str, namespace: str | None, job_kind: str | None, timeout: float, *filters: Any

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from training_operator.core.api.job import JobModel
-from training_operator.unified.sdk import jobs, logs, watching
+from training_operator.unified.sdk import jobs, podoutput, watching
 
 #: the `-o` values `get` accepts (`render` takes the last three)
 FORMATS = ("table", "wide", "yaml", "json", "name")
@@ -153,7 +153,7 @@ def event_table(events: Sequence[Mapping[str, Any]]) -> str:
         return "<none>"
     rows = [["TIME", "TYPE", "REASON", "MESSAGE"]]
     rows += [
-        [logs.event_time(e), str(e.get("type", "")), str(e.get("reason", "")), str(e.get("message", ""))]
+        [podoutput.event_time(e), str(e.get("type", "")), str(e.get("reason", "")), str(e.get("message", ""))]
         for e in events
     ]
     return table(rows)

@@ -3,7 +3,8 @@
 Both send a `calls.Call` and hand status, content type and body back to `calls.answer`, so what a request
 means lives in one place. Address, TLS and credentials come from one `core.access.Credentials`: headers are
 taken per request (a rotated token or renewed exec credential is used at once) and a 401 refreshes them and
-retries once, as client-go does. Every answer is logged on `REQUEST_LOG` at DEBUG (`-v` on the CLI).
+retries once, as client-go does. Every answer is logged on `REQUEST_LOG` at DEBUG (`-v` on the CLI), and the
+server's `Warning` headers on `serverwarnings.WARNING_LOG`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import urllib3
 
 from training_operator.core.access import Credentials
-from training_operator.unified.sdk import calls
+from training_operator.unified.sdk import calls, serverwarnings
 
 if TYPE_CHECKING:  # aiohttp costs the sync client (and so `training-operator get`) a third of a second
     import aiohttp
@@ -49,6 +50,7 @@ class SyncApi:
         """One API call; the decoded answer, or the typed error for a failure."""
         response = self._open(call, urllib3.Timeout(total=timeout), preload=True, timeout=timeout)
         try:
+            serverwarnings.report(response.headers.getlist("Warning"))
             return calls.answer(call, response.status, response.headers.get("Content-Type"), response.data)
         finally:
             response.release_conn()
@@ -172,6 +174,7 @@ class AsyncApi:
             raise calls.too_slow(call, timeout) from error
         except aiohttp.ClientError as error:
             raise calls.unreachable(call, error) from error
+        serverwarnings.report(response.headers.getall("Warning", ()))
         return calls.answer(call, response.status, response.headers.get("Content-Type"), data)
 
     async def lines(self, call: calls.Call) -> AsyncIterator[bytes]:

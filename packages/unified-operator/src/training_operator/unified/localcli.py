@@ -98,10 +98,10 @@ def _up(args: argparse.Namespace) -> int:
 
 async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -> int:
     from training_operator.core.kube.client import ApiClient
-    from training_operator.unified import composition, localoperator, logs, runtime
+    from training_operator.unified import composition, localoperator, logconfig, runtime
     from training_operator.unified.dashboard import server as dashboard
 
-    logs.configure(json_logs=False, level="info")
+    logconfig.configure(json_logs=False, level="info")
     async with cluster_module.LocalCluster(state_dir, port=port) as cluster:
         stop = _stop_on_signals()  # after the cluster's start, which installs handlers of its own
         kubeconfig = Path(cluster.kubeconfig_path)
