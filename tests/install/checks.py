@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -24,6 +23,8 @@ from typing import Any
 import yaml
 from cluster import Cluster
 from venvs import ROOT, run
+
+from training_operator.unified.testing import free_port
 
 JOBS = Path(__file__).resolve().parent / "jobs"
 FRAMEWORKS = {
@@ -157,12 +158,6 @@ class Operator:
 
     def tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def reconcile_one(venv: Path, cluster: Cluster, namespace: str, extra: str, work: Path) -> None:

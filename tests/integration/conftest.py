@@ -8,7 +8,6 @@ Everything is awaited on conditions with deadlines (`eventually`), never on fixe
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,6 +21,7 @@ from training_operator.core import access
 from training_operator.core.kube.client import ApiClient
 from training_operator.local.cluster import LocalCluster
 from training_operator.unified import localcli
+from training_operator.unified.testing import free_port
 
 TFJOBS = "/apis/kubeflow.org/v1/namespaces/default/tfjobs"
 PODS = "/api/v1/namespaces/default/pods"
@@ -39,12 +39,6 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, within: float = 20.
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what or check}")
         await asyncio.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Operator:

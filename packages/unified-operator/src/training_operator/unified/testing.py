@@ -9,6 +9,7 @@ clean stop (SIGTERM, then SIGKILL if it hangs) whatever happens in the test. `st
 from __future__ import annotations
 
 import contextlib
+import random
 import shutil
 import socket
 import subprocess
@@ -16,12 +17,26 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+#: below Linux's default ephemeral range (32768–60999), where the kernel picks ports for `bind(0)` and for
+#: outgoing connections: a port chosen here cannot be handed to anyone else between now and the child's bind
+_UNASSIGNED = range(20000, 32768)
+
 
 def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port nothing listens on right now, for a child process to bind a moment later.
+
+    A port from `bind(0)` comes from the ephemeral range, so any other process's `bind(0)` or outgoing
+    connection could take it before the child binds it ("address already in use"); one from below that range
+    can only collide with another caller of this function picking the same port in that moment."""
+    for _ in range(100):
+        port = random.choice(_UNASSIGNED)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError("no free TCP port between 20000 and 32767 on 127.0.0.1")
 
 
 @contextlib.contextmanager
