@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from training_operator.core import discovery
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.errors import InvalidJob
 from training_operator.core.framework import EngineOptions
@@ -141,7 +142,7 @@ def test_any_single_field_change_is_admitted_and_planned_or_rejected_by_path(kin
         assert any(_related(p.path, _wire(path)) for p in problems), (_wire(path), message)
         return
     defaulted = framework.default(job)
-    framework.plan(defaulted, Snapshot(), now=NOW, options=EngineOptions())
+    planner.plan(defaulted, framework, Snapshot(), now=NOW, options=EngineOptions())
 
 
 @pytest.mark.parametrize(
@@ -186,7 +187,7 @@ def test_two_to_the_31_replicas_is_a_field_error_at_every_door(kind, tmp_path, c
     worker = job.replica_specs()["Worker"]
     specs = {**job.replica_specs(), "Worker": worker.model_copy(update={"replicas": HUGE})}
     huge = job.with_spec(job.spec.model_copy(update={type(job.spec).replica_map_field: specs}))
-    plan = framework.plan(huge, Snapshot(), now=NOW, options=EngineOptions())
+    plan = planner.plan(huge, framework, Snapshot(), now=NOW, options=EngineOptions())
     assert plan.creates == ()
     assert any(field.split(": Invalid")[0] in event.message for event in plan.events), plan.events
 

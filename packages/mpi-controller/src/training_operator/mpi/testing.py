@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from training_operator.core import labels
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import (
     ObjectRecord,
     PodConditionRecord,
@@ -85,7 +86,7 @@ def options(**overrides: Any) -> EngineOptions:
 
 def sync(job: MPIJob, observed: Snapshot | None = None, *, now: datetime = NOW, **overrides: Any) -> Plan:
     """One plan() call as the operator makes it."""
-    return FRAMEWORK.plan(job, observed or Snapshot(), now=now, options=options(**overrides))
+    return planner.plan(job, FRAMEWORK, observed or Snapshot(), now=now, options=options(**overrides))
 
 
 def with_status(job: MPIJob, plan: Plan) -> MPIJob:

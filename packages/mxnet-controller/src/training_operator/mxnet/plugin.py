@@ -10,12 +10,11 @@ from training_operator.core.api.problems import FieldProblem
 from training_operator.core.engine import podenv
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.replicated import (
-    ReplicaRef,
     ReplicatedFramework,
     case_duplicate_problems,
     managed_by_problems,
 )
-from training_operator.core.framework import EngineOptions, KindInfo
+from training_operator.core.framework import EngineOptions, KindInfo, ReplicaRef
 from training_operator.mxnet import env, status, validation
 from training_operator.mxnet.api import KIND, NORMALISED_TYPES, REPLICA_TYPES, SERVER, MXJob
 

@@ -15,8 +15,8 @@ from training_operator.core.api.problems import FieldProblem
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.engine.podenv import append_to_all_containers
-from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
-from training_operator.core.framework import ChildResource, EngineOptions, KindInfo
+from training_operator.core.engine.replicated import ReplicatedFramework
+from training_operator.core.framework import ChildResource, EngineOptions, KindInfo, ReplicaRef
 from training_operator.pytorch import defaulting, env, hpa, init_container, status, validation
 from training_operator.pytorch.api import MASTER, REPLICA_TYPES, WORKER, PyTorchJob
 

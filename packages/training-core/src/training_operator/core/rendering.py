@@ -17,6 +17,7 @@ from typing import Any
 
 from training_operator.core import strict
 from training_operator.core.api.job import JobModel
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.errors import InvalidJob, ReconcileError
 from training_operator.core.framework import EngineOptions, Framework
@@ -61,7 +62,7 @@ def render(
     if found := framework.problems(job):
         raise InvalidJob(found)
     job = framework.default(as_stored(job))
-    plan = framework.plan(job, Snapshot(), now=now, options=options or EngineOptions())
+    plan = planner.plan(job, framework, Snapshot(), now=now, options=options or EngineOptions())
     if plan.error:
         raise ReconcileError(plan.error)
     return Rendered(job=job, objects=tuple(plain(create.body) for create in plan.creates))

@@ -10,8 +10,8 @@ from training_operator.core.api.job import JobModel
 from training_operator.core.api.problems import FieldProblem, ProblemKind
 from training_operator.core.engine import podenv
 from training_operator.core.engine.draft import StatusDraft
-from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
-from training_operator.core.framework import EngineOptions, KindInfo
+from training_operator.core.engine.replicated import ReplicatedFramework
+from training_operator.core.framework import EngineOptions, KindInfo, ReplicaRef
 from training_operator.xgboost import env, status
 from training_operator.xgboost.api import KIND, MASTER, REPLICA_TYPES, XGBoostJob
 

@@ -1,4 +1,4 @@
-"""The engine's single door for the v1 kinds: `plan(job, framework, observed, now=, options=) -> Plan`.
+"""The engine's single door: `plan(job, framework, observed, now=, options=) -> Plan`.
 
 It walks common.md §4.4 steps 2–9 and §5 in order: the managedBy and deletion gates, in-memory defaulting,
 then exactly one of the finished, suspended or active paths. Each rule family lives in its own module; this
@@ -32,14 +32,13 @@ from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import PodRecord, ServiceRecord, Snapshot
 from training_operator.core.engine.plan import Create, Event, Plan, Update
-from training_operator.core.engine.replicated import ReplicatedFramework
 from training_operator.core.errors import ReconcileError
-from training_operator.core.framework import EngineOptions
+from training_operator.core.framework import EngineOptions, Framework
 
 
 def plan(
     job: JobModel,
-    framework: ReplicatedFramework,
+    framework: Framework,
     observed: Snapshot,
     *,
     now: datetime,
@@ -47,8 +46,12 @@ def plan(
 ) -> Plan:
     """Everything the job needs next. Reads no clock, no API, no globals; `now` comes in.
 
-    `job` is the object exactly as stored (raw spec, current status); `observed` holds its children.
+    `job` is the object exactly as stored (raw spec, current status); `observed` holds its children. A kind
+    with its own life cycle answers through its `own_plan` hook; every other kind runs the common engine.
     """
+    own = framework.own_plan(job, observed, now=now, options=options)
+    if own is not None:
+        return own
     managed_by = job.run_policy.managed_by
     if managed_by is not None and managed_by != MANAGED_BY_THIS_OPERATOR:
         return Plan()  # §13: another controller owns this job; not even Created is written
@@ -71,7 +74,7 @@ def plan(
     return ctx.to_plan()
 
 
-def _refused(job: JobModel, framework: ReplicatedFramework, found: list[FieldProblem]) -> Plan:
+def _refused(job: JobModel, framework: Framework, found: list[FieldProblem]) -> Plan:
     """A job past the bounds (core.api.limits) that slipped past admission (webhooks off, or a model built
     without validation): no child is planned, whatever the count; a Warning event names the fields."""
     kind = framework.kind.kind
@@ -81,7 +84,7 @@ def _refused(job: JobModel, framework: ReplicatedFramework, found: list[FieldPro
 
 def _start(
     job: JobModel,
-    framework: ReplicatedFramework,
+    framework: Framework,
     observed: Snapshot,
     *,
     now: datetime,

@@ -13,7 +13,7 @@ from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.draft import JOBS_RESTARTED
 from training_operator.core.engine.observed import PodRecord
 from training_operator.core.engine.plan import Create, MetricIncrement
-from training_operator.core.engine.replicated import ReplicaRef
+from training_operator.core.framework import ReplicaRef
 
 FAILED_PODS = "failed_pods_total"
 

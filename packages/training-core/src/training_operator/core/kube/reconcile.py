@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from training_operator.core.engine import planner
 from training_operator.core.errors import InvalidJob, ReconcileError
 from training_operator.core.framework import EngineOptions, Framework
 from training_operator.core.kube import probes
@@ -102,7 +103,7 @@ class Reconciler:
             return None  # a spec change brings it back; retrying the same body cannot help
         now = self.clock()
         await self.probes.refresh(key, now)
-        plan = self.framework.plan(job, self.index.snapshot(key), now=now, options=self.options)
+        plan = planner.plan(job, self.framework, self.index.snapshot(key), now=now, options=self.options)
         if not plan.idle:
             log.info("%s: %d write(s)", key, plan.writes)
         try:

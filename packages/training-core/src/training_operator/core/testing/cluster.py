@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import ObjectRecord, PodRecord, ServiceRecord, Snapshot
 from training_operator.core.engine.plan import Adopt, Create, Plan, Release, Update
 from training_operator.core.engine.replicated import ReplicatedFramework
@@ -145,7 +146,7 @@ class FakeCluster:
         if self.job is None:
             return Plan()
         model = self.framework.parse(self.job)
-        result = self.framework.plan(model, self.snapshot, now=now, options=self.options)
+        result = planner.plan(model, self.framework, self.snapshot, now=now, options=self.options)
         applied = apply_plan(self.job, self.snapshot, result)
         self.job, self.snapshot = applied.job, applied.snapshot
         self.conflicts.extend(applied.conflicts)
