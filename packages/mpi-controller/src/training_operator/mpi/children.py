@@ -123,7 +123,7 @@ def ensure_secret(job: MPIJob, observed: Snapshot, writes: Writes, *, options: E
 
 def ensure_pod_group(job: MPIJob, observed: Snapshot, writes: Writes, *, options: EngineOptions) -> None:
     """The gang-scheduling PodGroup, its spec replaced when it differs (mpi.md §15)."""
-    desired = gang.pod_group(job, options=options)
+    desired = gang.pod_group(job, options=options, priority_classes=observed.priority_classes)
     if desired is None:
         return
     found = _pod_group(job, observed, options)

@@ -6,6 +6,7 @@ sum of the pods' requests as minResources, added with Kubernetes quantity semant
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,9 @@ def decorate(job: MPIJob, meta: dict[str, Any], pod: dict[str, Any], *, options:
         meta["labels"] = {**(meta.get("labels") or {}), labels.SCHEDULER_PLUGINS_POD_GROUP: job.name}
 
 
-def pod_group(job: MPIJob, *, options: EngineOptions) -> dict[str, Any] | None:
+def pod_group(
+    job: MPIJob, *, options: EngineOptions, priority_classes: Mapping[str, int]
+) -> dict[str, Any] | None:
     """The desired PodGroup, None when gang scheduling is off."""
     version = api_version(options)
     if version is None:
@@ -50,7 +53,7 @@ def pod_group(job: MPIJob, *, options: EngineOptions) -> dict[str, Any] | None:
     min_member = job.worker_replicas + 1
     if policy is not None and policy.min_available is not None:
         min_member = policy.min_available
-    resources = min_resources(job, min_member, options=options)
+    resources = min_resources(job, min_member, priority_classes=priority_classes)
     spec: dict[str, Any] = {"minMember": min_member}
     if version == VOLCANO_API_VERSION:
         spec["queue"] = (policy and policy.queue) or (job.metadata.annotations or {}).get(
@@ -81,7 +84,9 @@ def _template_priority_class(job: MPIJob) -> str:
     return ""
 
 
-def min_resources(job: MPIJob, min_member: int, *, options: EngineOptions) -> dict[str, Any] | None:
+def min_resources(
+    job: MPIJob, min_member: int, *, priority_classes: Mapping[str, int]
+) -> dict[str, Any] | None:
     """schedulingPolicy.minResources, or the requests of the first minMember pods by priority (§15)."""
     policy = job.run_policy.scheduling_policy
     if policy is not None and policy.min_resources is not None:
@@ -94,7 +99,7 @@ def min_resources(job: MPIJob, min_member: int, *, options: EngineOptions) -> di
         if spec is None:
             continue
         pod = spec.template.get("spec") or {}
-        priority = options.priority_classes.get(str(pod.get("priorityClassName") or ""), 0)
+        priority = priority_classes.get(str(pod.get("priorityClassName") or ""), 0)
         count = 1 if replica_type == LAUNCHER else job.worker_replicas
         entries.append(_Entry(priority, replica_type, count, pod))
     entries.sort(key=lambda entry: -entry.priority)  # stable: Launcher before Worker on equal priority

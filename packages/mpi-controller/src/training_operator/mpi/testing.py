@@ -7,6 +7,7 @@ plug-in itself. Tests pass `FIXED_KEYS` so no real key is generated and results 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,9 +85,20 @@ def options(**overrides: Any) -> EngineOptions:
     return EngineOptions(**{"key_factory": lambda: FIXED_KEYS, **overrides})
 
 
-def sync(job: MPIJob, observed: Snapshot | None = None, *, now: datetime = NOW, **overrides: Any) -> Plan:
-    """One plan() call as the operator makes it."""
-    return planner.plan(job, FRAMEWORK, observed or Snapshot(), now=now, options=options(**overrides))
+def sync(
+    job: MPIJob,
+    observed: Snapshot | None = None,
+    *,
+    now: datetime = NOW,
+    priority_classes: Mapping[str, int] | None = None,
+    **overrides: Any,
+) -> Plan:
+    """One plan() call as the operator makes it; `priority_classes` join the snapshot as the adapter adds
+    them, the other keywords are engine options."""
+    seen = observed or Snapshot()
+    if priority_classes is not None:
+        seen = replace(seen, priority_classes=priority_classes)
+    return planner.plan(job, FRAMEWORK, seen, now=now, options=options(**overrides))
 
 
 def with_status(job: MPIJob, plan: Plan) -> MPIJob:

@@ -87,7 +87,6 @@ class EngineOptions:
     #: the text of `--pytorch-init-container-template-file` (a YAML list of containers with `{{.MasterAddr}}`,
     #: `{{.InitContainerImage}}`, `{{.MaxTries}}` placeholders), read once at start-up; None = built-in
     pytorch_init_container_template_text: str | None = None
-    priority_classes: Mapping[str, int] = field(default_factory=dict)
     gang_retry_seconds: float = 2.0
     #: makes one SSH key pair `(private PEM, public OpenSSH line)` for a job that needs one (MPIJob);
     #: None means the framework's own real generator. Injected so `plan` stays pure and testable.

@@ -34,7 +34,8 @@ class Parts:
     settings: Settings
     frameworks: Mapping[str, Framework]
     options: EngineOptions
-    #: PriorityClass name → value, kept current by a watch while gang scheduling is on; `options` reads it
+    #: PriorityClass name → value, kept current by a watch while gang scheduling is on; each reconcile copies
+    #: it into the snapshot the engine plans from
     priority_classes: dict[str, int]
     registry: kopf.OperatorRegistry
     store: JobStore
@@ -85,7 +86,7 @@ def compose(settings: Settings, frameworks: Mapping[str, Framework] | None = Non
     parts = Parts(
         settings=settings,
         frameworks=found,
-        options=engine_options(settings, priority_classes=priority_classes),
+        options=engine_options(settings),
         priority_classes=priority_classes,
         registry=registry,
         store=JobStore(),
@@ -114,11 +115,9 @@ def compose(settings: Settings, frameworks: Mapping[str, Framework] | None = Non
     return parts
 
 
-def engine_options(settings: Settings, *, priority_classes: Mapping[str, int] | None = None) -> EngineOptions:
-    """The flags that change what the engine plans, and the live PriorityClass values gang scheduling ranks
-    replica types by (common.md §14.3; upstream never fills its informer, we do)."""
+def engine_options(settings: Settings) -> EngineOptions:
+    """The flags that change what the engine plans."""
     return EngineOptions(
-        priority_classes=priority_classes if priority_classes is not None else {},
         gang_scheduler_name=settings.gang_scheduler_name,
         cluster_domain=settings.cluster_domain,
         pytorch_init_container_image=settings.pytorch_init_container_image,

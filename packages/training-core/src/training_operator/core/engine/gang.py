@@ -52,14 +52,19 @@ def total_replicas(job: JobModel) -> int:
 
 
 def desired(
-    job: JobModel, kind: KindInfo, mode: str, current: ObjectRecord | None, options: EngineOptions
+    job: JobModel,
+    kind: KindInfo,
+    mode: str,
+    current: ObjectRecord | None,
+    options: EngineOptions,
+    priority_classes: Mapping[str, int],
 ) -> dict[str, Any]:
     """The whole PodGroup body for this job (§14.2, §14.3)."""
     policy = job.run_policy.scheduling_policy
     min_member = policy.min_available if policy and policy.min_available is not None else total_replicas(job)
     resources = dict(policy.min_resources) if policy and policy.min_resources is not None else None
     if resources is None:
-        resources = min_resources(job, kind, min_member, options.priority_classes)
+        resources = min_resources(job, kind, min_member, priority_classes)
     spec: dict[str, Any] = {"minMember": min_member}
     if mode == "volcano":
         sticky = str(((current.body.get("spec") or {}) if current else {}).get("queue") or "")

@@ -147,6 +147,9 @@ class Snapshot:
     pods: tuple[PodRecord, ...] = ()
     services: tuple[ServiceRecord, ...] = ()
     objects: tuple[ObjectRecord, ...] = ()
+    #: PriorityClass name → value (cluster-scoped; watched while gang scheduling is on), as the adapter saw
+    #: them when the reconcile started: PodGroup minResources ranks replica types by them (common.md §14.3)
+    priority_classes: Mapping[str, int] = field(default_factory=dict)
 
     def object(self, kind: str, name: str) -> ObjectRecord | None:
         """The child of this kind and name, if one exists."""

@@ -268,7 +268,9 @@ def _sync_pod_group(ctx: Reconcile) -> _Gate:
             return _Gate.BLOCKED
         if decision is ownership.Claim.ADOPT:
             ctx.claims.append(ownership.adopt(current, owner.controller_reference(ctx.job)))
-    wanted = gang.desired(ctx.job, ctx.framework.kind, mode, current, ctx.options)
+    wanted = gang.desired(
+        ctx.job, ctx.framework.kind, mode, current, ctx.options, ctx.observed.priority_classes
+    )
     if current is None:
         ctx.creates.append(Create(wanted))
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,6 +81,7 @@ class Reconciler:
         options: EngineOptions,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         reader: Probes | None = None,
+        priority_classes: Mapping[str, int] | None = None,
     ) -> None:
         self.framework = framework
         self.store = store
@@ -88,6 +90,8 @@ class Reconciler:
         self.options = options
         self.clock = clock
         self.probes = reader or Probes(writer.client, index)
+        #: kept current by a watch (gang scheduling only); copied into each snapshot, never read by the engine
+        self.priority_classes = priority_classes if priority_classes is not None else {}
         self._replans: dict[JobKey, int] = {}
 
     async def __call__(self, key: JobKey) -> float | None:
@@ -103,7 +107,10 @@ class Reconciler:
             return None  # a spec change brings it back; retrying the same body cannot help
         now = self.clock()
         await self.probes.refresh(key, now)
-        plan = planner.plan(job, self.framework, self.index.snapshot(key), now=now, options=self.options)
+        snapshot = self.index.snapshot(key)
+        if self.priority_classes:
+            snapshot = replace(snapshot, priority_classes=dict(self.priority_classes))
+        plan = planner.plan(job, self.framework, snapshot, now=now, options=self.options)
         if not plan.idle:
             log.info("%s: %d write(s)", key, plan.writes)
         try:

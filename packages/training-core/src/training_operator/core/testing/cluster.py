@@ -140,13 +140,16 @@ class FakeCluster:
     options: EngineOptions = field(default_factory=EngineOptions)
     plans: list[Plan] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    #: PriorityClass name → value, given to every snapshot the engine sees
+    priority_classes: Mapping[str, int] = field(default_factory=dict)
 
     def reconcile(self, now: datetime) -> Plan:
         """One reconcile: parse the stored job, plan, apply the plan."""
         if self.job is None:
             return Plan()
         model = self.framework.parse(self.job)
-        result = planner.plan(model, self.framework, self.snapshot, now=now, options=self.options)
+        observed = replace(self.snapshot, priority_classes=self.priority_classes)
+        result = planner.plan(model, self.framework, observed, now=now, options=self.options)
         applied = apply_plan(self.job, self.snapshot, result)
         self.job, self.snapshot = applied.job, applied.snapshot
         self.conflicts.extend(applied.conflicts)
