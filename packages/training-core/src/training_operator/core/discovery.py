@@ -36,6 +36,18 @@ def discover(enabled: Collection[str] = ()) -> dict[str, Framework]:
     return {name: _load_checked(available[name]) for name in sorted(wanted)}
 
 
+def loadable() -> dict[str, Framework]:
+    """Every installed framework that loads, by scheme; one that does not is left out here (the operator's
+    start, through `discover`, names what is wrong with it). For collecting the plug-ins' own flags."""
+    found = {}
+    for name, entry in sorted(installed().items()):
+        try:
+            found[name] = _load_checked(entry)
+        except FrameworkLoadError:
+            continue
+    return found
+
+
 def _load_checked(entry: EntryPoint) -> Framework:
     from training_operator.core.framework import Framework
 

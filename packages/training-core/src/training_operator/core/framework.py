@@ -81,12 +81,6 @@ class EngineOptions:
 
     gang_scheduler_name: str = ""
     cluster_domain: str = ""
-    pytorch_init_container_image: str = "alpine:3.10"
-    pytorch_init_container_max_tries: int = 100
-    pytorch_init_container_template: Mapping[str, Any] | None = None
-    #: the text of `--pytorch-init-container-template-file` (a YAML list of containers with `{{.MasterAddr}}`,
-    #: `{{.InitContainerImage}}`, `{{.MaxTries}}` placeholders), read once at start-up; None = built-in
-    pytorch_init_container_template_text: str | None = None
     gang_retry_seconds: float = 2.0
     #: makes one SSH key pair `(private PEM, public OpenSSH line)` for a job that needs one (MPIJob);
     #: None means the framework's own real generator. Injected so `plan` stays pure and testable.
@@ -114,6 +108,26 @@ class ReplicaRef:
     def rt(self) -> str:
         """The lower-case replica type used in names and labels (`worker`)."""
         return self.replica_type.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One command-line flag of `training-operator run` that a plug-in owns (it exists only when the plug-in
+    is installed). The operator parses it and hands the value to `Framework.configured` under `dest`."""
+
+    #: the flag as typed, `--pytorch-init-container-image`
+    name: str
+    default: str | int | float | None
+    help: str = ""
+    #: converts the command-line text (`int` for counts)
+    type: Callable[[str], Any] = str
+    #: the value names a file: the plug-in gets the file's text instead, None when it cannot be read
+    file: bool = False
+
+    @property
+    def dest(self) -> str:
+        """The key of this flag's value: `pytorch_init_container_image`."""
+        return self.name.lstrip("-").replace("-", "_")
 
 
 class Framework(ABC):
@@ -183,6 +197,15 @@ class Framework(ABC):
     ) -> Sequence[Mapping[str, Any]]:
         """Objects besides pods and services this job should have right now (PyTorch's HPA)."""
         return ()
+
+    def flags(self) -> Sequence[Flag]:
+        """The command-line flags this plug-in owns (PyTorch's `--pytorch-init-container-*`)."""
+        return ()
+
+    def configured(self, values: Mapping[str, Any]) -> Framework:
+        """This framework with its flags' values (`Flag.dest` → value, file flags as text); self by default.
+        Called once at start-up, so a plan depends only on the framework, the job and what was observed."""
+        return self
 
     def own_plan(
         self, job: JobModel, observed: Snapshot, *, now: datetime, options: EngineOptions

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import kopf
 
@@ -81,6 +82,7 @@ class Parts:
 def compose(settings: Settings, frameworks: Mapping[str, Framework] | None = None) -> Parts:
     """Discover (or take) the frameworks and wire the kopf registry for them."""
     found = discovery.discover(settings.enable_schemes) if frameworks is None else dict(frameworks)
+    found = {scheme: configured(framework, settings) for scheme, framework in found.items()}
     registry = kopf.OperatorRegistry()
     priority_classes: dict[str, int] = {}
     parts = Parts(
@@ -120,16 +122,21 @@ def engine_options(settings: Settings) -> EngineOptions:
     return EngineOptions(
         gang_scheduler_name=settings.gang_scheduler_name,
         cluster_domain=settings.cluster_domain,
-        pytorch_init_container_image=settings.pytorch_init_container_image,
-        pytorch_init_container_max_tries=settings.pytorch_init_container_max_tries,
-        pytorch_init_container_template_text=_template_text(settings.pytorch_init_container_template_file),
     )
 
 
-def _template_text(path: str) -> str | None:
-    """The optional init-container template file (PyTorch), as text: it is a Go template of a YAML list, so
-    it becomes YAML only once `{{.MasterAddr}}` and friends are filled in per job. Absent is normal outside a
-    cluster (the built-in container is used)."""
+def configured(framework: Framework, settings: Settings) -> Framework:
+    """The framework with the values of the flags it owns; a file flag's value is the file's text."""
+    values: dict[str, Any] = {}
+    for flag in framework.flags():
+        value = settings.plugin_flags.get(flag.dest, flag.default)
+        values[flag.dest] = _file_text(str(value)) if flag.file and value is not None else value
+    return framework.configured(values)
+
+
+def _file_text(path: str) -> str | None:
+    """A plug-in's file flag (PyTorch's init-container template, a Go template of a YAML list) as text, read
+    once at start-up. Absent is normal outside a cluster (the plug-in's built-in default is used)."""
     try:
         with open(path) as stream:
             return stream.read()
