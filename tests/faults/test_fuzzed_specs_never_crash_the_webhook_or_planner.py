@@ -25,6 +25,7 @@ from training_operator.core.engine import planner
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.errors import InvalidJob
 from training_operator.core.framework import EngineOptions
+from training_operator.core.testing import with_inputs
 from training_operator.unified import cli, webhooks
 from training_operator.unified.sdk import InvalidSpec, TrainingClient
 
@@ -142,7 +143,8 @@ def test_any_single_field_change_is_admitted_and_planned_or_rejected_by_path(kin
         assert any(_related(p.path, _wire(path)) for p in problems), (_wire(path), message)
         return
     defaulted = framework.default(job)
-    planner.plan(defaulted, framework, Snapshot(), now=NOW, options=EngineOptions())
+    observed = with_inputs(framework, defaulted, Snapshot())
+    planner.plan(defaulted, framework, observed, now=NOW, options=EngineOptions())
 
 
 @pytest.mark.parametrize(

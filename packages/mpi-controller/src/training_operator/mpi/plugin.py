@@ -16,7 +16,7 @@ from training_operator.core.api.problems import FieldProblem
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.engine.plan import Plan
 from training_operator.core.framework import ChildResource, EngineOptions, Framework, KindInfo
-from training_operator.mpi import lifecycle, naming, validation
+from training_operator.mpi import lifecycle, naming, ssh, validation
 from training_operator.mpi.api import KIND, LAUNCHER, WORKER, MPIJob
 from training_operator.mpi.defaults import defaulted
 
@@ -63,6 +63,11 @@ class MPIFramework(Framework):
     def problems(self, job: JobModel, *, old: JobModel | None = None) -> Sequence[FieldProblem]:
         """mpi.md §4, checked after defaulting exactly as upstream's controller checks it."""
         return validation.problems(defaulted(_mpi(job)))
+
+    def wants_key_pair(self, job: JobModel, observed: Snapshot) -> bool:
+        """A job whose `<name>-ssh` Secret is missing or lacks our two keys needs a fresh pair."""
+        found = observed.object("Secret", naming.secret(_mpi(job)))
+        return not ssh.usable(None if found is None else found.body)
 
     def own_plan(self, job: JobModel, observed: Snapshot, *, now: datetime, options: EngineOptions) -> Plan:
         """One sync of mpi.md §7."""

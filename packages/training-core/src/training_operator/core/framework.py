@@ -82,9 +82,6 @@ class EngineOptions:
     gang_scheduler_name: str = ""
     cluster_domain: str = ""
     gang_retry_seconds: float = 2.0
-    #: makes one SSH key pair `(private PEM, public OpenSSH line)` for a job that needs one (MPIJob);
-    #: None means the framework's own real generator. Injected so `plan` stays pure and testable.
-    key_factory: Callable[[], tuple[bytes, bytes]] | None = None
     #: kinds of extra children the operator may not write (RBAC): planned without them, never retried
     without_kinds: frozenset[str] = frozenset()
 
@@ -197,6 +194,11 @@ class Framework(ABC):
     ) -> Sequence[Mapping[str, Any]]:
         """Objects besides pods and services this job should have right now (PyTorch's HPA)."""
         return ()
+
+    def wants_key_pair(self, job: JobModel, observed: Snapshot) -> bool:
+        """Whether this reconcile needs fresh SSH key material (MPIJob without a usable Secret): the adapter
+        then generates a pair and passes it in `observed.key_pair`, so planning itself draws no randomness."""
+        return False
 
     def flags(self) -> Sequence[Flag]:
         """The command-line flags this plug-in owns (PyTorch's `--pytorch-init-container-*`)."""

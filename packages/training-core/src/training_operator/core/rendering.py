@@ -62,10 +62,25 @@ def render(
     if found := framework.problems(job):
         raise InvalidJob(found)
     job = framework.default(as_stored(job))
-    plan = planner.plan(job, framework, Snapshot(), now=now, options=options or EngineOptions())
+    observed = Snapshot()
+    if framework.wants_key_pair(job, observed):
+        observed = Snapshot(key_pair=_fresh_key_pair())
+    plan = planner.plan(job, framework, observed, now=now, options=options or EngineOptions())
     if plan.error:
         raise ReconcileError(plan.error)
     return Rendered(job=job, objects=tuple(plain(create.body) for create in plan.creates))
+
+
+def _fresh_key_pair() -> tuple[bytes, bytes]:
+    """A real SSH key pair for the rendered Secret, as the operator would generate it (MPIJob)."""
+    try:
+        from training_operator.core.kube.keys import ssh_key_pair
+    except ImportError:
+        raise ReconcileError(
+            "rendering this job's SSH Secret needs the cryptography package: "
+            "pip install 'training-operator-core[kube]'"
+        ) from None
+    return ssh_key_pair()
 
 
 def as_stored(job: JobModel) -> JobModel:

@@ -49,7 +49,10 @@ def plan(
     `job` is the object exactly as stored (raw spec, current status); `observed` holds its children. A kind
     with its own life cycle answers through its `own_plan` hook; every other kind runs the common engine.
     """
-    own = framework.own_plan(job, observed, now=now, options=options)
+    try:
+        own = framework.own_plan(job, observed, now=now, options=options)
+    except ReconcileError as error:
+        return Plan(error=str(error))
     if own is not None:
         return own
     managed_by = job.run_policy.managed_by

@@ -17,7 +17,7 @@ from typing import Any
 from training_operator.core.engine import planner
 from training_operator.core.errors import InvalidJob, ReconcileError
 from training_operator.core.framework import EngineOptions, Framework
-from training_operator.core.kube import probes
+from training_operator.core.kube import keys, probes
 from training_operator.core.kube.index import Index, JobKey
 from training_operator.core.kube.probes import Probes
 from training_operator.core.kube.writer import WriteFailed, Writer
@@ -110,6 +110,8 @@ class Reconciler:
         snapshot = self.index.snapshot(key)
         if self.priority_classes:
             snapshot = replace(snapshot, priority_classes=dict(self.priority_classes))
+        if self.framework.wants_key_pair(job, snapshot):
+            snapshot = replace(snapshot, key_pair=keys.ssh_key_pair())
         plan = planner.plan(job, self.framework, snapshot, now=now, options=self.options)
         if not plan.idle:
             log.info("%s: %d write(s)", key, plan.writes)
