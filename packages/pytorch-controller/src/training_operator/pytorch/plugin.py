@@ -12,9 +12,9 @@ from typing import Any
 from training_operator.core.api.common import RestartPolicy
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.problems import FieldProblem
+from training_operator.core.engine.container_env import append_to_all_containers
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import Snapshot
-from training_operator.core.engine.podenv import append_to_all_containers
 from training_operator.core.engine.replicated import ReplicatedFramework
 from training_operator.core.framework import ChildResource, EngineOptions, Flag, KindInfo, ReplicaRef
 from training_operator.pytorch import defaulting, env, hpa, init_container, status, validation

@@ -19,7 +19,7 @@ from training_operator.core.framework import EngineOptions, Framework
 
 
 @dataclass(slots=True)
-class Reconcile:
+class Reconciliation:
     """The working state of one `plan()` call."""
 
     job: JobModel
