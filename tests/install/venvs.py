@@ -9,9 +9,11 @@ from the source tree, exactly as the image is built.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,25 @@ class Wheels:
         """`name[extras] @ file:///…whl`: install this distribution from its built wheel."""
         wanted = f"[{','.join(extras)}]" if extras else ""
         return f"{name}{wanted} @ {self.by_name[name].as_uri()}"
+
+    def overrides_keeping(self, extras: dict[str, tuple[str, ...]], path: Path) -> Path:
+        """An overrides file like `overrides`, but whose lines keep the extras a package requests of its
+        siblings (`training-operator-core[ssh]`): an override replaces the whole requirement, extras too."""
+        lines = [
+            self.requirement(name, extras.get(name, ())) for name in sorted(self.by_name) if name != OPERATOR
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+
+def sibling_extras(folder: Path) -> dict[str, tuple[str, ...]]:
+    """The extras a package's dependencies request of our other packages: {name: extras}."""
+    found: dict[str, tuple[str, ...]] = {}
+    for text in tomllib.loads((folder / "pyproject.toml").read_text())["project"].get("dependencies", []):
+        match = re.match(r"(training-operator(?:-[a-z]+)?)\[([^\]]+)\]", text)
+        if match:
+            found[match.group(1)] = tuple(sorted(e.strip() for e in match.group(2).split(",")))
+    return found
 
 
 def run(command: list[str], *, log: Path, timeout: float, env: dict[str, str] | None = None) -> str:
@@ -80,11 +101,14 @@ def fresh_venv(path: Path, *, log: Path) -> Path:
     return path / "bin" / "python"
 
 
-def uv_install(venv: Path, requirement: str, wheels: Wheels, *, log: Path) -> float:
+def uv_install(
+    venv: Path, requirement: str, wheels: Wheels, *, log: Path, overrides: Path | None = None
+) -> float:
     """Install one requirement (and what it pulls in) into a fresh venv; returns the seconds it took."""
     started = time.monotonic()
     python = fresh_venv(venv, log=log)
-    command = ["uv", "pip", "install", "-q", "--python", str(python), "--override", str(wheels.overrides)]
+    chosen = overrides or wheels.overrides
+    command = ["uv", "pip", "install", "-q", "--python", str(python), "--override", str(chosen)]
     run([*command, requirement], log=log, timeout=600)
     return time.monotonic() - started
 

@@ -9,8 +9,7 @@ import base64
 
 import pytest
 
-from training_operator.core import labels
-from training_operator.core.kube import keys
+from training_operator.core import keys, labels
 from training_operator.mpi.testing import (
     FIXED_KEYS,
     NOW_TEXT,

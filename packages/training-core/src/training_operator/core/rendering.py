@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from training_operator.core import strict
+from training_operator.core import keys, strict
 from training_operator.core.api.job import JobModel
 from training_operator.core.engine import planner
 from training_operator.core.engine.observed import Snapshot
@@ -64,23 +64,11 @@ def render(
     job = framework.default(as_stored(job))
     observed = Snapshot()
     if framework.wants_key_pair(job, observed):
-        observed = Snapshot(key_pair=_fresh_key_pair())
+        observed = Snapshot(key_pair=keys.ssh_key_pair())
     plan = planner.plan(job, framework, observed, now=now, options=options or EngineOptions())
     if plan.error:
         raise ReconcileError(plan.error)
     return Rendered(job=job, objects=tuple(plain(create.body) for create in plan.creates))
-
-
-def _fresh_key_pair() -> tuple[bytes, bytes]:
-    """A real SSH key pair for the rendered Secret, as the operator would generate it (MPIJob)."""
-    try:
-        from training_operator.core.kube.keys import ssh_key_pair
-    except ImportError:
-        raise ReconcileError(
-            "rendering this job's SSH Secret needs the cryptography package: "
-            "pip install 'training-operator-core[kube]'"
-        ) from None
-    return ssh_key_pair()
 
 
 def as_stored(job: JobModel) -> JobModel:

@@ -14,10 +14,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from training_operator.core import keys
 from training_operator.core.engine import planner
 from training_operator.core.errors import InvalidJob, ReconcileError
 from training_operator.core.framework import EngineOptions, Framework
-from training_operator.core.kube import keys, probes
+from training_operator.core.kube import probes
 from training_operator.core.kube.index import Index, JobKey
 from training_operator.core.kube.probes import Probes
 from training_operator.core.kube.writer import WriteFailed, Writer
