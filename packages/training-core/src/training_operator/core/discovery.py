@@ -61,7 +61,7 @@ def _load_checked(entry: EntryPoint) -> Framework:
     if not isinstance(loaded, Framework):
         raise FrameworkLoadError(
             f"framework {entry.name!r} ({entry.value}) is a {type(loaded).__name__}, not a Framework: "
-            "it must provide kind, model, parse, default, problems and plan"
+            "it must be an instance of a training_operator.core.framework.Framework subclass"
         )
     if loaded.kind.scheme != entry.name:
         raise FrameworkLoadError(
