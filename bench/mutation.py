@@ -48,9 +48,9 @@ EXTRA_TESTS = {
 #: hypothesis-driven properties: slow per mutant and random; the table tests carry the score
 SKIPPED_TESTS = ("packages/training-core/tests/engine/test_engine_invariants.py",)
 CORE_MODULES = (
-    "conditions", "context", "draft", "events", "extras", "gang", "gojson", "naming", "observed", "owner",
-    "ownership", "plan", "planner", "podenv", "pods", "podspec", "policy", "ports", "quantity", "replicas",
-    "replicated",
+    "conditions", "container_env", "draft", "events", "extras", "gang", "gojson", "naming", "observed",
+    "owner", "ownership", "plan", "planner", "policy", "ports", "quantity", "reconciliation",
+    "replica_objects", "replica_pass", "replicas", "replicated",
 )  # fmt: skip
 PLUGINS = {
     "tf": ("tf-controller", "tf", ("status", "tf_config")),

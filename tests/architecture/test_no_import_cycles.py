@@ -11,15 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import grimp
-import pytest
-
-# The v1 plug-ins' `plan()` calls back into the planner through a deferred import; one plug-in contract with
-# the planner calling hooks (issue 19, item 1) removes it, and the strict xfail below then fails as a
-# reminder to delete it.
-ENGINE_CYCLE = frozenset(
-    f"training_operator.core.engine.{name}"
-    for name in ("context", "extras", "planner", "pods", "podspec", "replicated")
-)
 
 
 def strongly_connected(nodes: Iterable[str], edges: Callable[[str], Iterable[str]]) -> list[frozenset[str]]:
@@ -74,15 +65,5 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert strongly_connected(edges, lambda node: edges[node]) == [frozenset("abc")]
 
 
-def test_no_import_cycle_besides_the_engines_known_one() -> None:
-    others = [sorted(group) for group in import_cycles() if group != ENGINE_CYCLE]
-    assert others == [], f"import cycles: {others}"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.engine: replicated → planner → context/pods/podspec/extras → replicated (a plug-in's plan() "
-    "calls back into the planner); issue 19 item 1 removes it",
-)
 def test_no_import_cycle_at_all() -> None:
     assert import_cycles() == []

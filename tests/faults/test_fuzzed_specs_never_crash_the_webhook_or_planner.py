@@ -21,9 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from training_operator.core import discovery
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.errors import InvalidJob
 from training_operator.core.framework import EngineOptions
+from training_operator.core.testing import with_inputs
 from training_operator.unified import cli, webhooks
 from training_operator.unified.sdk import InvalidSpec, TrainingClient
 
@@ -141,7 +143,8 @@ def test_any_single_field_change_is_admitted_and_planned_or_rejected_by_path(kin
         assert any(_related(p.path, _wire(path)) for p in problems), (_wire(path), message)
         return
     defaulted = framework.default(job)
-    framework.plan(defaulted, Snapshot(), now=NOW, options=EngineOptions())
+    observed = with_inputs(framework, defaulted, Snapshot())
+    planner.plan(defaulted, framework, observed, now=NOW, options=EngineOptions())
 
 
 @pytest.mark.parametrize(
@@ -186,7 +189,7 @@ def test_two_to_the_31_replicas_is_a_field_error_at_every_door(kind, tmp_path, c
     worker = job.replica_specs()["Worker"]
     specs = {**job.replica_specs(), "Worker": worker.model_copy(update={"replicas": HUGE})}
     huge = job.with_spec(job.spec.model_copy(update={type(job.spec).replica_map_field: specs}))
-    plan = framework.plan(huge, Snapshot(), now=NOW, options=EngineOptions())
+    plan = planner.plan(huge, framework, Snapshot(), now=NOW, options=EngineOptions())
     assert plan.creates == ()
     assert any(field.split(": Invalid")[0] in event.message for event in plan.events), plan.events
 

@@ -26,7 +26,16 @@ from pathlib import Path
 
 from checks import Cell, check_library, check_operator
 from cluster import Cluster
-from venvs import ROOT, Wheels, build_wheels, distributions, image_install, installed_size, uv_install
+from venvs import (
+    ROOT,
+    Wheels,
+    build_wheels,
+    distributions,
+    image_install,
+    installed_size,
+    sibling_extras,
+    uv_install,
+)
 
 OPERATOR_CELLS = [
     Cell(("tf",)),
@@ -88,11 +97,20 @@ class Matrix:
         if cell.installer == "image":
             image_install(self.venv(cell), ",".join(cell.extras), log=log)
         elif cell.installer == "library":
-            uv_install(
-                self.venv(cell), wheels.requirement(f"training-operator-{cell.extras[0]}"), wheels, log=log
+            controller = ROOT / "packages" / f"{cell.extras[0]}-controller"
+            overrides = wheels.overrides_keeping(
+                sibling_extras(controller), self.folder(cell) / "overrides.txt"
             )
+            requirement = wheels.requirement(f"training-operator-{cell.extras[0]}")
+            uv_install(self.venv(cell), requirement, wheels, log=log, overrides=overrides)
         else:
-            uv_install(self.venv(cell), wheels.requirement("training-operator", cell.extras), wheels, log=log)
+            # the operator asks for training-operator-core[kube]: its overrides must keep that extra
+            operator = ROOT / "packages" / "unified-operator"
+            overrides = wheels.overrides_keeping(
+                sibling_extras(operator), self.folder(cell) / "overrides.txt"
+            )
+            requirement = wheels.requirement("training-operator", cell.extras)
+            uv_install(self.venv(cell), requirement, wheels, log=log, overrides=overrides)
         (self.folder(cell) / "installed.txt").write_text("\n".join(distributions(self.venv(cell), log=log)))
         self.sizes[cell.name] = installed_size(self.venv(cell))
 

@@ -29,12 +29,30 @@ class Wheels:
 
     by_name: dict[str, Path]
     overrides: Path
-    operator_overrides: Path
 
     def requirement(self, name: str, extras: tuple[str, ...] = ()) -> str:
         """`name[extras] @ file:///…whl`: install this distribution from its built wheel."""
         wanted = f"[{','.join(extras)}]" if extras else ""
         return f"{name}{wanted} @ {self.by_name[name].as_uri()}"
+
+    def overrides_keeping(self, extras: dict[str, tuple[str, ...]], path: Path) -> Path:
+        """An overrides file like `overrides`, but whose lines keep the extras a package requests of its
+        siblings (`training-operator-core[ssh]`): an override replaces the whole requirement, extras too."""
+        lines = [
+            self.requirement(name, extras.get(name, ())) for name in sorted(self.by_name) if name != OPERATOR
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+
+def sibling_extras(folder: Path) -> dict[str, tuple[str, ...]]:
+    """The extras a package's dependencies request of our other packages: {name: extras}."""
+    found: dict[str, tuple[str, ...]] = {}
+    for text in tomllib.loads((folder / "pyproject.toml").read_text())["project"].get("dependencies", []):
+        match = re.match(r"(training-operator(?:-[a-z]+)?)\[([^\]]+)\]", text)
+        if match:
+            found[match.group(1)] = tuple(sorted(e.strip() for e in match.group(2).split(",")))
+    return found
 
 
 def run(command: list[str], *, log: Path, timeout: float, env: dict[str, str] | None = None) -> str:
@@ -71,32 +89,10 @@ def build_wheels(out: Path, log: Path) -> Wheels:
     for wheel in out.glob("*.whl"):
         stem = wheel.name.split("-")[0]
         by_name[stem.replace("_", "-")] = wheel
-    ours = {name: path for name, path in sorted(by_name.items()) if name != OPERATOR}
     overrides = out / "overrides.txt"
-    overrides.write_text("".join(f"{name} @ {path.as_uri()}\n" for name, path in ours.items()))
-    # An override replaces a requirement whole, extras included: the operator's `training-operator-core[kube]`
-    # must stay `[kube]`, or a cell would miss what only that extra brings (a library cell must not get it).
-    wanted = _extras_the_operator_asks_for()
-    for_operator = out / "overrides-operator.txt"
-    for_operator.write_text(
-        "".join(f"{name}{_extras(wanted.get(name))} @ {path.as_uri()}\n" for name, path in ours.items())
-    )
-    return Wheels(by_name, overrides, for_operator)
-
-
-def _extras(names: set[str] | None) -> str:
-    return f"[{','.join(sorted(names))}]" if names else ""
-
-
-def _extras_the_operator_asks_for() -> dict[str, set[str]]:
-    """Our distributions the operator requires with extras (`training-operator-core[kube]` → {"kube"})."""
-    data = tomllib.loads((ROOT / "packages" / "unified-operator" / "pyproject.toml").read_text())
-    wanted: dict[str, set[str]] = {}
-    for requirement in data["project"]["dependencies"]:
-        match = re.match(r"\s*([A-Za-z0-9_.-]+)\[([^\]]+)\]", requirement)
-        if match:
-            wanted.setdefault(match[1], set()).update(e.strip() for e in match[2].split(","))
-    return wanted
+    lines = [f"{name} @ {path.as_uri()}" for name, path in sorted(by_name.items()) if name != OPERATOR]
+    overrides.write_text("\n".join(lines) + "\n")
+    return Wheels(by_name, overrides)
 
 
 def fresh_venv(path: Path, *, log: Path) -> Path:
@@ -105,13 +101,14 @@ def fresh_venv(path: Path, *, log: Path) -> Path:
     return path / "bin" / "python"
 
 
-def uv_install(venv: Path, requirement: str, wheels: Wheels, *, log: Path) -> float:
+def uv_install(
+    venv: Path, requirement: str, wheels: Wheels, *, log: Path, overrides: Path | None = None
+) -> float:
     """Install one requirement (and what it pulls in) into a fresh venv; returns the seconds it took."""
     started = time.monotonic()
     python = fresh_venv(venv, log=log)
-    name = requirement.split(" @ ")[0].split("[")[0]
-    overrides = wheels.operator_overrides if name == OPERATOR else wheels.overrides
-    command = ["uv", "pip", "install", "-q", "--python", str(python), "--override", str(overrides)]
+    chosen = overrides or wheels.overrides
+    command = ["uv", "pip", "install", "-q", "--python", str(python), "--override", str(chosen)]
     run([*command, requirement], log=log, timeout=600)
     return time.monotonic() - started
 

@@ -12,8 +12,10 @@ import pytest
 import yaml
 
 from training_operator.core import discovery, strict
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.framework import EngineOptions
+from training_operator.core.testing import with_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORKS = {f.kind.kind: f for f in discovery.discover().values()}
@@ -38,7 +40,10 @@ def test_accepted_unchanged_and_planned(body):
     assert job.body() == body
     assert [p.render() for p in framework.problems(job)] == []
     job = job.model_copy(update={"metadata": job.metadata.model_copy(update={"uid": "u-1"})})
-    plan = framework.plan(job, Snapshot(), now=datetime(2024, 5, 1, tzinfo=UTC), options=EngineOptions())
+    observed = with_inputs(framework, job, Snapshot())
+    plan = planner.plan(
+        job, framework, observed, now=datetime(2024, 5, 1, tzinfo=UTC), options=EngineOptions()
+    )
     assert plan.error is None
     assert any(create.kind in ("Pod", "Job") for create in plan.creates)
 

@@ -9,8 +9,7 @@ import base64
 
 import pytest
 
-from training_operator.core import labels
-from training_operator.mpi import ssh
+from training_operator.core import keys, labels
 from training_operator.mpi.testing import (
     FIXED_KEYS,
     NOW_TEXT,
@@ -71,11 +70,11 @@ def test_ac1_service_config_map_and_secret():
 
 
 def test_real_key_generator_makes_an_ecdsa_p521_pair():
-    private, public = ssh.generate_key_pair()
+    private, public = keys.ssh_key_pair()
     assert private.startswith(b"-----BEGIN EC PRIVATE KEY-----")
     assert public.startswith(b"ecdsa-sha2-nistp521 ")
     assert public.endswith(b"\n")
-    assert ssh.generate_key_pair()[0] != private
+    assert keys.ssh_key_pair()[0] != private
 
 
 def test_ac1_worker_pod():

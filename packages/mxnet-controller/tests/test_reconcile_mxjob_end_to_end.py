@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from training_operator.core import labels
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import PodRecord, Snapshot
 from training_operator.core.engine.plan import Plan
 from training_operator.core.framework import EngineOptions
@@ -36,7 +37,9 @@ def mxjob(name: str, replicas: dict[str, int], *, mode: str = "MXTrain", **field
 
 
 def reconcile(body: dict[str, Any], *pods: PodRecord) -> Plan:
-    return FRAMEWORK.plan(FRAMEWORK.parse(body), Snapshot(pods=pods), now=NOW, options=EngineOptions())
+    return planner.plan(
+        FRAMEWORK.parse(body), FRAMEWORK, Snapshot(pods=pods), now=NOW, options=EngineOptions()
+    )
 
 
 def created_pods(plan: Plan) -> dict[str, dict[str, Any]]:

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from training_operator.core.engine.replicated import ReplicaRef
 from training_operator.core.errors import ReconcileError
-from training_operator.core.framework import EngineOptions
+from training_operator.core.framework import EngineOptions, ReplicaRef
 from training_operator.pytorch.plugin import FRAMEWORK
 
 PT = {"spec": {"containers": [{"name": "pytorch", "image": "pt:1"}]}}

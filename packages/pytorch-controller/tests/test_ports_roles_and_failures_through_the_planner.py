@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from training_operator.core import labels
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.engine.plan import Plan
 from training_operator.core.framework import EngineOptions
@@ -26,7 +27,7 @@ PT = {"spec": {"containers": [{"name": "pytorch", "image": "pt:1"}]}}
 
 def reconcile(body: dict[str, Any], *pods: Any, services: Any = ()) -> Plan:
     snapshot = Snapshot(pods=pods, services=tuple(services))
-    return FRAMEWORK.plan(FRAMEWORK.parse(body), snapshot, now=NOW, options=EngineOptions())
+    return planner.plan(FRAMEWORK.parse(body), FRAMEWORK, snapshot, now=NOW, options=EngineOptions())
 
 
 def created(plan: Plan, kind: str) -> dict[str, dict[str, Any]]:

@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from training_operator.core.engine.replicated import ReplicaRef
-from training_operator.core.framework import EngineOptions
+from training_operator.core.framework import EngineOptions, ReplicaRef
 from training_operator.pytorch.plugin import FRAMEWORK
 
 SAMPLES_FILE = Path(__file__).parent / "data" / "kubeflow_sdk_pytorchjobs.json"

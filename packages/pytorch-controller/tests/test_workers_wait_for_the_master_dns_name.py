@@ -1,4 +1,4 @@
-"""The `init-pytorch` init container (frameworks.md §2.7), driven by the operator's EngineOptions.
+"""The `init-pytorch` init container (frameworks.md §2.7), driven by the operator's flags.
 
 Covers: which pods get it (Workers of a job with a Master; never the Master, never worker-only or elastic
 worker-only jobs); `--pytorch-init-container-image` and `--pytorch-init-container-max-tries` in the built-in
@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from training_operator.core.engine.replicated import ReplicaRef
 from training_operator.core.errors import ReconcileError
-from training_operator.core.framework import EngineOptions
-from training_operator.pytorch.plugin import FRAMEWORK
+from training_operator.core.framework import EngineOptions, ReplicaRef
+from training_operator.pytorch.init_container import InitContainerOptions
+from training_operator.pytorch.plugin import PyTorchFramework
 
 PT = {"spec": {"containers": [{"name": "pytorch", "image": "pt:1"}]}}
 
@@ -35,12 +35,14 @@ MASTER_AND_WORKER = pytorchjob(
 
 
 def init_of(
-    body: dict[str, Any], replica_type: str, index: int, options: EngineOptions
+    body: dict[str, Any], replica_type: str, index: int, options: InitContainerOptions
 ) -> list[dict[str, Any]]:
-    job = FRAMEWORK.default(FRAMEWORK.parse(body))
+    framework = PyTorchFramework(options)
+    job = framework.default(framework.parse(body))
     spec = job.replica_specs()[replica_type]
     assert spec is not None
-    pod = FRAMEWORK.replica_pod(job, ReplicaRef(replica_type, index), dict(spec.template), options=options)
+    replica = ReplicaRef(replica_type, index)
+    pod = framework.replica_pod(job, replica, dict(spec.template), options=EngineOptions())
     return list(pod["spec"].get("initContainers") or [])
 
 
@@ -72,13 +74,11 @@ def wait_command(master: str, tries: int) -> list[str]:
     ],
 )
 def test_only_workers_of_a_job_with_a_master_wait(body, replica_type, index, count):
-    assert len(init_of(body, replica_type, index, EngineOptions())) == count
+    assert len(init_of(body, replica_type, index, InitContainerOptions())) == count
 
 
 def test_image_and_max_tries_come_from_the_operator_flags():
-    options = EngineOptions(
-        pytorch_init_container_image="registry.local/busybox:1", pytorch_init_container_max_tries=7
-    )
+    options = InitContainerOptions(image="registry.local/busybox:1", max_tries=7)
     (init,) = init_of(MASTER_AND_WORKER, "Worker", 1, options)
     assert init == {
         "name": "init-pytorch",
@@ -113,10 +113,10 @@ def test_a_template_file_replaces_the_built_in_container_and_keeps_the_users_ini
     body = pytorchjob(
         {"Master": {"replicas": 1, "template": PT}, "Worker": {"replicas": 1, "template": template}}
     )
-    options = EngineOptions(
-        pytorch_init_container_image="img:2",
-        pytorch_init_container_max_tries=3,
-        pytorch_init_container_template_text=TEMPLATE_FILE,
+    options = InitContainerOptions(
+        image="img:2",
+        max_tries=3,
+        template_text=TEMPLATE_FILE,
     )
     assert init_of(body, "Worker", 0, options) == [
         {"name": "user-init", "image": "u:1"},
@@ -131,16 +131,16 @@ def test_a_template_file_replaces_the_built_in_container_and_keeps_the_users_ini
 
 
 def test_substituted_values_are_html_escaped_like_go_html_template():
-    options = EngineOptions(
-        pytorch_init_container_image="a&b'c",
-        pytorch_init_container_template_text='- {name: w, image: "{{.InitContainerImage}}"}\n',
+    options = InitContainerOptions(
+        image="a&b'c",
+        template_text='- {name: w, image: "{{.InitContainerImage}}"}\n',
     )
     (init,) = init_of(MASTER_AND_WORKER, "Worker", 0, options)
     assert init["image"] == "a&amp;b&#39;c"
 
 
 def test_an_empty_template_file_adds_no_init_container():
-    options = EngineOptions(pytorch_init_container_template_text="")
+    options = InitContainerOptions(template_text="")
     assert init_of(MASTER_AND_WORKER, "Worker", 0, options) == []
 
 
@@ -157,15 +157,15 @@ def test_an_empty_template_file_adds_no_init_container():
     ],
 )
 def test_a_broken_template_file_fails_the_pod(text, message):
-    options = EngineOptions(pytorch_init_container_template_text=text)
+    options = InitContainerOptions(template_text=text)
     with pytest.raises(ReconcileError, match=message):
         init_of(MASTER_AND_WORKER, "Worker", 0, options)
 
 
 def test_a_parsed_template_has_its_placeholders_substituted():
-    options = EngineOptions(
-        pytorch_init_container_max_tries=5,
-        pytorch_init_container_template={
+    options = InitContainerOptions(
+        max_tries=5,
+        template={
             "name": "wait",
             "image": "{{.InitContainerImage}}",
             "args": ["{{.MasterAddr}}", "{{.MaxTries}}"],

@@ -4,8 +4,7 @@ from typing import Any
 import pytest
 
 from training_operator.core.api.job import JobModel
-from training_operator.core.engine.replicated import ReplicaRef
-from training_operator.core.framework import EngineOptions
+from training_operator.core.framework import EngineOptions, ReplicaRef
 from training_operator.tf.plugin import FRAMEWORK
 
 

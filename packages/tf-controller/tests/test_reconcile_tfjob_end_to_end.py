@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from training_operator.core import labels
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import ContainerRecord, PodRecord, Snapshot
 from training_operator.core.engine.plan import Plan
 from training_operator.core.framework import EngineOptions
@@ -48,7 +49,7 @@ def tfjob(
 
 def reconcile(body: dict[str, Any], *pods: PodRecord, domain: str = "") -> Plan:
     options = EngineOptions(cluster_domain=domain)
-    return FRAMEWORK.plan(FRAMEWORK.parse(body), Snapshot(pods=pods), now=NOW, options=options)
+    return planner.plan(FRAMEWORK.parse(body), FRAMEWORK, Snapshot(pods=pods), now=NOW, options=options)
 
 
 def created(plan: Plan, kind: str) -> dict[str, dict[str, Any]]:

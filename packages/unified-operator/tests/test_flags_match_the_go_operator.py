@@ -2,6 +2,8 @@
 --enable-scheme, v1.4.0's gang-scheduling alias, zap logging flags, and compatibility flags that are ignored.
 """
 
+import argparse
+
 import pytest
 
 from training_operator.unified import settings
@@ -14,9 +16,9 @@ def test_defaults_are_upstreams():
     assert (s.enable_schemes, s.gang_scheduler_name, s.namespace, s.controller_threads) == ((), "", "", 1)
     assert (s.webhook_server_port, s.webhook_service_name) == (9443, "training-operator")
     assert s.webhook_secret_name == "training-operator-webhook-cert"
-    assert s.pytorch_init_container_image == "alpine:3.10"
-    assert s.pytorch_init_container_template_file == "/etc/config/initContainer.yaml"
-    assert s.pytorch_init_container_max_tries == 100
+    assert s.plugin_flags["pytorch_init_container_image"] == "alpine:3.10"
+    assert s.plugin_flags["pytorch_init_container_template_file"] == "/etc/config/initContainer.yaml"
+    assert s.plugin_flags["pytorch_init_container_max_tries"] == 100
     assert s.pod_namespace == "kubeflow"
 
 
@@ -52,8 +54,11 @@ def test_every_flag_is_read():
     assert (s.leader_elect, s.leader_election_id, s.gang_scheduler_name) == (True, "x", "volcano")
     assert (s.namespace, s.controller_threads, s.webhook_server_port) == ("team", 4, 1443)
     assert (s.webhook_service_name, s.webhook_secret_name) == ("svc", "sec")
-    assert (s.pytorch_init_container_image, s.pytorch_init_container_max_tries) == ("busybox", 3)
-    assert s.pytorch_init_container_template_file == "/t.yaml"
+    assert (
+        s.plugin_flags["pytorch_init_container_image"],
+        s.plugin_flags["pytorch_init_container_max_tries"],
+    ) == ("busybox", 3)
+    assert s.plugin_flags["pytorch_init_container_template_file"] == "/t.yaml"
     assert (s.kube_api_qps, s.kube_api_burst, s.kubeconfig) == (5.0, 10, "/k")
     assert (s.json_logs, s.disable_webhooks, s.pod_namespace) == (True, True, "ops")
 
@@ -89,7 +94,8 @@ def test_bind_addresses(address, bound):
 def test_the_init_container_template_file_is_rendered_per_job_before_it_is_parsed(tmp_path):
     """Upstream's ConfigMap holds a Go template of a YAML list; `{{.MasterAddr}}` unquoted is not YAML."""
     from training_operator.pytorch.init_container import init_containers
-    from training_operator.unified.composition import engine_options
+    from training_operator.pytorch.plugin import FRAMEWORK
+    from training_operator.unified.composition import configured
 
     template = tmp_path / "initContainer.yaml"
     template.write_text(
@@ -97,12 +103,13 @@ def test_the_init_container_template_file_is_rendered_per_job_before_it_is_parse
         "  image: {{.InitContainerImage}}\n"
         "  command: [sh, -c, until nslookup {{.MasterAddr}}; do sleep 1; done]\n"
     )
-    options = engine_options(
+    options = configured(
+        FRAMEWORK,
         settings.parse(
             [f"--pytorch-init-container-template-file={template}", "--pytorch-init-container-image=busybox"],
             environ={},
-        )
-    )
+        ),
+    ).init_container
     assert init_containers("job-master-0", options) == [
         {
             "name": "wait-for-master",
@@ -114,10 +121,27 @@ def test_the_init_container_template_file_is_rendered_per_job_before_it_is_parse
 
 def test_without_a_template_file_the_built_in_init_container_is_used(tmp_path):
     from training_operator.pytorch.init_container import init_containers
-    from training_operator.unified.composition import engine_options
+    from training_operator.pytorch.plugin import FRAMEWORK
+    from training_operator.unified.composition import configured
 
     missing = tmp_path / "absent.yaml"
-    options = engine_options(
-        settings.parse([f"--pytorch-init-container-template-file={missing}"], environ={})
-    )
+    options = configured(
+        FRAMEWORK, settings.parse([f"--pytorch-init-container-template-file={missing}"], environ={})
+    ).init_container
     assert [c["name"] for c in init_containers("job-master-0", options)] == ["init-pytorch"]
+
+
+def test_a_plugins_flags_exist_only_when_it_is_installed(capsys):
+    from training_operator.pytorch.init_container import FLAGS
+
+    with_pytorch = argparse.ArgumentParser()
+    settings.add_flags(with_pytorch, plugins=FLAGS)
+    parsed = settings.from_args(with_pytorch.parse_args(["--pytorch-init-container-max-tries=7"]), environ={})
+    assert parsed.plugin_flags["pytorch_init_container_max_tries"] == 7
+
+    without = argparse.ArgumentParser()
+    settings.add_flags(without, plugins=())
+    with pytest.raises(SystemExit):
+        without.parse_args(["--pytorch-init-container-max-tries=7"])
+    assert "unrecognized arguments: --pytorch-init-container-max-tries=7" in capsys.readouterr().err
+    assert settings.from_args(without.parse_args([]), environ={}).plugin_flags == {}

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from training_operator.core import labels
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.engine.plan import Plan
 from training_operator.core.framework import EngineOptions
@@ -49,7 +50,9 @@ def iris(status: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def reconcile(body: dict[str, Any], *pods: Any) -> Plan:
-    return FRAMEWORK.plan(FRAMEWORK.parse(body), Snapshot(pods=pods), now=NOW, options=EngineOptions())
+    return planner.plan(
+        FRAMEWORK.parse(body), FRAMEWORK, Snapshot(pods=pods), now=NOW, options=EngineOptions()
+    )
 
 
 def created(plan: Plan, kind: str) -> dict[str, dict[str, Any]]:

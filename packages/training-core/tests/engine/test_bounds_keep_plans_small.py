@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from training_operator.core.api.limits import MAX_REPLICAS
-from training_operator.core.engine import replicas
+from training_operator.core.engine import planner, replicas
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.errors import InvalidJob
 from training_operator.core.framework import EngineOptions
@@ -53,7 +53,7 @@ def test_a_job_past_the_bound_that_skipped_validation_plans_nothing():
         job.spec.with_replica_specs({"Worker": worker.model_copy(update={"replicas": 2**31})})
     )
 
-    plan = framework.plan(huge, Snapshot(), now=NOW, options=EngineOptions())
+    plan = planner.plan(huge, framework, Snapshot(), now=NOW, options=EngineOptions())
 
     assert plan.writes == 0
     [event] = plan.events

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import ContainerRecord, Snapshot
 from training_operator.core.framework import EngineOptions
 from training_operator.core.testing import FakeCluster, TestFramework, a_job, a_pod, apply_plan, services_of
@@ -73,7 +74,7 @@ def condition(status, type_):
 def test_one_plan_is_safe(world):
     job, snapshot = world
     framework = TestFramework()
-    plan = framework.plan(framework.parse(job), snapshot, now=NOW, options=EngineOptions())
+    plan = planner.plan(framework.parse(job), framework, snapshot, now=NOW, options=EngineOptions())
     existing = names(snapshot)
     created = [(c.kind, c.name) for c in plan.creates]
     assert not set(created) & existing, "never create a child that exists"

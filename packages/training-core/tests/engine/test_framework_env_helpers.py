@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from training_operator.core.api.common import ReplicaSpec, RestartPolicy
-from training_operator.core.engine import gojson, podenv, ports
+from training_operator.core.engine import container_env, gojson, ports
 from training_operator.core.framework import KindInfo
 
 KIND = KindInfo(
@@ -74,7 +74,9 @@ def test_env_is_appended_to_every_regular_container():
             "containers": [{"name": "main", "env": [{"name": "A", "value": "mine"}]}, {"name": "side"}],
         }
     }
-    podenv.append_to_all_containers(pod, [podenv.env_var("A", "ours"), podenv.env_var("B", "1")])
+    container_env.append_to_all_containers(
+        pod, [container_env.env_var("A", "ours"), container_env.env_var("B", "1")]
+    )
     main, side = pod["spec"]["containers"]
     assert main["env"] == [
         {"name": "A", "value": "mine"},

@@ -113,8 +113,9 @@ def test_min_resources_sum_covers_min_member_pods(priorities, expected):
     templates = {"Worker": worker, "PS": cpu_template(requests={"cpu": "1"})}
     run_policy = {"schedulingPolicy": {"minAvailable": 2}}
     body = a_job(replicas={"Worker": 2, "PS": 2}, templates=templates, run_policy=run_policy)
-    options = EngineOptions(gang_scheduler_name="volcano", priority_classes=priorities)
-    plan = FakeCluster(TestFramework(), body, options=options).reconcile(NOW)
+    options = EngineOptions(gang_scheduler_name="volcano")
+    cluster = FakeCluster(TestFramework(), body, options=options, priority_classes=priorities)
+    plan = cluster.reconcile(NOW)
     assert creates_of(plan, "PodGroup")[0].body["spec"]["minResources"] == expected
 
 
@@ -223,8 +224,9 @@ def test_unset_replicas_and_spec_less_types_count_one_each():
 def ranked(templates, replicas, priorities, min_available):
     run_policy = {"schedulingPolicy": {"minAvailable": min_available}}
     body = a_job(replicas=replicas, templates=templates, run_policy=run_policy)
-    options = EngineOptions(gang_scheduler_name="volcano", priority_classes=priorities)
-    plan = FakeCluster(TestFramework(), body, options=options).reconcile(NOW)
+    options = EngineOptions(gang_scheduler_name="volcano")
+    cluster = FakeCluster(TestFramework(), body, options=options, priority_classes=priorities)
+    plan = cluster.reconcile(NOW)
     return creates_of(plan, "PodGroup")[0].body["spec"].get("minResources")
 
 

@@ -12,8 +12,10 @@
   needs no re-plan, and with a job deleted and created again under the same name.
 """
 
+import copy
 from datetime import UTC, datetime, timedelta
 
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.framework import EngineOptions
 from training_operator.core.kube import probes
@@ -147,12 +149,12 @@ async def test_a_plan_that_keeps_creating_over_what_it_was_shown_backs_off(clien
     client.answer("GET", f"{PODS}/job-a-worker-0", STRANGER)
     world = World(client)
     blind = world.reconciler.framework
-    real_plan = blind.plan
+    sighted = copy.copy(blind)
 
     def plan_as_if_nothing_existed(job, observed, *, now, options):
-        return real_plan(job, Snapshot(), now=now, options=options)
+        return planner.plan(job, sighted, Snapshot(), now=now, options=options)
 
-    blind.plan = plan_as_if_nothing_existed
+    blind.own_plan = plan_as_if_nothing_existed
     waits = [await world.reconcile() for _ in range(5)]
     assert waits[:2] == [0.0, 0.0]
     assert waits[2:] == [probes.delay(0), probes.delay(1), probes.delay(2)]
@@ -165,18 +167,18 @@ async def test_the_replan_guard_counts_only_re_plans_in_a_row(client):
     client.answer("GET", f"{PODS}/job-a-worker-0", STRANGER)
     world = World(client)
     framework = world.reconciler.framework
-    sees = framework.plan
+    sees = copy.copy(framework)
 
     def blind(job, observed, *, now, options):
-        return sees(job, Snapshot(), now=now, options=options)
+        return planner.plan(job, sees, Snapshot(), now=now, options=options)
 
-    framework.plan = blind
+    framework.own_plan = blind
     assert [await world.reconcile() for _ in range(3)] == [0.0, 0.0, probes.delay(0)]
-    framework.plan = sees  # the stranger in view: Blocked, no create, no re-plan
+    del framework.own_plan  # the stranger in view: Blocked, no create, no re-plan
     creates = world.requests("POST", PODS)
     assert await world.reconcile(after=probes.delay(0)) > 0.0
     assert world.requests("POST", PODS) == creates
-    framework.plan = blind
+    framework.own_plan = blind
     assert [await world.reconcile() for _ in range(2)] == [0.0, 0.0]
 
     world.store.remove(KEY)

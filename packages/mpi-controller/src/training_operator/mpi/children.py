@@ -113,17 +113,17 @@ def ensure_secret(job: MPIJob, observed: Snapshot, writes: Writes, *, options: E
     found = observed.object("Secret", name)
     record = claimed(job, found, writes)
     if found is None:
-        writes.creates.append(Create(ssh.secret(job, options.key_factory)))
+        writes.creates.append(Create(ssh.secret(job, ssh.key_pair(observed))))
     elif record is None:
         return
-    elif set(record.body.get("data") or {}) != ssh.KEYS:
-        data = _nulled(record.body.get("data") or {}, ssh.secret_data(options.key_factory))
+    elif not ssh.usable(record.body):
+        data = _nulled(record.body.get("data") or {}, ssh.secret_data(ssh.key_pair(observed)))
         writes.updates.append(Update("v1", "Secret", name, {"data": data}))
 
 
 def ensure_pod_group(job: MPIJob, observed: Snapshot, writes: Writes, *, options: EngineOptions) -> None:
     """The gang-scheduling PodGroup, its spec replaced when it differs (mpi.md §15)."""
-    desired = gang.pod_group(job, options=options)
+    desired = gang.pod_group(job, options=options, priority_classes=observed.priority_classes)
     if desired is None:
         return
     found = _pod_group(job, observed, options)

@@ -1,31 +1,26 @@
 """Gang scheduling for MPIJob (mpi.md §15): one PodGroup `<name>` whose minMember counts the launcher.
 
-Volcano and the scheduler-plugins scheduler want different PodGroup kinds and pod markings; both get the
-sum of the pods' requests as minResources, added with Kubernetes quantity semantics by core's `quantity`.
+The object, its API per scheduler and its owner come from core's gang code (`core.engine.gang`); what is
+MPIJob's own is upstream mpi-operator's spec rules: the queue from the job's annotation, the priority class
+from a template, scheduleTimeoutSeconds always written, and minResources with its launcher/worker tie rule
+(Q9), added with Kubernetes quantity semantics by core's `quantity`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from training_operator.core import labels
-from training_operator.core.engine import owner, quantity
+from training_operator.core.engine import gang as core_gang
+from training_operator.core.engine import quantity
 from training_operator.core.framework import EngineOptions
 from training_operator.mpi.api import LAUNCHER, WORKER, MPIJob
 
 VOLCANO = "volcano"
-VOLCANO_API_VERSION = "scheduling.volcano.sh/v1beta1"
-SCHEDULER_PLUGINS_API_VERSION = "scheduling.x-k8s.io/v1alpha1"
-KIND = "PodGroup"
-
-
-def api_version(options: EngineOptions) -> str | None:
-    """The PodGroup apiVersion of the configured gang scheduler, None when gang scheduling is off."""
-    mode = options.gang_scheduling
-    if mode is None:
-        return None
-    return VOLCANO_API_VERSION if mode == VOLCANO else SCHEDULER_PLUGINS_API_VERSION
+KIND = core_gang.POD_GROUP
+api_version = core_gang.mode_api_version
 
 
 def decorate(job: MPIJob, meta: dict[str, Any], pod: dict[str, Any], *, options: EngineOptions) -> None:
@@ -41,18 +36,20 @@ def decorate(job: MPIJob, meta: dict[str, Any], pod: dict[str, Any], *, options:
         meta["labels"] = {**(meta.get("labels") or {}), labels.SCHEDULER_PLUGINS_POD_GROUP: job.name}
 
 
-def pod_group(job: MPIJob, *, options: EngineOptions) -> dict[str, Any] | None:
+def pod_group(
+    job: MPIJob, *, options: EngineOptions, priority_classes: Mapping[str, int]
+) -> dict[str, Any] | None:
     """The desired PodGroup, None when gang scheduling is off."""
-    version = api_version(options)
-    if version is None:
+    mode = options.gang_scheduling
+    if mode is None:
         return None
     policy = job.run_policy.scheduling_policy
     min_member = job.worker_replicas + 1
     if policy is not None and policy.min_available is not None:
         min_member = policy.min_available
-    resources = min_resources(job, min_member, options=options)
+    resources = min_resources(job, min_member, priority_classes=priority_classes)
     spec: dict[str, Any] = {"minMember": min_member}
-    if version == VOLCANO_API_VERSION:
+    if mode == VOLCANO:
         spec["queue"] = (policy and policy.queue) or (job.metadata.annotations or {}).get(
             labels.VOLCANO_QUEUE_NAME, ""
         )
@@ -64,12 +61,7 @@ def pod_group(job: MPIJob, *, options: EngineOptions) -> dict[str, Any] | None:
         spec["scheduleTimeoutSeconds"] = timeout or 0
         if resources:
             spec["minResources"] = resources
-    meta = {
-        "name": job.name,
-        "namespace": job.namespace,
-        "ownerReferences": [owner.controller_reference(job)],
-    }
-    return {"apiVersion": version, "kind": KIND, "metadata": meta, "spec": spec}
+    return core_gang.pod_group(job, mode, spec)  # upstream copies no annotations onto MPI's PodGroup
 
 
 def _template_priority_class(job: MPIJob) -> str:
@@ -81,7 +73,9 @@ def _template_priority_class(job: MPIJob) -> str:
     return ""
 
 
-def min_resources(job: MPIJob, min_member: int, *, options: EngineOptions) -> dict[str, Any] | None:
+def min_resources(
+    job: MPIJob, min_member: int, *, priority_classes: Mapping[str, int]
+) -> dict[str, Any] | None:
     """schedulingPolicy.minResources, or the requests of the first minMember pods by priority (§15)."""
     policy = job.run_policy.scheduling_policy
     if policy is not None and policy.min_resources is not None:
@@ -94,7 +88,7 @@ def min_resources(job: MPIJob, min_member: int, *, options: EngineOptions) -> di
         if spec is None:
             continue
         pod = spec.template.get("spec") or {}
-        priority = options.priority_classes.get(str(pod.get("priorityClassName") or ""), 0)
+        priority = priority_classes.get(str(pod.get("priorityClassName") or ""), 0)
         count = 1 if replica_type == LAUNCHER else job.worker_replicas
         entries.append(_Entry(priority, replica_type, count, pod))
     entries.sort(key=lambda entry: -entry.priority)  # stable: Launcher before Worker on equal priority

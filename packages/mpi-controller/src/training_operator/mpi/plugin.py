@@ -1,25 +1,22 @@
 """The MPIJob v2beta1 plug-in: the object the `mpijob` entry point names. Glue only.
 
-It implements core's `Framework` protocol directly (its own `plan`), because MPIJob's life cycle — a launcher
-batch Job, a hostfile, an SSH Secret — is not the v1 engine's.
+It answers core's `Framework.own_plan` hook, because MPIJob's life cycle — a launcher batch Job, a hostfile,
+an SSH Secret — is not the common v1 engine's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
-
-from pydantic import ValidationError
+from typing import Any, ClassVar
 
 from training_operator.core.api.common import RestartPolicy
 from training_operator.core.api.job import JobModel
-from training_operator.core.api.problems import FieldProblem, ProblemKind, from_validation_error
+from training_operator.core.api.problems import FieldProblem
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.engine.plan import Plan
-from training_operator.core.errors import InvalidJob
-from training_operator.core.framework import ChildResource, EngineOptions, KindInfo
-from training_operator.mpi import lifecycle, naming, validation
+from training_operator.core.framework import ChildResource, EngineOptions, Framework, KindInfo
+from training_operator.mpi import lifecycle, naming, ssh, validation
 from training_operator.mpi.api import KIND, LAUNCHER, WORKER, MPIJob
 from training_operator.mpi.defaults import defaulted
 
@@ -49,28 +46,15 @@ KIND_INFO = KindInfo(
 )
 
 
-class MPIFramework:
+class MPIFramework(Framework):
     """MPIJob `kubeflow.org/v2beta1`: launcher Job, hostfile ConfigMap, SSH Secret, OpenMPI/Intel/MPICH."""
 
-    @property
-    def kind(self) -> KindInfo:
-        """Identity and constants of MPIJob."""
-        return KIND_INFO
-
-    @property
-    def model(self) -> type[JobModel]:
-        """The MPIJob model."""
-        return MPIJob
+    kind: ClassVar[KindInfo] = KIND_INFO
+    model: ClassVar[type[JobModel]] = MPIJob
 
     def parse(self, body: Mapping[str, Any]) -> MPIJob:
         """A typed MPIJob; schema problems are reported with their wire paths."""
-        if body.get("kind") not in (None, KIND):
-            problem = FieldProblem("kind", ProblemKind.UNSUPPORTED, value=body.get("kind"), allowed=(KIND,))
-            raise InvalidJob([problem])
-        try:
-            return MPIJob.model_validate(dict(body))
-        except ValidationError as error:
-            raise InvalidJob(from_validation_error(error)) from None
+        return _mpi(super().parse(body))
 
     def default(self, job: JobModel) -> MPIJob:
         """mpi.md §3 on a copy."""
@@ -80,7 +64,12 @@ class MPIFramework:
         """mpi.md §4, checked after defaulting exactly as upstream's controller checks it."""
         return validation.problems(defaulted(_mpi(job)))
 
-    def plan(self, job: JobModel, observed: Snapshot, *, now: datetime, options: EngineOptions) -> Plan:
+    def wants_key_pair(self, job: JobModel, observed: Snapshot) -> bool:
+        """A job whose `<name>-ssh` Secret is missing or lacks our two keys needs a fresh pair."""
+        found = observed.object("Secret", naming.secret(_mpi(job)))
+        return not ssh.usable(None if found is None else found.body)
+
+    def own_plan(self, job: JobModel, observed: Snapshot, *, now: datetime, options: EngineOptions) -> Plan:
         """One sync of mpi.md §7."""
         return lifecycle.plan(_mpi(job), observed, now=now, options=options)
 

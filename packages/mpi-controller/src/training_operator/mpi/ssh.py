@@ -1,20 +1,20 @@
 """The per-job SSH identity: the `<name>-ssh` Secret and how it is mounted (mpi.md §8.3, §8.7).
 
 Launcher and workers share one ECDSA P-521 key pair, so `mpirun` reaches every worker's sshd without any
-API-server traffic (no `kubectl exec`, no per-job RBAC; mpi.md §18). Key generation is the one impure step
-of planning, so it sits behind `EngineOptions.key_factory`; the key material goes into the Secret body and
-nowhere else (never into events, errors or status).
+API-server traffic (no `kubectl exec`, no per-job RBAC; mpi.md §18). Generating a key is not planning: the
+adapter makes a pair when `MPIFramework.wants_key_pair` says the job has no usable Secret, and it arrives in
+`Snapshot.key_pair`. The key material goes into the Secret body and nowhere else (never into events, errors
+or status).
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-
+from training_operator.core.engine.observed import Snapshot
+from training_operator.core.errors import ReconcileError
 from training_operator.mpi import naming
 from training_operator.mpi.api import MPIJob
 
@@ -27,38 +27,36 @@ VOLUME = "ssh-auth"
 ROOT_SSH_PATH = "/root/.ssh"
 ROOT_MODE = 0o600
 
-KeyFactory = Callable[[], tuple[bytes, bytes]]
+
+def usable(secret: Mapping[str, Any] | None) -> bool:
+    """Whether an existing Secret holds exactly our two keys (contents are never compared)."""
+    return secret is not None and set(secret.get("data") or {}) == KEYS
 
 
-def generate_key_pair() -> tuple[bytes, bytes]:
-    """A fresh ECDSA P-521 pair: SEC1 PEM private key and an OpenSSH public-key line ending in a newline."""
-    key = ec.generate_private_key(ec.SECP521R1())
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    return private, public + b"\n"
+def key_pair(observed: Snapshot) -> tuple[bytes, bytes]:
+    """The adapter's fresh pair; its absence is the caller's mistake, reported on the job, never a crash."""
+    if observed.key_pair is None:
+        raise ReconcileError("no SSH key pair was supplied for the job's Secret (Snapshot.key_pair)")
+    return observed.key_pair
 
 
-def secret_data(key_factory: KeyFactory | None) -> dict[str, str]:
+def secret_data(key_pair: tuple[bytes, bytes]) -> dict[str, str]:
     """Both keys, base64-encoded as Secret `data` wants them."""
-    private, public = (key_factory or generate_key_pair)()
+    private, public = key_pair
     return {
         PRIVATE_KEY: base64.b64encode(private).decode(),
         PUBLIC_KEY: base64.b64encode(public).decode(),
     }
 
 
-def secret(job: MPIJob, key_factory: KeyFactory | None) -> dict[str, Any]:
+def secret(job: MPIJob, key_pair: tuple[bytes, bytes]) -> dict[str, Any]:
     """The whole desired Secret."""
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": naming.metadata(job, naming.secret(job)),
         "type": SECRET_TYPE,
-        "data": secret_data(key_factory),
+        "data": secret_data(key_pair),
     }
 
 

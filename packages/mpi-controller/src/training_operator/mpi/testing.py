@@ -1,16 +1,19 @@
 """Builders for MPIJob tests (ours and the operator's): jobs, observed children and one-call syncs.
 
 Public so the unified operator's integration tests build MPIJobs the same way; nothing here is used by the
-plug-in itself. Tests pass `FIXED_KEYS` so no real key is generated and results are reproducible.
+plug-in itself. Syncs pass `FIXED_KEYS` as the adapter's key pair, so no real key is generated and results
+are reproducible.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from training_operator.core import labels
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import (
     ObjectRecord,
     PodConditionRecord,
@@ -20,6 +23,7 @@ from training_operator.core.engine.observed import (
 )
 from training_operator.core.engine.plan import Plan
 from training_operator.core.framework import EngineOptions
+from training_operator.core.testing.cluster import FIXED_KEY_PAIR, with_inputs
 from training_operator.mpi import naming
 from training_operator.mpi.api import MPIJob
 from training_operator.mpi.plugin import FRAMEWORK
@@ -28,10 +32,7 @@ JOB_UID = "uid-mpijob"
 LAUNCHER_UID = "uid-launcher"
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 NOW_TEXT = "2025-01-02T03:04:05Z"
-FIXED_KEYS = (
-    b"-----BEGIN EC PRIVATE KEY-----\nZml4ZWQ=\n-----END EC PRIVATE KEY-----\n",
-    b"ecdsa-sha2-nistp521 AAAAfixed\n",
-)
+FIXED_KEYS = FIXED_KEY_PAIR
 
 
 def job_body(
@@ -79,13 +80,25 @@ def a_job(**kwargs: Any) -> MPIJob:
 
 
 def options(**overrides: Any) -> EngineOptions:
-    """Engine options with the fixed key factory."""
-    return EngineOptions(**{"key_factory": lambda: FIXED_KEYS, **overrides})
+    """Engine options (gang scheduler, cluster domain, ...)."""
+    return EngineOptions(**overrides)
 
 
-def sync(job: MPIJob, observed: Snapshot | None = None, *, now: datetime = NOW, **overrides: Any) -> Plan:
-    """One plan() call as the operator makes it."""
-    return FRAMEWORK.plan(job, observed or Snapshot(), now=now, options=options(**overrides))
+def sync(
+    job: MPIJob,
+    observed: Snapshot | None = None,
+    *,
+    now: datetime = NOW,
+    priority_classes: Mapping[str, int] | None = None,
+    **overrides: Any,
+) -> Plan:
+    """One plan() call as the operator makes it; `priority_classes` and, when the job needs one, the key pair
+    (`FIXED_KEYS`) join the snapshot as the adapter adds them; the other keywords are engine options."""
+    seen = observed or Snapshot()
+    if priority_classes is not None:
+        seen = replace(seen, priority_classes=priority_classes)
+    seen = with_inputs(FRAMEWORK, job, seen)
+    return planner.plan(job, FRAMEWORK, seen, now=now, options=options(**overrides))
 
 
 def with_status(job: MPIJob, plan: Plan) -> MPIJob:

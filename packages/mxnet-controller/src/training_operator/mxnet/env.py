@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from training_operator.core.engine import gojson, naming, ports
-from training_operator.core.engine.podenv import EnvVar, env_var
-from training_operator.core.engine.replicated import ReplicaRef
+from training_operator.core.engine.container_env import EnvVar, env_var
 from training_operator.core.errors import ReconcileError
-from training_operator.core.framework import KindInfo
+from training_operator.core.framework import KindInfo, ReplicaRef
 from training_operator.mxnet.api import MXJob
 
 #: pod-template annotation published in MX_CONFIG `labels`; TVM RPC servers register under it

@@ -7,15 +7,14 @@ from typing import Any, ClassVar, Final
 from training_operator.core.api.common import RestartPolicy
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.problems import FieldProblem
-from training_operator.core.engine import podenv
+from training_operator.core.engine import container_env
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.replicated import (
-    ReplicaRef,
     ReplicatedFramework,
     case_duplicate_problems,
     managed_by_problems,
 )
-from training_operator.core.framework import EngineOptions, KindInfo
+from training_operator.core.framework import EngineOptions, KindInfo, ReplicaRef
 from training_operator.mxnet import env, status, validation
 from training_operator.mxnet.api import KIND, NORMALISED_TYPES, REPLICA_TYPES, SERVER, MXJob
 
@@ -62,7 +61,7 @@ class MXNetFramework(ReplicatedFramework):
         self, job: JobModel, replica: ReplicaRef, pod: dict[str, Any], *, options: EngineOptions
     ) -> dict[str, Any]:
         """MX_CONFIG and DMLC_* appended to every container."""
-        return podenv.append_to_all_containers(pod, env.env(_as_mxjob(job), replica, self.kind))
+        return container_env.append_to_all_containers(pod, env.env(_as_mxjob(job), replica, self.kind))
 
     def update_status(self, job: JobModel, draft: StatusDraft) -> None:
         """Scheduler-led (or tuner-led) Running/Succeeded; any failed replica fails or restarts the job."""

@@ -11,9 +11,9 @@ import re
 
 from training_operator.core.api.job import JobModel
 from training_operator.core.engine import naming, ports
-from training_operator.core.engine.podenv import EnvVar, env_var
-from training_operator.core.engine.replicated import ReplicaRef
+from training_operator.core.engine.container_env import EnvVar, env_var
 from training_operator.core.errors import ReconcileError
+from training_operator.core.framework import ReplicaRef
 from training_operator.pytorch.api import MASTER, WORKER, ElasticPolicy, PyTorchJobSpec, spec_of
 
 DEFAULT_CONTAINER = "pytorch"

@@ -10,14 +10,50 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from training_operator.core.errors import ReconcileError
-from training_operator.core.framework import EngineOptions
+from training_operator.core.framework import Flag
 
 NAME = "init-pytorch"
+DEFAULT_IMAGE = "alpine:3.10"
+DEFAULT_MAX_TRIES = 100
+DEFAULT_TEMPLATE_FILE = "/etc/config/initContainer.yaml"
+
+#: Kubeflow's flag names and defaults (common.md §18.1), owned by this package
+FLAGS = (
+    Flag("--pytorch-init-container-image", DEFAULT_IMAGE, "image of the wait-for-master init container"),
+    Flag(
+        "--pytorch-init-container-template-file", DEFAULT_TEMPLATE_FILE, "init container template", file=True
+    ),
+    Flag("--pytorch-init-container-max-tries", DEFAULT_MAX_TRIES, "DNS lookups before giving up", type=int),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InitContainerOptions:
+    """The operator's settings for the init container (its flags, read once at start-up)."""
+
+    image: str = DEFAULT_IMAGE
+    max_tries: int = DEFAULT_MAX_TRIES
+    #: a pre-parsed container whose strings hold the placeholders (used by tests and embedders)
+    template: Mapping[str, Any] | None = None
+    #: the text of `--pytorch-init-container-template-file` (a YAML list of containers with `{{.MasterAddr}}`,
+    #: `{{.InitContainerImage}}`, `{{.MaxTries}}` placeholders); None = built-in
+    template_text: str | None = None
+
+    @classmethod
+    def from_flags(cls, values: Mapping[str, Any]) -> InitContainerOptions:
+        """The options from `FLAGS` values (`Flag.dest` → value; the file flag's value is its text)."""
+        return cls(
+            image=str(values.get("pytorch_init_container_image", DEFAULT_IMAGE)),
+            max_tries=int(values.get("pytorch_init_container_max_tries", DEFAULT_MAX_TRIES)),
+            template_text=values.get("pytorch_init_container_template_file"),
+        )
+
 
 # Go html/template escapes substituted values; job names and images never contain these in practice
 _HTML_ESCAPES = str.maketrans(
@@ -27,17 +63,17 @@ _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}")
 _FIELD = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def init_containers(master_address: str, options: EngineOptions) -> list[dict[str, Any]]:
+def init_containers(master_address: str, options: InitContainerOptions) -> list[dict[str, Any]]:
     """The containers to append to a Worker's `initContainers` (after the template's own)."""
     values = {
         "MasterAddr": master_address,
-        "InitContainerImage": options.pytorch_init_container_image,
-        "MaxTries": str(options.pytorch_init_container_max_tries),
+        "InitContainerImage": options.image,
+        "MaxTries": str(options.max_tries),
     }
-    if options.pytorch_init_container_template_text is not None:
-        return _from_text(options.pytorch_init_container_template_text, values)
-    if options.pytorch_init_container_template is not None:
-        return [_substituted(options.pytorch_init_container_template, values)]
+    if options.template_text is not None:
+        return _from_text(options.template_text, values)
+    if options.template is not None:
+        return [_substituted(options.template, values)]
     return [_built_in(values)]
 
 

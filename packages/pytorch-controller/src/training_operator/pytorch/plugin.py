@@ -12,13 +12,14 @@ from typing import Any
 from training_operator.core.api.common import RestartPolicy
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.problems import FieldProblem
+from training_operator.core.engine.container_env import append_to_all_containers
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import Snapshot
-from training_operator.core.engine.podenv import append_to_all_containers
-from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
-from training_operator.core.framework import ChildResource, EngineOptions, KindInfo
+from training_operator.core.engine.replicated import ReplicatedFramework
+from training_operator.core.framework import ChildResource, EngineOptions, Flag, KindInfo, ReplicaRef
 from training_operator.pytorch import defaulting, env, hpa, init_container, status, validation
 from training_operator.pytorch.api import MASTER, REPLICA_TYPES, WORKER, PyTorchJob
+from training_operator.pytorch.init_container import InitContainerOptions
 
 KIND_INFO = KindInfo(
     kind="PyTorchJob",
@@ -47,6 +48,17 @@ class PyTorchFramework(ReplicatedFramework):
     restrict_replica_types = True
     writes_selector = True
 
+    def __init__(self, init_container: InitContainerOptions | None = None) -> None:
+        self.init_container = init_container or InitContainerOptions()
+
+    def flags(self) -> Sequence[Flag]:
+        """`--pytorch-init-container-image`, `-template-file` and `-max-tries`."""
+        return init_container.FLAGS
+
+    def configured(self, values: Mapping[str, Any]) -> PyTorchFramework:
+        """A PyTorchFramework whose Workers' init container follows the operator's flags."""
+        return PyTorchFramework(InitContainerOptions.from_flags(values))
+
     def default_extras(self, job: JobModel) -> JobModel:
         """Elastic bounds and `nprocPerNode` (frameworks.md §2.3)."""
         return defaulting.with_pytorch_defaults(job)
@@ -72,7 +84,7 @@ class PyTorchFramework(ReplicatedFramework):
         append_to_all_containers(pod, env.pytorch_env(job, replica))
         if replica.replica_type == WORKER and MASTER in job.replica_specs():
             pod_spec = pod.setdefault("spec", {})
-            added = init_container.init_containers(env.master_address(job), options)
+            added = init_container.init_containers(env.master_address(job), self.init_container)
             pod_spec["initContainers"] = [*(pod_spec.get("initContainers") or []), *added]
         return pod
 

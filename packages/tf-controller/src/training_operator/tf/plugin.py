@@ -9,8 +9,8 @@ from training_operator.core.api.common import RestartPolicy
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.problems import FieldProblem, ProblemKind
 from training_operator.core.engine.draft import StatusDraft
-from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
-from training_operator.core.framework import EngineOptions, KindInfo
+from training_operator.core.engine.replicated import ReplicatedFramework
+from training_operator.core.framework import EngineOptions, KindInfo, ReplicaRef
 from training_operator.tf import status, tf_config
 from training_operator.tf.api import (
     CHIEF_TYPES,

@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from training_operator.core.engine import gojson, naming, ports
-from training_operator.core.engine.podenv import env_var
-from training_operator.core.engine.replicated import ReplicaRef
-from training_operator.core.framework import KindInfo
+from training_operator.core.engine.container_env import env_var
+from training_operator.core.framework import KindInfo, ReplicaRef
 from training_operator.tf.api import PS, REPLICA_TYPES, WORKER, TFJob
 
 ENV_NAME: Final = "TF_CONFIG"

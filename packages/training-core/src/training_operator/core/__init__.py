@@ -32,7 +32,7 @@ if _typing.TYPE_CHECKING:
         Snapshot,
     )
     from training_operator.core.engine.plan import Create, Delete, Event, MetricIncrement, Plan, Update
-    from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
+    from training_operator.core.engine.replicated import ReplicatedFramework
     from training_operator.core.errors import (
         FrameworkLoadError,
         InvalidJob,
@@ -40,7 +40,7 @@ if _typing.TYPE_CHECKING:
         TrainingOperatorError,
         UnknownScheme,
     )
-    from training_operator.core.framework import ChildResource, EngineOptions, Framework, KindInfo
+    from training_operator.core.framework import ChildResource, EngineOptions, Framework, KindInfo, ReplicaRef
     from training_operator.core.rendering import Rendered, render
 
 _HOMES = {
@@ -71,7 +71,7 @@ _HOMES = {
     "ReconcileError": "training_operator.core.errors",
     "Rendered": "training_operator.core.rendering",
     "ReplicaCounts": "training_operator.core.engine.draft",
-    "ReplicaRef": "training_operator.core.engine.replicated",
+    "ReplicaRef": "training_operator.core.framework",
     "ReplicaSpec": "training_operator.core.api.common",
     "ReplicaStatus": "training_operator.core.api.status",
     "ReplicatedFramework": "training_operator.core.engine.replicated",

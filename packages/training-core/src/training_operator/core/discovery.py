@@ -36,6 +36,18 @@ def discover(enabled: Collection[str] = ()) -> dict[str, Framework]:
     return {name: _load_checked(available[name]) for name in sorted(wanted)}
 
 
+def loadable() -> dict[str, Framework]:
+    """Every installed framework that loads, by scheme; one that does not is left out here (the operator's
+    start, through `discover`, names what is wrong with it). For collecting the plug-ins' own flags."""
+    found = {}
+    for name, entry in sorted(installed().items()):
+        try:
+            found[name] = _load_checked(entry)
+        except FrameworkLoadError:
+            continue
+    return found
+
+
 def _load_checked(entry: EntryPoint) -> Framework:
     from training_operator.core.framework import Framework
 
@@ -49,7 +61,7 @@ def _load_checked(entry: EntryPoint) -> Framework:
     if not isinstance(loaded, Framework):
         raise FrameworkLoadError(
             f"framework {entry.name!r} ({entry.value}) is a {type(loaded).__name__}, not a Framework: "
-            "it must provide kind, model, parse, default, problems and plan"
+            "it must be an instance of a training_operator.core.framework.Framework subclass"
         )
     if loaded.kind.scheme != entry.name:
         raise FrameworkLoadError(

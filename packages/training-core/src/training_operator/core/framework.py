@@ -1,25 +1,31 @@
 """The plug-in contract: what one training framework adds to the generic operator.
 
-A framework package exposes one object satisfying `Framework` under the `training_operator.frameworks`
-entry-point group. Everything it does is pure: the operator hands it a job and a snapshot of the job's
-children and gets back a `Plan`. Kubeflow's v1 kinds share one engine (`core.engine.replicated`), so their
-plug-ins subclass `ReplicatedFramework` and fill in a few hooks; a kind with its own life cycle (MPIJob
-v2beta1) implements `plan` itself from core's building blocks.
+A framework package exposes one instance of a `Framework` subclass under the `training_operator.frameworks`
+entry-point group. Everything it does is pure. The engine's single door, `core.engine.planner.plan(job,
+framework, observed, now=, options=)`, runs the common reconcile (Kubeflow's v1 kinds) and calls the
+framework's hooks on the way; a kind with its own life cycle (MPIJob v2beta1) answers `own_plan` instead,
+from core's building blocks. `core.engine.replicated.ReplicatedFramework` implements the required defaulting
+and validation the v1 kinds share, so their plug-ins only add their own.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
 
 from training_operator.core.api.common import RestartPolicy
 from training_operator.core.api.job import JobModel
-from training_operator.core.api.problems import FieldProblem
+from training_operator.core.api.problems import FieldProblem, ProblemKind, from_validation_error
+from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.engine.plan import Plan
+from training_operator.core.errors import InvalidJob
 
 
 class ChildResource(StrEnum):
@@ -75,17 +81,7 @@ class EngineOptions:
 
     gang_scheduler_name: str = ""
     cluster_domain: str = ""
-    pytorch_init_container_image: str = "alpine:3.10"
-    pytorch_init_container_max_tries: int = 100
-    pytorch_init_container_template: Mapping[str, Any] | None = None
-    #: the text of `--pytorch-init-container-template-file` (a YAML list of containers with `{{.MasterAddr}}`,
-    #: `{{.InitContainerImage}}`, `{{.MaxTries}}` placeholders), read once at start-up; None = built-in
-    pytorch_init_container_template_text: str | None = None
-    priority_classes: Mapping[str, int] = field(default_factory=dict)
     gang_retry_seconds: float = 2.0
-    #: makes one SSH key pair `(private PEM, public OpenSSH line)` for a job that needs one (MPIJob);
-    #: None means the framework's own real generator. Injected so `plan` stays pure and testable.
-    key_factory: Callable[[], tuple[bytes, bytes]] | None = None
     #: kinds of extra children the operator may not write (RBAC): planned without them, never retried
     without_kinds: frozenset[str] = frozenset()
 
@@ -98,26 +94,124 @@ class EngineOptions:
         return "volcano" if name.lower() == "volcano" else "scheduler-plugins"
 
 
-@runtime_checkable
-class Framework(Protocol):
-    """What one training framework adds to the generic operator. Every method is pure."""
+@dataclass(frozen=True, slots=True)
+class ReplicaRef:
+    """One pod slot of a job: canonical replica type (`Worker`) and index."""
+
+    replica_type: str
+    index: int
 
     @property
-    def kind(self) -> KindInfo:
-        """Identity and constants of the kind this framework serves."""
+    def rt(self) -> str:
+        """The lower-case replica type used in names and labels (`worker`)."""
+        return self.replica_type.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One command-line flag of `training-operator run` that a plug-in owns (it exists only when the plug-in
+    is installed). The operator parses it and hands the value to `Framework.configured` under `dest`."""
+
+    #: the flag as typed, `--pytorch-init-container-image`
+    name: str
+    default: str | int | float | None
+    help: str = ""
+    #: converts the command-line text (`int` for counts)
+    type: Callable[[str], Any] = str
+    #: the value names a file: the plug-in gets the file's text instead, None when it cannot be read
+    file: bool = False
 
     @property
-    def model(self) -> type[JobModel]:
-        """The pydantic model of a whole job of this kind (used for parsing and CRD generation)."""
+    def dest(self) -> str:
+        """The key of this flag's value: `pytorch_init_container_image`."""
+        return self.name.lstrip("-").replace("-", "_")
 
-    def parse(self, body: Mapping[str, Any]) -> JobModel:
-        """A typed job from a JSON object; raises `InvalidJob` naming every bad field."""
 
+class Framework(ABC):
+    """What one training framework adds to the generic operator: the one plug-in contract.
+
+    Required: `kind` and `model` (class attributes), `default` and `problems`. Everything else is an optional
+    hook with a harmless default; the engine (`core.engine.planner.plan`) calls the hooks, and no hook ever
+    calls back into the engine. Every method is pure: no I/O, no clock, no randomness.
+    """
+
+    #: identity and constants of the kind this framework serves
+    kind: ClassVar[KindInfo]
+    #: the pydantic model of a whole job of this kind (used for parsing and CRD generation)
+    model: ClassVar[type[JobModel]]
+    #: reject replica types outside `kind.replica_types` at admission (PyTorch, XGBoost; not TF, not MXNet)
+    restrict_replica_types: ClassVar[bool] = False
+    #: write `replicaStatuses[*].selector` for the scale subresource (PyTorch)
+    writes_selector: ClassVar[bool] = False
+
+    # --- required ------------------------------------------------------------------------------------
+
+    @abstractmethod
     def default(self, job: JobModel) -> JobModel:
         """The job with every in-memory default applied (never written back to the API server)."""
 
+    @abstractmethod
     def problems(self, job: JobModel, *, old: JobModel | None = None) -> Sequence[FieldProblem]:
         """Admission rules on the raw (not defaulted) job; `old` is set on updates."""
 
-    def plan(self, job: JobModel, observed: Snapshot, *, now: datetime, options: EngineOptions) -> Plan:
-        """Everything the job needs next, given what exists now."""
+    # --- optional hooks ------------------------------------------------------------------------------
+
+    def parse(self, body: Mapping[str, Any]) -> JobModel:
+        """A typed job; every schema problem is reported with its wire path (`InvalidJob`)."""
+        if body.get("kind") not in (None, self.kind.kind):
+            allowed = (self.kind.kind,)
+            raise InvalidJob(
+                [FieldProblem("kind", ProblemKind.UNSUPPORTED, value=body.get("kind"), allowed=allowed)]
+            )
+        try:
+            return self.model.model_validate(dict(body))
+        except ValidationError as error:
+            raise InvalidJob(from_validation_error(error)) from None
+
+    def admission_warnings(self, job: JobModel) -> Sequence[str]:
+        """Warnings the admission webhook returns with its answer (accepted or not): deprecated fields."""
+        return ()
+
+    def is_master_role(self, job: JobModel, replica_type: str, index: int) -> bool:
+        """Whether this pod gets `training.kubeflow.org/job-role=master`."""
+        return False
+
+    def replica_pod(
+        self, job: JobModel, replica: ReplicaRef, pod: dict[str, Any], *, options: EngineOptions
+    ) -> dict[str, Any]:
+        """The framework's additions to one pod (env, config, init containers); `pod` is a private deep copy.
+
+        Raise `ReconcileError` when the pod cannot be built (for example a port that is not declared).
+        """
+        return pod
+
+    def update_status(self, job: JobModel, draft: StatusDraft) -> None:
+        """The framework's Running / Succeeded / Failed / Restarting rule (common.md §9); default: none."""
+        return None
+
+    def extra_children(
+        self, job: JobModel, observed: Snapshot, *, options: EngineOptions
+    ) -> Sequence[Mapping[str, Any]]:
+        """Objects besides pods and services this job should have right now (PyTorch's HPA)."""
+        return ()
+
+    def wants_key_pair(self, job: JobModel, observed: Snapshot) -> bool:
+        """Whether this reconcile needs fresh SSH key material (MPIJob without a usable Secret): the adapter
+        then generates a pair and passes it in `observed.key_pair`, so planning itself draws no randomness."""
+        return False
+
+    def flags(self) -> Sequence[Flag]:
+        """The command-line flags this plug-in owns (PyTorch's `--pytorch-init-container-*`)."""
+        return ()
+
+    def configured(self, values: Mapping[str, Any]) -> Framework:
+        """This framework with its flags' values (`Flag.dest` → value, file flags as text); self by default.
+        Called once at start-up, so a plan depends only on the framework, the job and what was observed."""
+        return self
+
+    def own_plan(
+        self, job: JobModel, observed: Snapshot, *, now: datetime, options: EngineOptions
+    ) -> Plan | None:
+        """A whole plan for a kind whose life cycle is not the common engine's (MPIJob v2beta1), built from
+        core's building blocks; None (the default) runs the common engine with the hooks above."""
+        return None

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from training_operator.core import strict
+from training_operator.core import keys, strict
 from training_operator.core.api.job import JobModel
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import Snapshot
 from training_operator.core.errors import InvalidJob, ReconcileError
 from training_operator.core.framework import EngineOptions, Framework
@@ -61,7 +62,10 @@ def render(
     if found := framework.problems(job):
         raise InvalidJob(found)
     job = framework.default(as_stored(job))
-    plan = framework.plan(job, Snapshot(), now=now, options=options or EngineOptions())
+    observed = Snapshot()
+    if framework.wants_key_pair(job, observed):
+        observed = Snapshot(key_pair=keys.ssh_key_pair())
+    plan = planner.plan(job, framework, observed, now=now, options=options or EngineOptions())
     if plan.error:
         raise ReconcileError(plan.error)
     return Rendered(job=job, objects=tuple(plain(create.body) for create in plan.creates))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import kopf
 
@@ -34,7 +35,8 @@ class Parts:
     settings: Settings
     frameworks: Mapping[str, Framework]
     options: EngineOptions
-    #: PriorityClass name → value, kept current by a watch while gang scheduling is on; `options` reads it
+    #: PriorityClass name → value, kept current by a watch while gang scheduling is on; each reconcile copies
+    #: it into the snapshot the engine plans from
     priority_classes: dict[str, int]
     registry: kopf.OperatorRegistry
     store: JobStore
@@ -80,12 +82,13 @@ class Parts:
 def compose(settings: Settings, frameworks: Mapping[str, Framework] | None = None) -> Parts:
     """Discover (or take) the frameworks and wire the kopf registry for them."""
     found = discovery.discover(settings.enable_schemes) if frameworks is None else dict(frameworks)
+    found = {scheme: configured(framework, settings) for scheme, framework in found.items()}
     registry = kopf.OperatorRegistry()
     priority_classes: dict[str, int] = {}
     parts = Parts(
         settings=settings,
         frameworks=found,
-        options=engine_options(settings, priority_classes=priority_classes),
+        options=engine_options(settings),
         priority_classes=priority_classes,
         registry=registry,
         store=JobStore(),
@@ -114,23 +117,26 @@ def compose(settings: Settings, frameworks: Mapping[str, Framework] | None = Non
     return parts
 
 
-def engine_options(settings: Settings, *, priority_classes: Mapping[str, int] | None = None) -> EngineOptions:
-    """The flags that change what the engine plans, and the live PriorityClass values gang scheduling ranks
-    replica types by (common.md §14.3; upstream never fills its informer, we do)."""
+def engine_options(settings: Settings) -> EngineOptions:
+    """The flags that change what the engine plans."""
     return EngineOptions(
-        priority_classes=priority_classes if priority_classes is not None else {},
         gang_scheduler_name=settings.gang_scheduler_name,
         cluster_domain=settings.cluster_domain,
-        pytorch_init_container_image=settings.pytorch_init_container_image,
-        pytorch_init_container_max_tries=settings.pytorch_init_container_max_tries,
-        pytorch_init_container_template_text=_template_text(settings.pytorch_init_container_template_file),
     )
 
 
-def _template_text(path: str) -> str | None:
-    """The optional init-container template file (PyTorch), as text: it is a Go template of a YAML list, so
-    it becomes YAML only once `{{.MasterAddr}}` and friends are filled in per job. Absent is normal outside a
-    cluster (the built-in container is used)."""
+def configured(framework: Framework, settings: Settings) -> Framework:
+    """The framework with the values of the flags it owns; a file flag's value is the file's text."""
+    values: dict[str, Any] = {}
+    for flag in framework.flags():
+        value = settings.plugin_flags.get(flag.dest, flag.default)
+        values[flag.dest] = _file_text(str(value)) if flag.file and value is not None else value
+    return framework.configured(values)
+
+
+def _file_text(path: str) -> str | None:
+    """A plug-in's file flag (PyTorch's init-container template, a Go template of a YAML list) as text, read
+    once at start-up. Absent is normal outside a cluster (the plug-in's built-in default is used)."""
     try:
         with open(path) as stream:
             return stream.read()

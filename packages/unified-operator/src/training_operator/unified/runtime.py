@@ -298,7 +298,12 @@ def _bind_reconcilers(parts: Parts, client: ApiClient) -> None:
     writer = Writer(client, parts.index, recorder=EventRecorder(client), metrics=parts.metrics)
     for framework in parts.frameworks.values():
         parts.reconcilers[framework.kind.kind] = Reconciler(
-            framework=framework, store=parts.store, index=parts.index, writer=writer, options=parts.options
+            framework=framework,
+            store=parts.store,
+            index=parts.index,
+            writer=writer,
+            options=parts.options,
+            priority_classes=parts.priority_classes,  # upstream never fills its informer, we do (§14.3)
         )
 
 

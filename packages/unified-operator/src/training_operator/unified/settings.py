@@ -9,6 +9,10 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from training_operator.core import discovery
+from training_operator.core.framework import Flag
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +43,8 @@ class Settings:
     webhook_cert_dir: str = CERT_DIR
     disable_webhooks: bool = False
     manage_certificates: bool = True
-    pytorch_init_container_image: str = "alpine:3.10"
-    pytorch_init_container_template_file: str = "/etc/config/initContainer.yaml"
-    pytorch_init_container_max_tries: int = 100
+    #: the installed plug-ins' own flags (`Flag.dest` → value as given, files as their paths)
+    plugin_flags: Mapping[str, Any] = field(default_factory=dict)
     kube_api_qps: float = 50.0
     kube_api_burst: int = 100
     kubeconfig: str | None = None
@@ -54,8 +57,8 @@ class Settings:
     ignored: tuple[str, ...] = field(default=())
 
 
-def add_flags(parser: argparse.ArgumentParser) -> None:
-    """Declare every flag of the `run` command."""
+def add_flags(parser: argparse.ArgumentParser, plugins: Sequence[Flag] | None = None) -> None:
+    """Declare every flag of the `run` command: ours, then those of the installed plug-ins (`plugins`)."""
     flag = parser.add_argument
     flag("--metrics-bind-address", default=":8080", help="metrics listener (default :8080)")
     flag("--health-probe-bind-address", default=":8081", help="/healthz and /readyz listener (default :8081)")
@@ -90,9 +93,6 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not generate the webhook certificate (cert-manager provides it and the CA bundle)",
     )
-    flag("--pytorch-init-container-image", default="alpine:3.10")
-    flag("--pytorch-init-container-template-file", default="/etc/config/initContainer.yaml")
-    flag("--pytorch-init-container-max-tries", type=int, default=100)
     flag("--mpi-kubectl-delivery-image", default=None, help=argparse.SUPPRESS)  # v1 MPIJob only: ignored
     flag("--kube-api-qps", type=float, default=50.0, help="client-side request rate limit (default 50)")
     flag("--kube-api-burst", type=int, default=100, help="client-side request burst (default 100)")
@@ -103,6 +103,19 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     flag("--zap-encoder", default=None, choices=["json", "console"], help="json is --json-logs")
     for ignored in ("--zap-devel", "--zap-stacktrace-level", "--zap-time-encoding"):
         flag(ignored, nargs="?", const="true", default=None, help=argparse.SUPPRESS)
+    owned = installed_plugin_flags() if plugins is None else plugins
+    for plugin_flag in owned:
+        flag(plugin_flag.name, type=plugin_flag.type, default=plugin_flag.default, help=plugin_flag.help)
+    parser.set_defaults(plugin_flag_dests=tuple(f.dest for f in owned))
+
+
+def installed_plugin_flags() -> list[Flag]:
+    """The flags of every installed plug-in that loads, each once (two plug-ins may share one)."""
+    found: dict[str, Flag] = {}
+    for framework in discovery.loadable().values():
+        for plugin_flag in framework.flags():
+            found.setdefault(plugin_flag.name, plugin_flag)
+    return list(found.values())
 
 
 def from_args(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None) -> Settings:
@@ -132,9 +145,7 @@ def from_args(args: argparse.Namespace, *, environ: Mapping[str, str] | None = N
         webhook_cert_dir=args.webhook_cert_dir,
         disable_webhooks=args.disable_webhooks,
         manage_certificates=not args.disable_cert_management,
-        pytorch_init_container_image=args.pytorch_init_container_image,
-        pytorch_init_container_template_file=args.pytorch_init_container_template_file,
-        pytorch_init_container_max_tries=args.pytorch_init_container_max_tries,
+        plugin_flags={dest: getattr(args, dest) for dest in getattr(args, "plugin_flag_dests", ())},
         kube_api_qps=args.kube_api_qps,
         kube_api_burst=args.kube_api_burst,
         kubeconfig=args.kubeconfig,

@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Final
 
 from training_operator.core.engine import naming, ports
-from training_operator.core.engine.podenv import EnvVar, env_var
-from training_operator.core.engine.replicated import ReplicaRef
+from training_operator.core.engine.container_env import EnvVar, env_var
 from training_operator.core.errors import ReconcileError
-from training_operator.core.framework import KindInfo
+from training_operator.core.framework import KindInfo, ReplicaRef
 from training_operator.xgboost.api import MASTER, WORKER, XGBoostJob
 
 #: upstream's error text (sic), kept so logs and events read the same

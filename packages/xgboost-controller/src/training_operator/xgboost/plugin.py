@@ -8,10 +8,10 @@ from typing import Any, ClassVar, Final
 from training_operator.core.api.common import RestartPolicy
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.problems import FieldProblem, ProblemKind
-from training_operator.core.engine import podenv
+from training_operator.core.engine import container_env
 from training_operator.core.engine.draft import StatusDraft
-from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
-from training_operator.core.framework import EngineOptions, KindInfo
+from training_operator.core.engine.replicated import ReplicatedFramework
+from training_operator.core.framework import EngineOptions, KindInfo, ReplicaRef
 from training_operator.xgboost import env, status
 from training_operator.xgboost.api import KIND, MASTER, REPLICA_TYPES, XGBoostJob
 
@@ -60,7 +60,7 @@ class XGBoostFramework(ReplicatedFramework):
         self, job: JobModel, replica: ReplicaRef, pod: dict[str, Any], *, options: EngineOptions
     ) -> dict[str, Any]:
         """MASTER_*, WORLD_SIZE, RANK (and LightGBM's WORKER_*) appended to every container."""
-        return podenv.append_to_all_containers(pod, env.env(_as_xgboostjob(job), replica, self.kind))
+        return container_env.append_to_all_containers(pod, env.env(_as_xgboostjob(job), replica, self.kind))
 
     def update_status(self, job: JobModel, draft: StatusDraft) -> None:
         """Master-led Running/Succeeded; a failed replica restarts (ExitCode) or fails the job."""

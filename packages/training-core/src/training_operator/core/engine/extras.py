@@ -10,14 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from training_operator.core.engine import gang, owner, ownership
-from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.observed import ObjectRecord
 from training_operator.core.engine.plan import Create, Update
+from training_operator.core.engine.reconciliation import Reconciliation
 
 _NOT_COMPARED = frozenset({"apiVersion", "kind", "metadata", "status"})
 
 
-def reconcile_extra_children(ctx: Reconcile) -> None:
+def reconcile_extra_children(ctx: Reconciliation) -> None:
     """Create missing, update changed, delete owned-but-unwanted extra children."""
     off = ctx.options.without_kinds
     wanted = [
@@ -42,7 +42,7 @@ def reconcile_extra_children(ctx: Reconcile) -> None:
             ctx.delete_object(record)
 
 
-def _claimed(ctx: Reconcile, current: ObjectRecord, wanted: Mapping[str, Any]) -> bool:
+def _claimed(ctx: Reconciliation, current: ObjectRecord, wanted: Mapping[str, Any]) -> bool:
     """Whether the object at a wanted child's name is (now) this job's: adopted when it is an orphan with
     the wanted labels, released when ours without them, reported when another controller's."""
     selector = (wanted.get("metadata") or {}).get("labels") or {}

@@ -52,14 +52,19 @@ def total_replicas(job: JobModel) -> int:
 
 
 def desired(
-    job: JobModel, kind: KindInfo, mode: str, current: ObjectRecord | None, options: EngineOptions
+    job: JobModel,
+    kind: KindInfo,
+    mode: str,
+    current: ObjectRecord | None,
+    options: EngineOptions,
+    priority_classes: Mapping[str, int],
 ) -> dict[str, Any]:
     """The whole PodGroup body for this job (§14.2, §14.3)."""
     policy = job.run_policy.scheduling_policy
     min_member = policy.min_available if policy and policy.min_available is not None else total_replicas(job)
     resources = dict(policy.min_resources) if policy and policy.min_resources is not None else None
     if resources is None:
-        resources = min_resources(job, kind, min_member, options.priority_classes)
+        resources = min_resources(job, kind, min_member, priority_classes)
     spec: dict[str, Any] = {"minMember": min_member}
     if mode == "volcano":
         sticky = str(((current.body.get("spec") or {}) if current else {}).get("queue") or "")
@@ -70,14 +75,28 @@ def desired(
         spec["scheduleTimeoutSeconds"] = policy.schedule_timeout_seconds
     if resources:
         spec["minResources"] = resources
+    return pod_group(job, mode, spec, annotations=job.metadata.annotations)
+
+
+def pod_group(
+    job: JobModel, mode: str, spec: Mapping[str, Any], *, annotations: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The PodGroup object of a job: named after it, in its namespace, controlled by it, with this spec.
+    Every kind's gang goes through here (the v1 engine's `desired`, MPIJob's own spec rules)."""
     metadata: dict[str, Any] = {
         "name": job.name,
         "namespace": job.namespace,
         "ownerReferences": [owner.controller_reference(job)],
     }
-    if job.metadata.annotations:
-        metadata["annotations"] = dict(job.metadata.annotations)
-    return {"apiVersion": api_version(mode), "kind": POD_GROUP, "metadata": metadata, "spec": spec}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return {"apiVersion": api_version(mode), "kind": POD_GROUP, "metadata": metadata, "spec": dict(spec)}
+
+
+def mode_api_version(options: EngineOptions) -> str | None:
+    """The PodGroup API of the configured gang scheduler, None when gang scheduling is off."""
+    mode = options.gang_scheduling
+    return None if mode is None else api_version(mode)
 
 
 def min_resources(

@@ -147,6 +147,12 @@ class Snapshot:
     pods: tuple[PodRecord, ...] = ()
     services: tuple[ServiceRecord, ...] = ()
     objects: tuple[ObjectRecord, ...] = ()
+    #: PriorityClass name → value (cluster-scoped; watched while gang scheduling is on), as the adapter saw
+    #: them when the reconcile started: PodGroup minResources ranks replica types by them (common.md §14.3)
+    priority_classes: Mapping[str, int] = field(default_factory=dict)
+    #: a fresh SSH key pair `(private PEM, public OpenSSH line)` the adapter generated for this reconcile,
+    #: present only when the framework asked for one (`Framework.wants_key_pair`; MPIJob's Secret)
+    key_pair: tuple[bytes, bytes] | None = None
 
     def object(self, kind: str, name: str) -> ObjectRecord | None:
         """The child of this kind and name, if one exists."""

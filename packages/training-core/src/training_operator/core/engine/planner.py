@@ -1,4 +1,4 @@
-"""The engine's single door for the v1 kinds: `plan(job, framework, observed, now=, options=) -> Plan`.
+"""The engine's single door: `plan(job, framework, observed, now=, options=) -> Plan`.
 
 It walks common.md §4.4 steps 2–9 and §5 in order: the managedBy and deletion gates, in-memory defaulting,
 then exactly one of the finished, suspended or active paths. Each rule family lives in its own module; this
@@ -24,22 +24,21 @@ from training_operator.core.engine import (
     naming,
     owner,
     ownership,
-    pods,
     policy,
+    replica_pass,
     restart,
 )
-from training_operator.core.engine.context import Reconcile
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import PodRecord, ServiceRecord, Snapshot
 from training_operator.core.engine.plan import Create, Event, Plan, Update
-from training_operator.core.engine.replicated import ReplicatedFramework
+from training_operator.core.engine.reconciliation import Reconciliation
 from training_operator.core.errors import ReconcileError
-from training_operator.core.framework import EngineOptions
+from training_operator.core.framework import EngineOptions, Framework
 
 
 def plan(
     job: JobModel,
-    framework: ReplicatedFramework,
+    framework: Framework,
     observed: Snapshot,
     *,
     now: datetime,
@@ -47,8 +46,15 @@ def plan(
 ) -> Plan:
     """Everything the job needs next. Reads no clock, no API, no globals; `now` comes in.
 
-    `job` is the object exactly as stored (raw spec, current status); `observed` holds its children.
+    `job` is the object exactly as stored (raw spec, current status); `observed` holds its children. A kind
+    with its own life cycle answers through its `own_plan` hook; every other kind runs the common engine.
     """
+    try:
+        own = framework.own_plan(job, observed, now=now, options=options)
+    except ReconcileError as error:
+        return Plan(error=str(error))
+    if own is not None:
+        return own
     managed_by = job.run_policy.managed_by
     if managed_by is not None and managed_by != MANAGED_BY_THIS_OPERATOR:
         return Plan()  # §13: another controller owns this job; not even Created is written
@@ -71,7 +77,7 @@ def plan(
     return ctx.to_plan()
 
 
-def _refused(job: JobModel, framework: ReplicatedFramework, found: list[FieldProblem]) -> Plan:
+def _refused(job: JobModel, framework: Framework, found: list[FieldProblem]) -> Plan:
     """A job past the bounds (core.api.limits) that slipped past admission (webhooks off, or a model built
     without validation): no child is planned, whatever the count; a Warning event names the fields."""
     kind = framework.kind.kind
@@ -81,12 +87,12 @@ def _refused(job: JobModel, framework: ReplicatedFramework, found: list[FieldPro
 
 def _start(
     job: JobModel,
-    framework: ReplicatedFramework,
+    framework: Framework,
     observed: Snapshot,
     *,
     now: datetime,
     options: EngineOptions,
-) -> Reconcile:
+) -> Reconciliation:
     defaulted = framework.default(job)
     stored = job.status.to_wire() if job.status is not None else {}
     kind = framework.kind
@@ -103,7 +109,7 @@ def _start(
     reference = owner.controller_reference(job)
     pods = ownership.split(observed.pods, job_uid=job.uid, selector=selector, owner=reference)
     services = ownership.split(observed.services, job_uid=job.uid, selector=selector, owner=reference)
-    return Reconcile(
+    return Reconciliation(
         job=defaulted,
         framework=framework,
         observed=observed,
@@ -117,7 +123,7 @@ def _start(
     )
 
 
-def _finished(ctx: Reconcile) -> None:
+def _finished(ctx: Reconciliation) -> None:
     """§5 step 3: clean up per cleanPodPolicy, drop the PodGroup, apply the TTL, settle the counts."""
     clean = ctx.job.run_policy.clean_pod_policy
     ctx.delete_pods_with_services(policy.pods_to_clean(ctx.pods, clean, finished=True))
@@ -130,7 +136,7 @@ def _finished(ctx: Reconcile) -> None:
                 entry["succeeded"] = int(entry.get("succeeded") or 0) + int(entry.pop("active"))
 
 
-def _apply_ttl(ctx: Reconcile, *, may_delete: bool) -> None:
+def _apply_ttl(ctx: Reconciliation, *, may_delete: bool) -> None:
     decision = policy.ttl_decision(
         ctx.job.run_policy.ttl_seconds_after_finished, ctx.draft.status.get("completionTime"), ctx.now
     )
@@ -144,7 +150,7 @@ def _apply_ttl(ctx: Reconcile, *, may_delete: bool) -> None:
         ctx.requeue_in(decision.requeue_after)
 
 
-def _suspended(ctx: Reconcile) -> None:
+def _suspended(ctx: Reconciliation) -> None:
     """§12: every pod and its service goes, counts drop to zero active, Running flips, Suspended is set."""
     ctx.delete_pods_with_services(policy.pods_to_clean(ctx.pods, CleanPodPolicy.ALL, finished=False))
     _delete_pod_group(ctx)
@@ -159,7 +165,7 @@ def _suspended(ctx: Reconcile) -> None:
     ctx.draft.event(events.NORMAL, reason, message)  # on every pass, as upstream; the adapter aggregates
 
 
-def _active(ctx: Reconcile) -> None:
+def _active(ctx: Reconciliation) -> None:
     """§5 steps 5–10 for a job that is neither finished nor suspended."""
     if ctx.draft.is_true(ConditionType.SUSPENDED):
         _resume(ctx)
@@ -186,9 +192,9 @@ def _active(ctx: Reconcile) -> None:
     for replica_type, spec in ctx.job.replica_specs().items():
         if spec is None:
             continue
-        found = pods.reconcile_replica_pods(ctx, replica_type, spec)
+        found = replica_pass.reconcile_replica_pods(ctx, replica_type, spec)
         singles.update({(replica_type, index): pod for index, pod in found.items()})
-        pods.reconcile_replica_services(ctx, replica_type, spec)
+        replica_pass.reconcile_replica_services(ctx, replica_type, spec)
     ctx.draft.pods = singles
     # "Restarting when the status step began" includes a restart the pod pass just decided (TF §9)
     ctx.draft.restarting_at_start = ctx.draft.is_true(ConditionType.RESTARTING)
@@ -197,7 +203,7 @@ def _active(ctx: Reconcile) -> None:
     _schedule_next(ctx)
 
 
-def _resume(ctx: Reconcile) -> None:
+def _resume(ctx: Reconciliation) -> None:
     """§5 step 5: Suspended=False, and the deadline clock starts again (startTime = now, Q11)."""
     reason = events.reason(ctx.kind, "Resumed")
     message = events.resumed_message(ctx.kind, ctx.job.name)
@@ -206,7 +212,7 @@ def _resume(ctx: Reconcile) -> None:
     ctx.draft.event(events.NORMAL, reason, message)
 
 
-def _limit_failure(ctx: Reconcile) -> str | None:
+def _limit_failure(ctx: Reconciliation) -> str | None:
     """The backoff or deadline failure message, if either limit is exceeded (§10)."""
     run_policy = ctx.job.run_policy
     if run_policy.backoff_limit is not None:
@@ -228,7 +234,7 @@ def _limit_failure(ctx: Reconcile) -> str | None:
     return None
 
 
-def _fail(ctx: Reconcile, message: str) -> None:
+def _fail(ctx: Reconciliation, message: str) -> None:
     """§5 step 6: every pod and service goes whatever cleanPodPolicy says; the job is Failed."""
     ctx.draft.mark_completed()
     ctx.delete_pods_with_services(list(ctx.pods))
@@ -247,7 +253,7 @@ class _Gate(Enum):
     BLOCKED = "blocked"
 
 
-def _sync_pod_group(ctx: Reconcile) -> _Gate:
+def _sync_pod_group(ctx: Reconciliation) -> _Gate:
     """Create, adopt or update the PodGroup (§14.4); whether the pods may go, wait, or are blocked."""
     mode = ctx.options.gang_scheduling
     if mode is None:
@@ -265,7 +271,9 @@ def _sync_pod_group(ctx: Reconcile) -> _Gate:
             return _Gate.BLOCKED
         if decision is ownership.Claim.ADOPT:
             ctx.claims.append(ownership.adopt(current, owner.controller_reference(ctx.job)))
-    wanted = gang.desired(ctx.job, ctx.framework.kind, mode, current, ctx.options)
+    wanted = gang.desired(
+        ctx.job, ctx.framework.kind, mode, current, ctx.options, ctx.observed.priority_classes
+    )
     if current is None:
         ctx.creates.append(Create(wanted))
     else:
@@ -275,7 +283,7 @@ def _sync_pod_group(ctx: Reconcile) -> _Gate:
     return _Gate.WAIT if gang.must_wait(mode, current) else _Gate.GO
 
 
-def _delete_pod_group(ctx: Reconcile) -> None:
+def _delete_pod_group(ctx: Reconciliation) -> None:
     """§14.5 on finish, suspension and failure: JobTerminated, then delete the PodGroup if it is ours."""
     mode = ctx.options.gang_scheduling
     current = None if mode is None else gang.existing(ctx.job, ctx.observed, mode)
@@ -284,7 +292,7 @@ def _delete_pod_group(ctx: Reconcile) -> None:
         ctx.delete_object(current)
 
 
-def _write_selectors(ctx: Reconcile) -> None:
+def _write_selectors(ctx: Reconciliation) -> None:
     """`replicaStatuses[*].selector` for scalable kinds (§1.6), unless the framework set it."""
     if not ctx.framework.writes_selector:
         return
@@ -295,7 +303,7 @@ def _write_selectors(ctx: Reconcile) -> None:
         entry.setdefault("selector", naming.selector(ctx.job.name, controller, replica_type))
 
 
-def _schedule_next(ctx: Reconcile) -> None:
+def _schedule_next(ctx: Reconciliation) -> None:
     """Q1 fix: a timer at the active deadline; once finished, §4.4 step 9's TTL requeue instead."""
     if ctx.draft.finished:
         _apply_ttl(ctx, may_delete=False)

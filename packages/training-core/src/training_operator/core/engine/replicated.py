@@ -1,20 +1,15 @@
-"""The base of Kubeflow's v1 kinds (TF, PyTorch, MXNet, XGBoost): one shared engine, a few framework hooks.
+"""The required half of the contract for Kubeflow's v1 kinds (TF, PyTorch, MXNet, XGBoost), written once.
 
-Parsing, the common defaults (common.md §2) and the common admission rules (common.md §3) live here once;
-a framework subclass supplies its `KindInfo`, model, pod additions (`replica_pod`), master-role rule and
-status rule (`update_status`), and optionally extra defaults, extra rules and extra children.
+The common defaults (common.md §2) and the common admission rules (common.md §3) live here; a framework
+subclass supplies its `KindInfo` and model, optionally its own defaults (`default_extras`) and rules
+(`kind_problems`), and the contract's hooks (`core.framework.Framework`) that the engine calls.
 """
 
 from __future__ import annotations
 
 import copy
-from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, ClassVar
-
-from pydantic import ValidationError
+from typing import Any
 
 from training_operator.core.api import limits
 from training_operator.core.api.common import (
@@ -29,52 +24,16 @@ from training_operator.core.api.problems import (
     DNS1035_LABEL_MAX,
     FieldProblem,
     ProblemKind,
-    from_validation_error,
     job_name_problems,
 )
-from training_operator.core.engine.draft import StatusDraft
-from training_operator.core.engine.observed import Snapshot
-from training_operator.core.engine.plan import Plan
-from training_operator.core.errors import InvalidJob
-from training_operator.core.framework import EngineOptions, KindInfo
+from training_operator.core.framework import Framework, KindInfo
 
 
-@dataclass(frozen=True, slots=True)
-class ReplicaRef:
-    """One pod slot of a job: canonical replica type (`Worker`) and index."""
+class ReplicatedFramework(Framework):
+    """A v1 kind: the common defaults and admission rules; subclasses add `default_extras`/`kind_problems`
+    and the contract's hooks (`is_master_role`, `replica_pod`, `update_status`, ...)."""
 
-    replica_type: str
-    index: int
-
-    @property
-    def rt(self) -> str:
-        """The lower-case replica type used in names and labels (`worker`)."""
-        return self.replica_type.lower()
-
-
-class ReplicatedFramework(ABC):
-    """A v1 kind run by the common engine; subclasses fill in the hooks below."""
-
-    kind: ClassVar[KindInfo]
-    model: ClassVar[type[JobModel]]
-    #: reject replica types outside `kind.replica_types` at admission (PyTorch, XGBoost; not TF, not MXNet)
-    restrict_replica_types: ClassVar[bool] = False
-    #: write `replicaStatuses[*].selector` for the scale subresource (PyTorch)
-    writes_selector: ClassVar[bool] = False
-
-    # --- parsing, defaulting, validation ---------------------------------------------------------------
-
-    def parse(self, body: Mapping[str, Any]) -> JobModel:
-        """A typed job; every schema problem is reported with its wire path."""
-        if body.get("kind") not in (None, self.kind.kind):
-            allowed = (self.kind.kind,)
-            raise InvalidJob(
-                [FieldProblem("kind", ProblemKind.UNSUPPORTED, value=body.get("kind"), allowed=allowed)]
-            )
-        try:
-            return self.model.model_validate(dict(body))
-        except ValidationError as error:
-            raise InvalidJob(from_validation_error(error)) from None
+    # --- defaulting and validation -------------------------------------------------------------------
 
     def default(self, job: JobModel) -> JobModel:
         """Common defaults (common.md §2.2) then the kind's own; applied to a copy, never written back."""
@@ -145,7 +104,7 @@ class ReplicatedFramework(ABC):
         )
         return [FieldProblem("metadata.name", ProblemKind.INVALID, detail, job.name)]
 
-    # --- hooks ---------------------------------------------------------------------------------------
+    # --- the kind's own defaults and rules -----------------------------------------------------------
 
     def default_extras(self, job: JobModel) -> JobModel:
         """The kind's own defaults (TF successPolicy, PyTorch elastic/nproc, ...)."""
@@ -154,41 +113,6 @@ class ReplicatedFramework(ABC):
     def kind_problems(self, job: JobModel, *, old: JobModel | None = None) -> Sequence[FieldProblem]:
         """The kind's own admission rules (common.md §3.3)."""
         return ()
-
-    def admission_warnings(self, job: JobModel) -> Sequence[str]:
-        """Warnings the admission webhook returns with its answer (accepted or not): deprecated fields."""
-        return ()
-
-    @abstractmethod
-    def is_master_role(self, job: JobModel, replica_type: str, index: int) -> bool:
-        """Whether this pod gets `training.kubeflow.org/job-role=master`."""
-
-    def replica_pod(
-        self, job: JobModel, replica: ReplicaRef, pod: dict[str, Any], *, options: EngineOptions
-    ) -> dict[str, Any]:
-        """The framework's additions to one pod (env, init containers); `pod` is a private deep copy.
-
-        Raise `ReconcileError` when the pod cannot be built (for example a port that is not declared).
-        """
-        return pod
-
-    @abstractmethod
-    def update_status(self, job: JobModel, draft: StatusDraft) -> None:
-        """The framework's Running / Succeeded / Failed / Restarting rule (common.md §9)."""
-
-    def extra_children(
-        self, job: JobModel, observed: Snapshot, *, options: EngineOptions
-    ) -> Sequence[Mapping[str, Any]]:
-        """Objects besides pods and services this job should have right now (PyTorch's HPA)."""
-        return ()
-
-    # --- the engine ----------------------------------------------------------------------------------
-
-    def plan(self, job: JobModel, observed: Snapshot, *, now: datetime, options: EngineOptions) -> Plan:
-        """The common engine (common.md §4.4–§14) with this framework's hooks."""
-        from training_operator.core.engine import planner  # planner imports this module
-
-        return planner.plan(job, self, observed, now=now, options=options)
 
 
 def managed_by_problems(new: RunPolicy, old: RunPolicy | None) -> list[FieldProblem]:

@@ -28,12 +28,12 @@ from training_operator.core import labels
 from training_operator.core.api.common import RestartPolicy, RunPolicy
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.status import ConditionType
-from training_operator.core.engine import conditions, events, podenv, policy
+from training_operator.core.engine import conditions, container_env, events, policy
 from training_operator.core.engine.draft import JOBS_RESTARTED
 from training_operator.core.engine.observed import PodRecord
 
 if TYPE_CHECKING:  # only an annotation: importing it would join the planner's import cycle
-    from training_operator.core.engine.context import Reconcile
+    from training_operator.core.engine.reconciliation import Reconciliation
 
 #: the status field counting whole-job restarts; also the attempt the current pods belong to
 STATUS_FIELD = "wholeJobRestarts"
@@ -126,7 +126,7 @@ def decide(
     return Decision(Step.RESTART, failed_type=retried)
 
 
-def step(ctx: Reconcile) -> Outcome:
+def step(ctx: Reconciliation) -> Outcome:
     """Apply the rule to one reconcile of an active job (a no-op unless the job opted in)."""
     if not enabled(ctx.job):
         return Outcome()
@@ -167,7 +167,7 @@ def restarting_message(name: str, replica_type: str, attempt: int, allowed: int)
     )
 
 
-def _record_restart(ctx: Reconcile, attempt: int, allowed: int, replica_type: str) -> None:
+def _record_restart(ctx: Reconciliation, attempt: int, allowed: int, replica_type: str) -> None:
     """Step 1: only the status (and its event and counters); the next pass deletes the old pods."""
     reason = events.reason(ctx.kind, "WholeJobRestart")
     message = restarting_message(ctx.job.name, replica_type, attempt, allowed)
@@ -199,5 +199,5 @@ def stamp_pod(job: JobModel, pod: dict[str, Any]) -> None:
         return
     attempt = attempt_of(job.status.to_wire() if job.status is not None else None)
     pod["metadata"].setdefault("labels", {})[labels.RESTART_ATTEMPT] = str(attempt)
-    podenv.append_to_all_containers(pod, [podenv.env_var(ATTEMPT_ENV, str(attempt))])
+    container_env.append_to_all_containers(pod, [container_env.env_var(ATTEMPT_ENV, str(attempt))])
     pod.setdefault("spec", {})["restartPolicy"] = RestartPolicy.NEVER.value

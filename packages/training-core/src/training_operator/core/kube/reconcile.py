@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from training_operator.core import keys
+from training_operator.core.engine import planner
 from training_operator.core.errors import InvalidJob, ReconcileError
 from training_operator.core.framework import EngineOptions, Framework
 from training_operator.core.kube import probes
@@ -79,6 +82,7 @@ class Reconciler:
         options: EngineOptions,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         reader: Probes | None = None,
+        priority_classes: Mapping[str, int] | None = None,
     ) -> None:
         self.framework = framework
         self.store = store
@@ -87,6 +91,8 @@ class Reconciler:
         self.options = options
         self.clock = clock
         self.probes = reader or Probes(writer.client, index)
+        #: kept current by a watch (gang scheduling only); copied into each snapshot, never read by the engine
+        self.priority_classes = priority_classes if priority_classes is not None else {}
         self._replans: dict[JobKey, int] = {}
 
     async def __call__(self, key: JobKey) -> float | None:
@@ -102,7 +108,12 @@ class Reconciler:
             return None  # a spec change brings it back; retrying the same body cannot help
         now = self.clock()
         await self.probes.refresh(key, now)
-        plan = self.framework.plan(job, self.index.snapshot(key), now=now, options=self.options)
+        snapshot = self.index.snapshot(key)
+        if self.priority_classes:
+            snapshot = replace(snapshot, priority_classes=dict(self.priority_classes))
+        if self.framework.wants_key_pair(job, snapshot):
+            snapshot = replace(snapshot, key_pair=keys.ssh_key_pair())
+        plan = planner.plan(job, self.framework, snapshot, now=now, options=self.options)
         if not plan.idle:
             log.info("%s: %d write(s)", key, plan.writes)
         try:

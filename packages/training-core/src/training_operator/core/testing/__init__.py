@@ -10,17 +10,20 @@ from training_operator.core.testing.builders import (
     services_of,
 )
 from training_operator.core.testing.cluster import (
+    FIXED_KEY_PAIR,
     Applied,
     FakeCluster,
     apply_plan,
     creates_of,
     record_of,
+    with_inputs,
     written_status,
 )
 from training_operator.core.testing.framework import TEST_KIND, ScalableTestFramework, TestFramework
 from training_operator.core.testing.pods import replica_pods
 
 __all__ = [
+    "FIXED_KEY_PAIR",
     "TEST_KIND",
     "Applied",
     "FakeCluster",
@@ -37,5 +40,6 @@ __all__ = [
     "record_of",
     "replica_pods",
     "services_of",
+    "with_inputs",
     "written_status",
 ]

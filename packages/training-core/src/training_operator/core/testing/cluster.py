@@ -14,10 +14,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from training_operator.core.api.job import JobModel
+from training_operator.core.engine import planner
 from training_operator.core.engine.observed import ObjectRecord, PodRecord, ServiceRecord, Snapshot
 from training_operator.core.engine.plan import Adopt, Create, Plan, Release, Update
 from training_operator.core.engine.replicated import ReplicatedFramework
-from training_operator.core.framework import EngineOptions
+from training_operator.core.framework import EngineOptions, Framework
 
 Child = PodRecord | ServiceRecord | ObjectRecord
 
@@ -129,6 +131,20 @@ def merge(target: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]
     return result
 
 
+#: stands in for the adapter's fresh SSH key pair: plans stay reproducible and no real key is generated
+FIXED_KEY_PAIR = (
+    b"-----BEGIN EC PRIVATE KEY-----\nZml4ZWQ=\n-----END EC PRIVATE KEY-----\n",
+    b"ecdsa-sha2-nistp521 AAAAfixed\n",
+)
+
+
+def with_inputs(framework: Framework, job: JobModel, observed: Snapshot) -> Snapshot:
+    """The snapshot as the adapter completes it: `FIXED_KEY_PAIR` when the framework wants key material."""
+    if observed.key_pair is None and framework.wants_key_pair(job, observed):
+        return replace(observed, key_pair=FIXED_KEY_PAIR)
+    return observed
+
+
 @dataclass
 class FakeCluster:
     """One job and its children, reconciled by a framework's engine; tests move pods between phases."""
@@ -139,13 +155,18 @@ class FakeCluster:
     options: EngineOptions = field(default_factory=EngineOptions)
     plans: list[Plan] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    #: PriorityClass name → value, given to every snapshot the engine sees
+    priority_classes: Mapping[str, int] = field(default_factory=dict)
 
     def reconcile(self, now: datetime) -> Plan:
         """One reconcile: parse the stored job, plan, apply the plan."""
         if self.job is None:
             return Plan()
         model = self.framework.parse(self.job)
-        result = self.framework.plan(model, self.snapshot, now=now, options=self.options)
+        observed = with_inputs(
+            self.framework, model, replace(self.snapshot, priority_classes=self.priority_classes)
+        )
+        result = planner.plan(model, self.framework, observed, now=now, options=self.options)
         applied = apply_plan(self.job, self.snapshot, result)
         self.job, self.snapshot = applied.job, applied.snapshot
         self.conflicts.extend(applied.conflicts)

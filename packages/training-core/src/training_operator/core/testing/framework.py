@@ -15,8 +15,8 @@ from training_operator.core.api.job import JobModel, JobSpec
 from training_operator.core.api.status import ConditionType
 from training_operator.core.engine.draft import JOBS_FAILED, JOBS_RESTARTED, JOBS_SUCCESSFUL, StatusDraft
 from training_operator.core.engine.observed import Snapshot
-from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
-from training_operator.core.framework import EngineOptions, KindInfo
+from training_operator.core.engine.replicated import ReplicatedFramework
+from training_operator.core.framework import EngineOptions, KindInfo, ReplicaRef
 
 TEST_KIND = KindInfo(
     kind="TestJob",

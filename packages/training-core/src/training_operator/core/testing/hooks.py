@@ -6,8 +6,8 @@ import copy
 from typing import Any
 
 from training_operator.core.api.job import JobModel
-from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
-from training_operator.core.framework import EngineOptions
+from training_operator.core.engine.replicated import ReplicatedFramework
+from training_operator.core.framework import EngineOptions, ReplicaRef
 
 
 def defaulted(framework: ReplicatedFramework, body: dict[str, Any]) -> JobModel:

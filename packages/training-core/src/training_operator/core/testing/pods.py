@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from training_operator.core.api.job import JobModel
-from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
-from training_operator.core.framework import EngineOptions
+from training_operator.core.engine.replicated import ReplicatedFramework
+from training_operator.core.framework import EngineOptions, ReplicaRef
 
 
 def replica_pods(

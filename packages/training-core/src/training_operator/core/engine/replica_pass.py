@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.status import ConditionType
-from training_operator.core.engine import conditions, events, naming, podspec, policy, replicas
-from training_operator.core.engine.context import Reconcile
+from training_operator.core.engine import conditions, events, naming, policy, replica_objects, replicas
 from training_operator.core.engine.draft import JOBS_RESTARTED
 from training_operator.core.engine.observed import PodRecord
 from training_operator.core.engine.plan import Create, MetricIncrement
-from training_operator.core.engine.replicated import ReplicaRef
+from training_operator.core.engine.reconciliation import Reconciliation
+from training_operator.core.framework import ReplicaRef
 
 FAILED_PODS = "failed_pods_total"
 
 
-def reconcile_replica_pods(ctx: Reconcile, replica_type: str, spec: ReplicaSpec) -> dict[int, PodRecord]:
+def reconcile_replica_pods(ctx: Reconciliation, replica_type: str, spec: ReplicaSpec) -> dict[int, PodRecord]:
     """Create, delete and count one type's pods; returns the single occupant of each slot."""
     count = spec.replicas or 0
     sliced = replicas.slice_by_index(replicas.of_type(ctx.pods, replica_type), count)
@@ -43,15 +43,15 @@ def reconcile_replica_pods(ctx: Reconcile, replica_type: str, spec: ReplicaSpec)
     return singles
 
 
-def _create_pod(ctx: Reconcile, replica: ReplicaRef, spec: ReplicaSpec) -> None:
+def _create_pod(ctx: Reconciliation, replica: ReplicaRef, spec: ReplicaSpec) -> None:
     if not ctx.may_create("Pod", naming.child_name(ctx.job.name, replica.replica_type, replica.index)):
         return
-    built = podspec.desired_pod(ctx.job, ctx.framework, replica, spec, options=ctx.options)
+    built = replica_objects.desired_pod(ctx.job, ctx.framework, replica, spec, options=ctx.options)
     ctx.creates.append(Create(built.body))
     ctx.draft.events.extend(built.events)
 
 
-def _observe_pod(ctx: Reconcile, pod: PodRecord, replica_type: str, spec: ReplicaSpec) -> None:
+def _observe_pod(ctx: Reconciliation, pod: PodRecord, replica_type: str, spec: ReplicaSpec) -> None:
     """ExitedWithCode on every pass, then the failed-pod rule (§6.3 steps 2–3, §6.5)."""
     container = ctx.framework.kind.default_container
     record = pod.container(container)
@@ -76,7 +76,7 @@ def _observe_pod(ctx: Reconcile, pod: PodRecord, replica_type: str, spec: Replic
             ctx.draft.mark_completed()  # Q14 fix: upstream leaves completionTime nil here for most kinds
 
 
-def _restart(ctx: Reconcile, replica_type: str) -> None:
+def _restart(ctx: Reconciliation, replica_type: str) -> None:
     reason = events.reason(ctx.kind, "Restarting")
     message = events.restarting_message(ctx.job.name, replica_type)
     ctx.draft.event(events.WARNING, reason, message)
@@ -84,7 +84,7 @@ def _restart(ctx: Reconcile, replica_type: str) -> None:
     ctx.draft.count(JOBS_RESTARTED)
 
 
-def reconcile_replica_services(ctx: Reconcile, replica_type: str, spec: ReplicaSpec) -> None:
+def reconcile_replica_services(ctx: Reconciliation, replica_type: str, spec: ReplicaSpec) -> None:
     """Headless services sliced like pods: fill gaps below `replicas`, delete above (§7.2)."""
     count = spec.replicas or 0
     sliced = replicas.slice_by_index(replicas.of_type(ctx.services, replica_type), count)
@@ -93,7 +93,9 @@ def reconcile_replica_services(ctx: Reconcile, replica_type: str, spec: ReplicaS
     for index, occupants in enumerate(sliced.slots):
         if not occupants and index < count:
             if ctx.may_create("Service", naming.child_name(ctx.job.name, replica_type, index)):
-                body = podspec.desired_service(ctx.job, ctx.framework, ReplicaRef(replica_type, index), spec)
+                body = replica_objects.desired_service(
+                    ctx.job, ctx.framework, ReplicaRef(replica_type, index), spec
+                )
                 ctx.creates.append(Create(body))
         elif len(occupants) == 1 and index >= count:
             ctx.delete_service(occupants[0])

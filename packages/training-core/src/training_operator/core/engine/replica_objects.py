@@ -16,9 +16,8 @@ from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.job import JobModel
 from training_operator.core.engine import events, naming, owner, policy, restart
 from training_operator.core.engine.plan import Event
-from training_operator.core.engine.replicated import ReplicaRef, ReplicatedFramework
 from training_operator.core.errors import ReconcileError
-from training_operator.core.framework import EngineOptions
+from training_operator.core.framework import EngineOptions, Framework, ReplicaRef
 
 #: template metadata the pod keeps; generateName, ownerReferences and the rest are dropped (§6.4)
 _KEPT_METADATA = ("labels", "annotations", "finalizers")
@@ -34,7 +33,7 @@ class BuiltPod:
 
 def desired_pod(
     job: JobModel,
-    framework: ReplicatedFramework,
+    framework: Framework,
     replica: ReplicaRef,
     spec: ReplicaSpec,
     *,
@@ -104,7 +103,7 @@ def _template_scheduler(spec: ReplicaSpec | None) -> str:
 
 
 def desired_service(
-    job: JobModel, framework: ReplicatedFramework, replica: ReplicaRef, spec: ReplicaSpec
+    job: JobModel, framework: Framework, replica: ReplicaRef, spec: ReplicaSpec
 ) -> dict[str, Any]:
     """The headless service of one slot, ports from the default container (§7.3)."""
     kind = framework.kind

@@ -15,16 +15,15 @@ from training_operator.core.engine import ownership
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import ObjectRecord, PodRecord, ServiceRecord, Snapshot
 from training_operator.core.engine.plan import Adopt, Create, Delete, Plan, Release, Update
-from training_operator.core.engine.replicated import ReplicatedFramework
-from training_operator.core.framework import EngineOptions
+from training_operator.core.framework import EngineOptions, Framework
 
 
 @dataclass(slots=True)
-class Reconcile:
+class Reconciliation:
     """The working state of one `plan()` call."""
 
     job: JobModel
-    framework: ReplicatedFramework
+    framework: Framework
     observed: Snapshot
     options: EngineOptions
     now: datetime
