@@ -24,5 +24,7 @@ done
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
 "${PYTHON:-python3}" -m venv "$venv"
-"$venv/bin/pip" install --disable-pip-version-check "$repo/packages/unified-operator[$controllers]"
+# --no-cache-dir: pip caches the wheels it builds for our packages' file:// references by path, so a cached
+# build of an older core would be reused for a newer tree (and an image has no use for the cache)
+"$venv/bin/pip" install --disable-pip-version-check --no-cache-dir "$repo/packages/unified-operator[$controllers]"
 "$venv/bin/training-operator" version
