@@ -18,6 +18,8 @@ from typing import Any
 import kubernetes
 import pytest
 from kubeflow.training import (
+    KubeflowOrgV1PaddleJob,
+    KubeflowOrgV1PaddleJobSpec,
     KubeflowOrgV1PyTorchJob,
     KubeflowOrgV1PyTorchJobSpec,
     KubeflowOrgV1ReplicaSpec,
@@ -112,6 +114,21 @@ def xgboost_job(name: str, namespace: str, marker: str) -> KubeflowOrgV1XGBoostJ
     )
 
 
+def paddle_job(name: str, namespace: str, marker: str) -> KubeflowOrgV1PaddleJob:
+    # PS mode with one Master: only Master pods are master role (a collective job has none, so the SDK's
+    # master-pod log would be empty), and the Master's exit decides the job
+    script = (
+        "import os\nprint('nodes', os.environ['PADDLE_NNODES'], 'server', os.environ['PADDLE_SERVER_NUM'])"
+    )
+    spec = KubeflowOrgV1PaddleJobSpec(
+        run_policy=KubeflowOrgV1RunPolicy(),
+        paddle_replica_specs={"Master": replica("paddle", marker, script)},
+    )
+    return KubeflowOrgV1PaddleJob(
+        api_version=API_VERSION, kind="PaddleJob", metadata=metadata(name, namespace), spec=spec
+    )
+
+
 @dataclass(frozen=True)
 class Case:
     kind: str
@@ -129,6 +146,7 @@ CASES = [
     pytest.param(
         Case("XGBoostJob", xgboost_job, "sdk-xgb", "rank 0 world 1", ("master", 1)), id="xgboostjob"
     ),
+    pytest.param(Case("PaddleJob", paddle_job, "sdk-pd", "nodes 1 server 1", ("master", 1)), id="paddlejob"),
     # MPIJob: the SDK speaks kubeflow.org/v1 mpijobs, which we do not serve (v2beta1 only, A.9-12)
 ]
 

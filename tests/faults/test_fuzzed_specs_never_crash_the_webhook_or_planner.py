@@ -30,8 +30,8 @@ from training_operator.unified import cli, webhooks
 from training_operator.unified.sdk import InvalidSpec, TrainingClient
 
 pytestmark = pytest.mark.faults
-FRAMEWORKS = discovery.discover(["tfjob", "pytorchjob", "mxjob", "xgboostjob", "mpijob"])
-KINDS = ["TFJob", "PyTorchJob", "MXJob", "XGBoostJob", "MPIJob"]
+FRAMEWORKS = discovery.discover(["tfjob", "pytorchjob", "mxjob", "xgboostjob", "mpijob", "paddlejob"])
+KINDS = ["TFJob", "PyTorchJob", "MXJob", "XGBoostJob", "MPIJob", "PaddleJob"]
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 CONTAINER = {"name": "tensorflow", "image": "local", "command": ["true"]}
 
@@ -43,6 +43,7 @@ def _body(kind: str) -> tuple[dict[str, Any], str]:
         "MXJob": ("mxReplicaSpecs", "mxnet", ("Scheduler", "Server", "Worker")),
         "XGBoostJob": ("xgbReplicaSpecs", "xgboost", ("Master", "Worker")),
         "MPIJob": ("mpiReplicaSpecs", "mpi", ("Launcher", "Worker")),
+        "PaddleJob": ("paddleReplicaSpecs", "paddle", ("Master", "Worker")),
     }[kind]
     specs = {
         t: {

@@ -51,12 +51,12 @@ def test_the_runtime_stage_runs_the_operator_as_a_numeric_non_root_user():
 
 def test_the_script_refuses_an_unknown_controller_before_installing(tmp_path):
     done = subprocess.run(
-        ["sh", str(SCRIPT), str(tmp_path / "venv"), "pytorch,paddle"],
+        ["sh", str(SCRIPT), str(tmp_path / "venv"), "pytorch,spark"],
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
     assert done.returncode == 2
-    assert "unknown controller 'paddle'" in done.stderr
+    assert "unknown controller 'spark'" in done.stderr
     assert not (tmp_path / "venv").exists()

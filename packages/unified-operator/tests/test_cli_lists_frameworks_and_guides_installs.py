@@ -45,8 +45,8 @@ def test_local_without_the_extra_says_what_to_install(monkeypatch, capsys):
 def test_an_unknown_scheme_fails_with_the_extra_to_install(capsys):
     from training_operator.unified import composition, settings
 
-    with pytest.raises(Exception, match=r"pip install 'training-operator\[paddlejob\]'"):
-        composition.compose(settings.parse(["--enable-scheme=PaddleJob"], environ={}))
+    with pytest.raises(Exception, match=r"pip install 'training-operator\[sparkjob\]'"):
+        composition.compose(settings.parse(["--enable-scheme=SparkJob"], environ={}))
 
 
 def test_flags_inserted_before_the_subcommand_still_run_the_operator(capsys):
@@ -77,7 +77,7 @@ def test_a_plugin_for_another_core_contract_stops_run_with_one_line(tmp_path, mo
         "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
     )
 
-    code = cli.main(["run", "--kubeconfig", str(kubeconfig), "--enable-scheme", "paddlejob"])
+    code = cli.main(["run", "--kubeconfig", str(kubeconfig), "--enable-scheme", "sparkjob"])
 
     err = capsys.readouterr().err
     assert code == 2

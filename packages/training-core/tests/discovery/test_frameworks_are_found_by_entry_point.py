@@ -36,9 +36,9 @@ def test_enable_scheme_limits_and_ignores_case():
 
 def test_unknown_scheme_names_installed_and_the_extra():
     with pytest.raises(UnknownScheme) as error:
-        discovery.discover(["paddlejob", "mxjob-typo"])
+        discovery.discover(["sparkjob", "mxjob-typo"])
     message = str(error.value)
-    assert "scheme mxjob-typo, paddlejob is not supported" in message
+    assert "scheme mxjob-typo, sparkjob is not supported" in message
     for scheme in discovery.installed():
         assert scheme in message
     assert "pip install 'training-operator[" in message
@@ -55,8 +55,8 @@ def test_broken_entry_points_name_themselves(site, plugin, text):
     install_plugin(site, plugin=plugin, contract=CONTRACT)
 
     with pytest.raises(FrameworkLoadError, match=text) as error:
-        discovery.discover(["paddlejob"])
-    assert "'paddlejob'" in str(error.value)
+        discovery.discover(["sparkjob"])
+    assert "'sparkjob'" in str(error.value)
 
 
 @pytest.mark.parametrize(
@@ -74,13 +74,13 @@ def test_a_plugin_for_another_contract_is_refused_naming_both_versions(site, con
     )
 
     with pytest.raises(FrameworkLoadError) as error:
-        discovery.discover(["paddlejob"])
+        discovery.discover(["sparkjob"])
 
     assert str(error.value) == (
-        f"framework 'paddlejob' (fake-paddle 9.0) {built_for}"
+        f"framework 'sparkjob' (fake-spark 9.0) {built_for}"
         + (" (entry point group 'training_operator.contracts')" if contract is None else "")
         + f", but the installed training-operator-core {core_version} speaks contract {CONTRACT}: "
-        f"install a release of fake-paddle built for contract {CONTRACT}"
+        f"install a release of fake-spark built for contract {CONTRACT}"
     )
     assert f"{package}.plugin" not in sys.modules  # refused before its code ran
 

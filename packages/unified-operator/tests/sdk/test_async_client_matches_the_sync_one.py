@@ -64,7 +64,7 @@ async def test_errors_are_typed(aclient: AsyncTrainingClient, world: World):
     with pytest.raises(JobNotFound, match="namespace 'nowhere' not found"):
         await aclient.create_job(a_pytorch_job("x"), namespace="nowhere")
     with pytest.raises(UnknownKind):
-        await aclient.get_job("x", job_kind="paddle")
+        await aclient.get_job("x", job_kind="spark")
 
 
 async def test_wait_reads_once_then_follows_the_watch(aclient: AsyncTrainingClient, world: World):

@@ -178,7 +178,7 @@ REFUSED = [
         "base_image",
         id="job-and-image",
     ),
-    pytest.param({"name": "j", "job_kind": "PaddleJob", "base_image": "img"}, "kind", id="unknown-kind"),
+    pytest.param({"name": "j", "job_kind": "SparkJob", "base_image": "img"}, "kind", id="unknown-kind"),
 ]
 
 
@@ -229,3 +229,11 @@ def test_xgboost_and_mxnet_image_mode():
         "Worker": 2,
     }
     assert mx["spec"]["mxReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]["name"] == "mxnet"
+
+
+def test_paddle_image_mode_is_a_collective_job_of_workers():
+    _, paddle = our_body({"job_kind": "PaddleJob", "base_image": "pd:1", "num_workers": 2})
+
+    specs = paddle["spec"]["paddleReplicaSpecs"]
+    assert {t: s["replicas"] for t, s in specs.items()} == {"Worker": 2}
+    assert specs["Worker"]["template"]["spec"]["containers"][0] == {"name": "paddle", "image": "pd:1"}

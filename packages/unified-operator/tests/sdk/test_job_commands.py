@@ -73,12 +73,13 @@ def test_submit_reports_invalid_yaml_with_file_and_line(run, tmp_path, capsys, w
 
 
 def test_submit_unknown_kind_lists_the_known_ones(run, tmp_path, capsys):
-    path = write(tmp_path, {"apiVersion": "kubeflow.org/v1", "kind": "PaddleJob", "metadata": {"name": "p"}})
+    path = write(tmp_path, {"apiVersion": "kubeflow.org/v1", "kind": "SparkJob", "metadata": {"name": "p"}})
 
     assert run("submit", path) == 1
 
-    assert "unknown kind 'PaddleJob': known kinds are MPIJob, MXJob, PyTorchJob, TFJob, XGBoostJob" in (
-        capsys.readouterr().err
+    assert (
+        "unknown kind 'SparkJob': known kinds are MPIJob, MXJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob"
+        in (capsys.readouterr().err)
     )
 
 
@@ -171,7 +172,7 @@ def test_get_one_missing_job(run, capsys, world: World):
 
 
 def test_get_unknown_kind(run, capsys):
-    assert run("get", "paddlejob") == 1
+    assert run("get", "sparkjob") == 1
     assert "known kinds are" in capsys.readouterr().err
 
 
@@ -348,6 +349,7 @@ def test_version_lists_the_clusters_crd_versions(run, capsys, world: World):
     assert [line.split() for line in lines[2:]] == [
         ["MPIJob", "v2beta1"],
         ["MXJob", "v1"],
+        ["PaddleJob", "v1"],
         ["PyTorchJob", "v1"],
         ["TFJob", "v1"],
         ["XGBoostJob", "v1"],

@@ -191,15 +191,15 @@ def test_delete_removes_the_job(client: TrainingClient):
             id="missing-namespace",
         ),
         pytest.param(
-            lambda c: c.get_job("x", job_kind="Paddle"),
+            lambda c: c.get_job("x", job_kind="Spark"),
             UnknownKind,
             "known kinds are MPIJob, MXJob",
             id="unknown-kind",
         ),
         pytest.param(
-            lambda c: c.create_job({"kind": "PaddleJob", "metadata": {"name": "p"}}),
+            lambda c: c.create_job({"kind": "SparkJob", "metadata": {"name": "p"}}),
             UnknownKind,
-            "'PaddleJob'",
+            "'SparkJob'",
             id="unknown-kind-in-body",
         ),
         pytest.param(

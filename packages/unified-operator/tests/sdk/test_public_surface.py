@@ -35,9 +35,9 @@ def test_kinds_resolve_from_any_spelling(spelling, kind, api_version):
 
 def test_unknown_kind_lists_the_known_ones():
     with pytest.raises(
-        UnknownKind, match="'paddle': known kinds are MPIJob, MXJob, PyTorchJob, TFJob, XGBoostJob"
+        UnknownKind, match="'spark': known kinds are MPIJob, MXJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob"
     ):
-        kinds.resolve("paddle")
+        kinds.resolve("spark")
 
 
 METHODS = sorted(surface.Surface.methods())

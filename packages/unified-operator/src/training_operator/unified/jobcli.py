@@ -157,7 +157,9 @@ def run_parser() -> argparse.ArgumentParser:
         "in every replica. `training-operator run` without --image runs the operator.",
     )
     parser.add_argument("--image", required=True, help="the container image")
-    parser.add_argument("--kind", default="PyTorchJob", help="PyTorchJob (default), TFJob, XGBoostJob, MXJob")
+    parser.add_argument(
+        "--kind", default="PyTorchJob", help="PyTorchJob (default), TFJob, XGBoostJob, MXJob, PaddleJob"
+    )
     parser.add_argument("--name", help="the job's name (default: generated)")
     parser.add_argument("--workers", type=int, default=1, help="replicas, the master included (default 1)")
     parser.add_argument("--procs", default=None, help="PyTorchJob: processes per worker (nprocPerNode)")

@@ -9,7 +9,7 @@ from training_operator.core import discovery
 
 
 def install_plugin(
-    root: Path, *, plugin: str, contract: int | None, name: str = "fake-paddle", scheme: str = "paddlejob"
+    root: Path, *, plugin: str, contract: int | None, name: str = "fake-spark", scheme: str = "sparkjob"
 ) -> str:
     """Write distribution `name` 9.0 into `root` (put `root` on sys.path): entry point `scheme` names
     `FRAMEWORK` in a module with the source `plugin`, and `contract` (None: undeclared) is its core contract.

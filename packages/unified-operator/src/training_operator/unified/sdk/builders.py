@@ -3,7 +3,7 @@
 Notebooks written for Kubeflow's SDK call `create_job(name=..., train_func=...)` or `base_image=...`; to let
 them switch by changing an import, the JSON built here is the JSON Kubeflow 1.9 sends, byte for byte
 (tests/sdk/test_builders_match_kubeflow.py compares them). Kept pure: no client, no I/O. Beyond Kubeflow,
-XGBoostJob and MXJob have an image mode too (B.3).
+XGBoostJob, MXJob and PaddleJob have an image mode too (B.3).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ BASE_IMAGES = {
     "PyTorchJob": "docker.io/pytorch/pytorch:2.1.2-cuda11.8-cudnn8-runtime",
 }
 FUNCTION_KINDS = ("TFJob", "PyTorchJob")
-IMAGE_KINDS = (*FUNCTION_KINDS, "XGBoostJob", "MXJob")
+IMAGE_KINDS = (*FUNCTION_KINDS, "XGBoostJob", "MXJob", "PaddleJob")
 
 # Kubeflow writes its pip preamble as an indented f-string with a backslash continuation, so the pip command
 # line carries the continuation's indentation (9 spaces); the same bytes are spelled out here.
@@ -111,6 +111,8 @@ def build(
             spec["nprocPerNode"] = str(builder.num_procs_per_worker)  # a string on the wire (A.4)
     elif ref.kind == "XGBoostJob":
         spec["xgbReplicaSpecs"] = _master_and_workers(builder, template)
+    elif ref.kind == "PaddleJob":
+        spec["paddleReplicaSpecs"] = {"Worker": _replicas(builder.num_workers or 1, template)}  # collective
     else:
         spec["jobMode"] = "MXTrain"
         servers = builder.num_ps_replicas or 1

@@ -1,6 +1,6 @@
 """The kind registry: kind name → where it lives in the API and how its pods are labelled.
 
-The SDK must work with only `training-operator` installed (a laptop talking to a remote cluster), so the five
+The SDK must work with only `training-operator` installed (a laptop talking to a remote cluster), so the six
 kinds are built in; when a framework package is installed its `KindInfo` and model replace the built-in entry,
 so a third-party kind (found through the `training_operator.frameworks` entry points) is addressable too.
 """
@@ -60,6 +60,7 @@ _BUILTIN = (
         aliases=("mpi",),
         replica_type_label=labels.JOB_ROLE,
     ),
+    KindRef("PaddleJob", "kubeflow.org", "v1", "paddlejobs", "paddle", aliases=("paddle", "pd")),
 )
 
 _BUILTIN_BY_KIND = {ref.kind: ref for ref in _BUILTIN}
@@ -91,7 +92,7 @@ def _merged(base: KindRef | None, framework: Any) -> KindRef:
 
 def _installed_frameworks(schemes: tuple[str, ...] = ()) -> list[Any]:
     """Installed plug-ins (those of `schemes` only, when given); none when a plug-in is broken or missing
-    (the SDK still works: built-ins cover the five kinds)."""
+    (the SDK still works: built-ins cover the six kinds)."""
     try:
         discovery = importlib.import_module("training_operator.core.discovery")
         return list(discovery.discover(schemes).values())
