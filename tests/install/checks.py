@@ -33,6 +33,7 @@ FRAMEWORKS = {
     "mxnet": "mxjob",
     "xgboost": "xgboostjob",
     "mpi": "mpijob",
+    "jax": "jaxjob",
 }
 #: import names a single controller must not bring along
 OPERATOR_STACK = ["kopf", "kubernetes", "aiohttp", "prometheus_client", "training_operator.unified"]

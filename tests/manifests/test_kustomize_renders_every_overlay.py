@@ -48,7 +48,7 @@ def test_there_are_both_overlays():
 def test_every_kind_has_a_crd(objects):
     names = {o["metadata"]["name"] for o in objects if o["kind"] == "CustomResourceDefinition"}
     assert names == {
-        f"{p}.kubeflow.org" for p in ("tfjobs", "pytorchjobs", "mxjobs", "xgboostjobs", "mpijobs")
+        f"{p}.kubeflow.org" for p in ("tfjobs", "pytorchjobs", "mxjobs", "xgboostjobs", "mpijobs", "jaxjobs")
     }
 
 
