@@ -4,7 +4,8 @@ Covers (local-cluster.md §5): PyTorch DDP with gloo (all ranks agree on the fin
 torchrun elastic from PET_* (every process joins one rendezvous), XGBoost collective training through the
 master's tracker (one model on every rank), real TensorFlow MultiWorkerMirroredStrategy driven by TF_CONFIG
 (every task ends with the same weights), TF_CONFIG with a PS (every task reaches every other task at the
-address TF_CONFIG gives it) and MXNet's DMLC_* contract. Each case asserts the job's conditions, the pods'
+address TF_CONFIG gives it), MXNet's DMLC_* contract and JAX's jax.distributed over the coordinator env (every
+process gathers the same contributions and the same total). Each case asserts the job's conditions, the pods'
 exit codes and the training output, not just that something finished.
 """
 
@@ -56,6 +57,14 @@ CASES = [
         ("workers", "final_loss", "weights"),
         marks=needs("tensorflow"),
         id="tensorflow-multiworker",
+    ),
+    pytest.param(
+        "jax/cpu-demo/job.yaml",
+        "jax",
+        2,
+        ("processes", "gathered", "total"),
+        marks=needs("jax"),
+        id="jax-distributed",
     ),
     pytest.param("tensorflow/tf_sample/job.yaml", "tf", 4, ("missing",), id="tensorflow-tf-config"),
     pytest.param("mxnet/train/job.yaml", "mx", 4, (), id="mxnet-dmlc"),

@@ -20,6 +20,7 @@ PROVIDERS = {
     "numpy": {"numpy"},
     "xgboost": {"xgboost", "xgboost-cpu"},
     "tensorflow": {"tensorflow", "tensorflow-cpu"},
+    "jax": {"jax"},
 }
 
 
