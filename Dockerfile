@@ -2,7 +2,7 @@
 # The operator image (sdk-and-ops.md C.7): build in one stage, run from a slim, non-root second stage.
 #   docker build -t training-operator:v0.2.0 .
 #   docker build --build-arg CONTROLLERS=pytorch,tf -t training-operator:pytorch-tf .
-# CONTROLLERS picks the framework extras (tf, pytorch, mxnet, xgboost, mpi, paddle, or all); the image serves exactly
+# CONTROLLERS picks the framework extras (tf, pytorch, mxnet, xgboost, mpi, paddle, jax, or all); the image serves exactly
 # those. The install steps live in image/install.sh, which CI runs too (tests/install/matrix.py).
 ARG PYTHON_VERSION=3.11
 

@@ -5,7 +5,7 @@
 #
 #   image/install.sh VENV [CONTROLLERS]
 #
-# CONTROLLERS: comma-separated framework extras (tf, pytorch, mxnet, xgboost, mpi, paddle), or `all` (the default) for
+# CONTROLLERS: comma-separated framework extras (tf, pytorch, mxnet, xgboost, mpi, paddle, jax), or `all` (the default) for
 # every controller. The image never carries the local cluster (the `local` extra). $PYTHON picks the
 # interpreter (default python3).
 set -eu
@@ -13,12 +13,12 @@ set -eu
 venv=${1:?usage: image/install.sh VENV [CONTROLLERS]}
 controllers=${2:-all}
 if [ "$controllers" = all ]; then
-  controllers=tf,pytorch,mxnet,xgboost,mpi,paddle
+  controllers=tf,pytorch,mxnet,xgboost,mpi,paddle,jax
 fi
 for extra in $(echo "$controllers" | tr ',' ' '); do
   case $extra in
-    tf | pytorch | mxnet | xgboost | mpi | paddle) ;;
-    *) echo "unknown controller '$extra': use tf, pytorch, mxnet, xgboost, mpi, paddle or all" >&2; exit 2 ;;
+    tf | pytorch | mxnet | xgboost | mpi | paddle | jax) ;;
+    *) echo "unknown controller '$extra': use tf, pytorch, mxnet, xgboost, mpi, paddle, jax or all" >&2; exit 2 ;;
   esac
 done
 repo=$(cd "$(dirname "$0")/.." && pwd)

@@ -4,9 +4,11 @@ Covers (local-cluster.md §5): PyTorch DDP with gloo (all ranks agree on the fin
 torchrun elastic from PET_* (every process joins one rendezvous), XGBoost collective training through the
 master's tracker (one model on every rank), real TensorFlow MultiWorkerMirroredStrategy driven by TF_CONFIG
 (every task ends with the same weights), TF_CONFIG with a PS (every task reaches every other task at the
-address TF_CONFIG gives it), MXNet's DMLC_* contract and a PaddlePaddle collective job started by
-`paddle.distributed.launch` from PADDLE_* (both ranks all-reduce to the same weights). Each case asserts
-the job's conditions, the pods' exit codes and the training output, not just that something finished.
+address TF_CONFIG gives it), MXNet's DMLC_* contract, a PaddlePaddle collective job started by
+`paddle.distributed.launch` from PADDLE_* (both ranks all-reduce to the same weights) and JAX's
+jax.distributed over the coordinator env (every process gathers the same contributions and the same total).
+Each case asserts the job's conditions, the pods' exit codes and the training output, not just that
+something finished.
 """
 
 import importlib.util
@@ -65,6 +67,14 @@ CASES = [
         ("world_size", "rank_sum", "mean_loss", "weights"),
         marks=needs("paddle"),
         id="paddle-collective",
+    ),
+    pytest.param(
+        "jax/cpu-demo/job.yaml",
+        "jax",
+        2,
+        ("processes", "gathered", "total"),
+        marks=needs("jax"),
+        id="jax-distributed",
     ),
     pytest.param("tensorflow/tf_sample/job.yaml", "tf", 4, ("missing",), id="tensorflow-tf-config"),
     pytest.param("mxnet/train/job.yaml", "mx", 4, (), id="mxnet-dmlc"),

@@ -4,7 +4,7 @@ operator on the local cluster (sdk-and-ops.md A.5, A.9).
 Each job is built with the SDK's model classes, created with `TrainingClient.create_job`, awaited with
 `wait_for_job_conditions`, inspected with `get_job_conditions`, `is_job_succeeded`, `get_job_pod_names`,
 `get_job_logs` and `list_jobs`, then deleted with `delete_job`. The pods run small real commands on this node,
-so a job succeeds only when its command did.
+so a job succeeds only when its command did. Kinds: PyTorchJob, TFJob, XGBoostJob and JAXJob.
 
 MPIJob is not covered: the SDK's MPIJob is `kubeflow.org/v1`, and we serve MPIJob as `v2beta1` only, so every
 SDK MPIJob call gets 404 from our cluster by design (sdk-and-ops.md A.9-12, mpi.md).
@@ -18,6 +18,8 @@ from typing import Any
 import kubernetes
 import pytest
 from kubeflow.training import (
+    KubeflowOrgV1JAXJob,
+    KubeflowOrgV1JAXJobSpec,
     KubeflowOrgV1PaddleJob,
     KubeflowOrgV1PaddleJobSpec,
     KubeflowOrgV1PyTorchJob,
@@ -129,6 +131,23 @@ def paddle_job(name: str, namespace: str, marker: str) -> KubeflowOrgV1PaddleJob
     )
 
 
+def jax_job(name: str, namespace: str, marker: str) -> KubeflowOrgV1JAXJob:
+    # two processes, so the coordinator env names a world of two; worker-0 is the master-role pod
+    script = (
+        "import os\n"
+        "env = os.environ\n"
+        "print('process', env['PROCESS_ID'], 'of', env['NUM_PROCESSES'], 'coordinator',\n"
+        "      env['COORDINATOR_ADDRESS'].endswith('-worker-0'), env['COORDINATOR_PORT'])"
+    )
+    spec = KubeflowOrgV1JAXJobSpec(
+        run_policy=KubeflowOrgV1RunPolicy(),
+        jax_replica_specs={"Worker": replica("jax", marker, script, replicas=2)},
+    )
+    return KubeflowOrgV1JAXJob(
+        api_version=API_VERSION, kind="JAXJob", metadata=metadata(name, namespace), spec=spec
+    )
+
+
 @dataclass(frozen=True)
 class Case:
     kind: str
@@ -147,6 +166,9 @@ CASES = [
         Case("XGBoostJob", xgboost_job, "sdk-xgb", "rank 0 world 1", ("master", 1)), id="xgboostjob"
     ),
     pytest.param(Case("PaddleJob", paddle_job, "sdk-pd", "nodes 1 server 1", ("master", 1)), id="paddlejob"),
+    pytest.param(
+        Case("JAXJob", jax_job, "sdk-jax", "process 0 of 2 coordinator True 6666", ("worker", 2)), id="jaxjob"
+    ),
     # MPIJob: the SDK speaks kubeflow.org/v1 mpijobs, which we do not serve (v2beta1 only, A.9-12)
 ]
 

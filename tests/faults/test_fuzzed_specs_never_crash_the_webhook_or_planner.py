@@ -1,8 +1,8 @@
 """Case 9 of issue 11: job specs fuzzed (hypothesis) through the admission webhook and the engine.
 
-A valid job of each kind (TFJob, PyTorchJob, MXJob, XGBoostJob, MPIJob) has one field, picked among the
-run policy, the replica specs, the pod template and the name, replaced by an arbitrary JSON value (or an
-unknown key added). Then:
+A valid job of each kind (TFJob, PyTorchJob, MXJob, XGBoostJob, MPIJob, JAXJob) has one field, picked among
+the run policy, the replica specs, the pod template and the name, replaced by an arbitrary JSON value (or
+an unknown key added). Then:
 
 * `webhooks.rejection` (what the validating webhook answers) never raises;
 * every rejection names field paths: each problem carries a wire path under `spec` or `metadata`, the message
@@ -30,8 +30,10 @@ from training_operator.unified import cli, webhooks
 from training_operator.unified.sdk import InvalidSpec, TrainingClient
 
 pytestmark = pytest.mark.faults
-FRAMEWORKS = discovery.discover(["tfjob", "pytorchjob", "mxjob", "xgboostjob", "mpijob", "paddlejob"])
-KINDS = ["TFJob", "PyTorchJob", "MXJob", "XGBoostJob", "MPIJob", "PaddleJob"]
+FRAMEWORKS = discovery.discover(
+    ["tfjob", "pytorchjob", "mxjob", "xgboostjob", "mpijob", "paddlejob", "jaxjob"]
+)
+KINDS = ["TFJob", "PyTorchJob", "MXJob", "XGBoostJob", "MPIJob", "PaddleJob", "JAXJob"]
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 CONTAINER = {"name": "tensorflow", "image": "local", "command": ["true"]}
 
@@ -44,6 +46,7 @@ def _body(kind: str) -> tuple[dict[str, Any], str]:
         "XGBoostJob": ("xgbReplicaSpecs", "xgboost", ("Master", "Worker")),
         "MPIJob": ("mpiReplicaSpecs", "mpi", ("Launcher", "Worker")),
         "PaddleJob": ("paddleReplicaSpecs", "paddle", ("Master", "Worker")),
+        "JAXJob": ("jaxReplicaSpecs", "jax", ("Worker",)),
     }[kind]
     specs = {
         t: {

@@ -34,6 +34,7 @@ FRAMEWORKS = {
     "xgboost": "xgboostjob",
     "mpi": "mpijob",
     "paddle": "paddlejob",
+    "jax": "jaxjob",
 }
 #: import names a single controller must not bring along
 OPERATOR_STACK = ["kopf", "kubernetes", "aiohttp", "prometheus_client", "training_operator.unified"]

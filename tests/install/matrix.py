@@ -43,13 +43,14 @@ OPERATOR_CELLS = [
     Cell(("mxnet",)),
     Cell(("xgboost",)),
     Cell(("mpi",)),
+    Cell(("jax",)),
     Cell(("tf", "pytorch")),
     Cell(()),
     Cell(("local",)),
     Cell(("all",)),
 ]
 LIBRARY_CELLS = [
-    Cell((extra,), "library") for extra in ("tf", "pytorch", "mxnet", "xgboost", "mpi", "paddle")
+    Cell((extra,), "library") for extra in ("tf", "pytorch", "mxnet", "xgboost", "mpi", "paddle", "jax")
 ]
 IMAGE_CELLS = [Cell(("all",), "image"), Cell(("pytorch", "tf"), "image")]
 CELLS = [*OPERATOR_CELLS, *LIBRARY_CELLS, *IMAGE_CELLS]

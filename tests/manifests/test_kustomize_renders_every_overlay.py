@@ -49,7 +49,7 @@ def test_every_kind_has_a_crd(objects):
     names = {o["metadata"]["name"] for o in objects if o["kind"] == "CustomResourceDefinition"}
     assert names == {
         f"{p}.kubeflow.org"
-        for p in ("tfjobs", "pytorchjobs", "mxjobs", "xgboostjobs", "mpijobs", "paddlejobs")
+        for p in ("tfjobs", "pytorchjobs", "mxjobs", "xgboostjobs", "mpijobs", "paddlejobs", "jaxjobs")
     }
 
 

@@ -21,6 +21,7 @@ PROVIDERS = {
     "xgboost": {"xgboost", "xgboost-cpu"},
     "tensorflow": {"tensorflow", "tensorflow-cpu"},
     "paddle": {"paddlepaddle"},
+    "jax": {"jax"},
 }
 
 

@@ -45,8 +45,9 @@ def test_local_without_the_extra_says_what_to_install(monkeypatch, capsys):
 def test_an_unknown_scheme_fails_with_the_extra_to_install(capsys):
     from training_operator.unified import composition, settings
 
-    with pytest.raises(Exception, match=r"pip install 'training-operator\[sparkjob\]'"):
-        composition.compose(settings.parse(["--enable-scheme=SparkJob"], environ={}))
+    # the extra is the scheme less `job`, whichever kind it is
+    with pytest.raises(Exception, match=r"pip install 'training-operator\[foo\]'"):
+        composition.compose(settings.parse(["--enable-scheme=FooJob"], environ={}))
 
 
 def test_flags_inserted_before_the_subcommand_still_run_the_operator(capsys):

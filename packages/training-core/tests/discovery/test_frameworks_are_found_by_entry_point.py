@@ -10,7 +10,7 @@ import pytest
 from training_operator.core import __version__ as core_version
 from training_operator.core import discovery
 from training_operator.core.contract import CONTRACT
-from training_operator.core.errors import FrameworkLoadError, UnknownScheme
+from training_operator.core.errors import FrameworkLoadError, UnknownScheme, install_hint
 from training_operator.core.testing.plugins import install_plugin
 
 
@@ -42,6 +42,18 @@ def test_unknown_scheme_names_installed_and_the_extra():
     for scheme in discovery.installed():
         assert scheme in message
     assert "pip install 'training-operator[" in message
+
+
+@pytest.mark.parametrize(
+    ("schemes", "extras"),
+    [
+        pytest.param(["tfjob", "MXJob"], "mxnet,tf", id="built-in-and-the-mxnet-exception"),
+        pytest.param(["jaxjob", "xgboostjob"], "jax,xgboost", id="a-new-kind-needs-no-entry"),
+        pytest.param(["all"], "all", id="all"),
+    ],
+)
+def test_install_hint_names_our_extra(schemes, extras):
+    assert install_hint(schemes) == f"pip install 'training-operator[{extras}]'"
 
 
 @pytest.mark.parametrize(

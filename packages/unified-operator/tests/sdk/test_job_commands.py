@@ -73,14 +73,12 @@ def test_submit_reports_invalid_yaml_with_file_and_line(run, tmp_path, capsys, w
 
 
 def test_submit_unknown_kind_lists_the_known_ones(run, tmp_path, capsys):
-    path = write(tmp_path, {"apiVersion": "kubeflow.org/v1", "kind": "SparkJob", "metadata": {"name": "p"}})
+    path = write(tmp_path, {"apiVersion": "kubeflow.org/v1", "kind": "FooJob", "metadata": {"name": "p"}})
 
     assert run("submit", path) == 1
 
-    assert (
-        "unknown kind 'SparkJob': known kinds are MPIJob, MXJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob"
-        in (capsys.readouterr().err)
-    )
+    known = "JAXJob, MPIJob, MXJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob"
+    assert f"unknown kind 'FooJob': known kinds are {known}" in capsys.readouterr().err
 
 
 def test_submit_reports_an_invalid_job_and_goes_on(run, tmp_path, capsys):
@@ -347,6 +345,7 @@ def test_version_lists_the_clusters_crd_versions(run, capsys, world: World):
     assert lines[0] == f"training-operator SDK {__about__.__version__}"
     assert lines[1] == f"server: {world.cluster.url}"
     assert [line.split() for line in lines[2:]] == [
+        ["JAXJob", "v1"],
         ["MPIJob", "v2beta1"],
         ["MXJob", "v1"],
         ["PaddleJob", "v1"],

@@ -191,9 +191,9 @@ def test_delete_removes_the_job(client: TrainingClient):
             id="missing-namespace",
         ),
         pytest.param(
-            lambda c: c.get_job("x", job_kind="Spark"),
+            lambda c: c.get_job("x", job_kind="Foo"),
             UnknownKind,
-            "known kinds are MPIJob, MXJob",
+            "known kinds are JAXJob, MPIJob, MXJob",
             id="unknown-kind",
         ),
         pytest.param(

@@ -25,6 +25,7 @@ def test_all_is_sorted_and_complete():
         pytest.param("PyTorch", "PyTorchJob", "kubeflow.org/v1", id="short"),
         pytest.param("mxjob", "MXJob", "kubeflow.org/v1", id="lower"),
         pytest.param("xgb", "XGBoostJob", "kubeflow.org/v1", id="alias"),
+        pytest.param("jax", "JAXJob", "kubeflow.org/v1", id="jax-alias"),
         pytest.param("MPIJob", "MPIJob", "kubeflow.org/v2beta1", id="mpi-v2beta1"),
     ],
 )
@@ -35,9 +36,10 @@ def test_kinds_resolve_from_any_spelling(spelling, kind, api_version):
 
 def test_unknown_kind_lists_the_known_ones():
     with pytest.raises(
-        UnknownKind, match="'spark': known kinds are MPIJob, MXJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob"
+        UnknownKind,
+        match="'foo': known kinds are JAXJob, MPIJob, MXJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob",
     ):
-        kinds.resolve("spark")
+        kinds.resolve("foo")
 
 
 METHODS = sorted(surface.Surface.methods())

@@ -44,13 +44,21 @@ class FrameworkLoadError(TrainingOperatorError):
     """An entry point that does not name a usable Framework object."""
 
 
-_EXTRA = {"tfjob": "tf", "pytorchjob": "pytorch", "mxjob": "mxnet", "xgboostjob": "xgboost", "mpijob": "mpi"}
+#: the extras not named by their scheme less its `job` suffix (tfjob → tf, jaxjob → jax, ...)
+_EXTRA_EXCEPTIONS = {"mxjob": "mxnet"}
+
+
+def _extra(scheme: str) -> str:
+    scheme = scheme.lower()
+    return _EXTRA_EXCEPTIONS.get(scheme, scheme.removesuffix("job") or scheme)
 
 
 def install_hint(schemes: Iterable[str]) -> str:
-    """The command that adds these frameworks: `pip install 'training-operator[mxnet,tf]'` for mxjob, tfjob
-    (an unknown scheme is named as it is: a third-party plug-in has no extra of ours)."""
-    extras = ",".join(sorted({_EXTRA.get(scheme.lower(), scheme.lower()) for scheme in schemes}))
+    """The command that adds these frameworks: `pip install 'training-operator[mxnet,tf]'` for mxjob, tfjob.
+
+    Our extras are named after the scheme without `job`, so a new kind needs no entry here.
+    """
+    extras = ",".join(sorted({_extra(scheme) for scheme in schemes}))
     return f"pip install 'training-operator[{extras}]'"
 
 

@@ -24,10 +24,10 @@ _KINDS_OF_POSITIONALS = {
     "shell": "shell",
 }
 _FILE_FLAGS = frozenset({"-f", "--filename", "--kubeconfig", "--state-dir", "--webhook-cert-dir"})
-#: every spelling `kinds.resolve` accepts for the six built-in kinds (kept here: no model import to complete)
+#: every spelling `kinds.resolve` accepts for the built-in kinds (kept here: no model import to complete)
 KINDS = (
     "tfjob tfjobs tf tensorflow pytorchjob pytorchjobs pytorch pt mxjob mxjobs mxnet mx "
-    "xgboostjob xgboostjobs xgboost xgb mpijob mpijobs mpi paddlejob paddlejobs paddle pd"
+    "xgboostjob xgboostjobs xgboost xgb jaxjob jaxjobs jax mpijob mpijobs mpi paddlejob paddlejobs paddle pd"
 )
 
 

@@ -57,7 +57,7 @@ def register(commands: Any) -> None:
     up = sub.add_parser("up", help="start the local cluster and the operator in the foreground")
     up.add_argument("--port", type=int, default=0, help="API server port on 127.0.0.1 (default: any)")
     run = sub.add_parser("run", help="run one job YAML to completion on the local cluster")
-    run.add_argument("job", type=Path, help="a TFJob/PyTorchJob/MXJob/XGBoostJob/MPIJob/PaddleJob manifest")
+    run.add_argument("job", type=Path, help="a job manifest of any installed kind")
     run.add_argument("--follow", action="store_true", help="stream the pods' logs too")
     down = sub.add_parser("down", help="stop the local cluster")
     for parser in (up, run, down):

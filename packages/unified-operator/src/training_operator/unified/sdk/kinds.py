@@ -1,8 +1,9 @@
 """The kind registry: kind name → where it lives in the API and how its pods are labelled.
 
-The SDK must work with only `training-operator` installed (a laptop talking to a remote cluster), so the six
-kinds are built in; when a framework package is installed its `KindInfo` and model replace the built-in entry,
-so a third-party kind (found through the `training_operator.frameworks` entry points) is addressable too.
+The SDK must work with only `training-operator` installed (a laptop talking to a remote cluster), so
+Kubeflow's kinds are built in; when a framework package is installed its `KindInfo` and model replace the
+built-in entry, so a third-party kind (found through the `training_operator.frameworks` entry points) is
+addressable too.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ _BUILTIN = (
     KindRef("PyTorchJob", "kubeflow.org", "v1", "pytorchjobs", "pytorch", aliases=("pytorch", "pt")),
     KindRef("MXJob", "kubeflow.org", "v1", "mxjobs", "mxnet", aliases=("mxnet", "mx")),
     KindRef("XGBoostJob", "kubeflow.org", "v1", "xgboostjobs", "xgboost", aliases=("xgboost", "xgb")),
+    KindRef("JAXJob", "kubeflow.org", "v1", "jaxjobs", "jax", aliases=("jax",)),
     # Kubeflow's SDK calls MPIJob at v1; we serve only v2beta1 (spec sdk-and-ops.md A.9-12)
     KindRef(
         "MPIJob",
