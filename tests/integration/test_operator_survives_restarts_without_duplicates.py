@@ -31,23 +31,21 @@ async def test_a_job_is_reconciled_and_left_free_of_kopf_bookkeeping(api, operat
     await operator.start()
     await api.request("POST", kit.TFJOBS, body=kit.tfjob(workers=2))
 
-    async def created():
-        status = (await kit.job(api)).get("status") or {}
-        return len(await kit.pods(api)) == 2 and [c["type"] for c in status.get("conditions") or []] == [
-            "Created"
-        ]
+    async def services() -> list[str]:
+        listed = await api.request("GET", "/api/v1/namespaces/default/services")
+        return sorted(s["metadata"]["name"] for s in listed["items"] if s["metadata"]["name"] != "kubernetes")
 
-    await kit.eventually(created, what="two pods and the Created condition")
+    async def created():
+        # the plan's pod and service creates run side by side: two pods say nothing of the services yet
+        status = (await kit.job(api)).get("status") or {}
+        conditions = [c["type"] for c in status.get("conditions") or []]
+        return len(await kit.pods(api)) == 2 and len(await services()) == 2 and conditions == ["Created"]
+
+    await kit.eventually(created, what="two pods, two services and the Created condition")
     body = await kit.job(api)
     assert not body["metadata"].get("finalizers")
     assert not any("kopf" in key for key in body["metadata"].get("annotations") or {})
-    services = await api.request("GET", "/api/v1/namespaces/default/services")
-    assert sorted(
-        s["metadata"]["name"] for s in services["items"] if s["metadata"]["name"] != "kubernetes"
-    ) == [
-        "job-worker-0",
-        "job-worker-1",
-    ]
+    assert await services() == ["job-worker-0", "job-worker-1"]
     labels = {"job_namespace": "default", "framework": "tensorflow"}
     assert await operator.sample(CREATED, **labels) == 1
 
