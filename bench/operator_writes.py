@@ -101,6 +101,15 @@ def mxnet(n: int) -> Obj:
     return {"kind": "MXJob", "spec": {"jobMode": "MXTrain", "mxReplicaSpecs": specs}}
 
 
+def paddle(n: int) -> Obj:
+    # collective mode (Workers only): every Worker decides, as the examples run it
+    return {"kind": "PaddleJob", "spec": {"paddleReplicaSpecs": {"Worker": replica(n, "paddle")}}}
+
+
+def jax(n: int) -> Obj:
+    return {"kind": "JAXJob", "spec": {"jaxReplicaSpecs": {"Worker": replica(n, "jax")}}}
+
+
 def mpi(n: int) -> Obj:
     launcher = replica(1, "mpi-launcher", "OnFailure")
     return {
@@ -118,6 +127,8 @@ KINDS: dict[str, Callable[[int], Obj]] = {
     "tfjob": tf_workers,
     "xgboost": xgboost,
     "mxjob": mxnet,
+    "paddle": paddle,
+    "jax": jax,
     "mpijob": mpi,
 }
 PLURALS = {
@@ -125,6 +136,8 @@ PLURALS = {
     "TFJob": "tfjobs",
     "XGBoostJob": "xgboostjobs",
     "MXJob": "mxjobs",
+    "PaddleJob": "paddlejobs",
+    "JAXJob": "jaxjobs",
     "MPIJob": "mpijobs",
 }
 

@@ -1,5 +1,6 @@
 """The fault world for every kind (issue 18): TFJob, PyTorchJob with a Master, an elastic PyTorchJob with its
-HPA, MPIJob (launcher Job, ConfigMap, Secret, the hostfile rewritten when workers run) and XGBoostJob.
+HPA, MPIJob (launcher Job, ConfigMap, Secret, the hostfile rewritten when workers run), XGBoostJob, and the
+later kinds PaddleJob (PS mode: a Master and Workers) and JAXJob.
 
 A `Kind` says how a job of it is built, which children the operator makes for it at once, and how the stand-in
 kubelet runs and finishes its pods. `Lives.live` plays one job's whole life with the steps and the judgement
@@ -28,9 +29,9 @@ JOB_LABEL = "training.kubeflow.org/job-name"
 USER_LABEL = {"example.com/user-edit": "kept"}
 USER_ANNOTATION = {"example.com/note": "kept"}
 #: every kind a fault case may run, so one operator serves them all
-SCHEMES = ("tfjob", "pytorchjob", "xgboostjob", "mpijob")
+SCHEMES = ("tfjob", "pytorchjob", "xgboostjob", "mpijob", "paddlejob", "jaxjob")
 #: what the ledger follows for them: the jobs, and every kind of child the operator creates
-JOB_PLURALS = ("tfjobs", "pytorchjobs", "xgboostjobs", "mpijobs")
+JOB_PLURALS = ("tfjobs", "pytorchjobs", "xgboostjobs", "mpijobs", "paddlejobs", "jaxjobs")
 CHILD_PLURALS = ("pods", "services", "configmaps", "secrets", "jobs", "horizontalpodautoscalers")
 
 
@@ -180,6 +181,35 @@ KINDS = {
         finish_order=_workers_then_master,
         finishing=lambda job, pods: pods,
         final_counts={"Master": {"succeeded": 1}, "Worker": {"succeeded": 1}},
+    ),
+    "paddle": Kind(
+        id="paddle",
+        kind="PaddleJob",
+        plural="paddlejobs",
+        api=V1,
+        controller="paddlejob-controller",
+        body=_job(
+            "PaddleJob",
+            "kubeflow.org/v1",
+            "paddleReplicaSpecs",
+            {"Master": replica("paddle", 1), "Worker": replica("paddle", 2)},
+        ),
+        children=_pods_and_services("master-0", "worker-0", "worker-1"),
+        finish_order=_workers_then_master,  # PS mode: the Master decides, last
+        finishing=lambda job, pods: pods,
+        final_counts={"Master": {"succeeded": 1}, "Worker": {"succeeded": 2}},
+    ),
+    "jax": Kind(
+        id="jax",
+        kind="JAXJob",
+        plural="jaxjobs",
+        api=V1,
+        controller="jaxjob-controller",
+        body=_job("JAXJob", "kubeflow.org/v1", "jaxReplicaSpecs", {"Worker": replica("jax", 2)}),
+        children=_pods_and_services("worker-0", "worker-1"),
+        finish_order=_reverse,
+        finishing=lambda job, pods: pods,
+        final_counts={"Worker": {"succeeded": 2}},
     ),
     "mpijob": Kind(
         id="mpijob",

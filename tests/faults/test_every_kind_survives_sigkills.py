@@ -1,11 +1,12 @@
 """Issue 18, item 3: the SIGKILL case of issue 11 for every kind, not only TFJob.
 
-For a TFJob, a PyTorchJob with a Master, an elastic PyTorchJob (its HPA), an XGBoostJob and an MPIJob
-(Service, hostfile ConfigMap rewritten when the workers run, SSH Secret, launcher Job): a fault-free control
-job lives first and counts the changes its life makes; the operator is then killed inside the commit of
-three changes drawn among that many, during another job's life, and started again each time. The faulted
-job must end like the control: same conditions and replica statuses, every child created exactly once, no
-condition leaving True, the user's label and annotation kept, the same hostfile and HPA, few extra writes.
+For a TFJob, a PyTorchJob with a Master, an elastic PyTorchJob (its HPA), an XGBoostJob, an MPIJob (Service,
+hostfile ConfigMap rewritten when the workers run, SSH Secret, launcher Job), a PaddleJob and a JAXJob: a
+fault-free control job lives first and counts the changes its life makes; the operator is then killed inside
+the commit of three changes drawn among that many, during another job's life, and started again each time.
+The faulted job must end like the control: same conditions and replica statuses, every child created exactly
+once, no condition leaving True, the user's label and annotation kept, the same hostfile and HPA, few extra
+writes.
 """
 
 import asyncio
@@ -18,7 +19,10 @@ KILLS = 3
 EXTRA_WRITES_PER_KILL = 4  # as the TFJob case: a lost answer's 409, a status computed twice, their events
 
 
-@pytest.mark.parametrize("kind", ["tfjob", "pytorch-master", "pytorch-elastic", "xgboost", "mpijob"])
+KINDS = ["tfjob", "pytorch-master", "pytorch-elastic", "xgboost", "mpijob", "paddle", "jax"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 async def test_every_kind_survives_sigkills_at_random_instants(lives, operator, ledger, faults, kind):
     spec = lives.KINDS[kind]
     await operator.start()
