@@ -16,6 +16,7 @@ import pytest
 from localapi import GROUP, World, a_pytorch_job, new_namespace
 
 from training_operator.unified import cli
+from training_operator.unified.sdk import kinds
 
 pytestmark = pytest.mark.timeout(60)
 SHELLS = [
@@ -102,3 +103,13 @@ def test_the_completion_command_prints_the_script(capsys):
     assert "complete -F _training_operator training-operator" in capsys.readouterr().out
     assert cli.main(["completion", "zsh"]) == 0
     assert capsys.readouterr().out.startswith("#compdef training-operator\n")
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_every_kind_word_offered_resolves_and_every_kind_is_offered(complete, shell):
+    """The kind words come from the SDK's own registry: each resolves, and each installed kind (with the
+    short names its plug-in declares, such as `ptj`) can be completed."""
+    offered = complete(shell, "get", "")
+    assert {kinds.resolve(word).kind for word in offered} == set(kinds.known_kinds())
+    assert complete(shell, "get", "ptj") == ["ptj"]
+    assert kinds.resolve("ptj").kind == "PyTorchJob"

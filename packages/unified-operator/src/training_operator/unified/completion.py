@@ -24,11 +24,6 @@ _KINDS_OF_POSITIONALS = {
     "shell": "shell",
 }
 _FILE_FLAGS = frozenset({"-f", "--filename", "--kubeconfig", "--state-dir", "--webhook-cert-dir"})
-#: every spelling `kinds.resolve` accepts for the built-in kinds (kept here: no model import to complete)
-KINDS = (
-    "tfjob tfjobs tf tensorflow pytorchjob pytorchjobs pytorch pt mxjob mxjobs mxnet mx "
-    "xgboostjob xgboostjobs xgboost xgb jaxjob jaxjobs jax mpijob mpijobs mpi paddlejob paddlejobs paddle pd"
-)
 
 
 def register(subparsers: Any, *, extra: Mapping[str, argparse.ArgumentParser] | None = None) -> None:
@@ -55,7 +50,12 @@ def script(shell: str, commands: Mapping[str, argparse.ArgumentParser], extra: M
     for name, parser in commands.items():
         _specs(name, [parser, *([extra[name]] if name in extra else [])], specs, values)
     body = _TEMPLATE.replace("@COMMANDS@", " ".join(commands)).replace("@SPECS@", "\n".join(specs))
-    body = body.replace("@VALUES@", "\n".join(dict.fromkeys(values))).replace("@KINDS@", KINDS)
+    # every spelling the SDK resolves, installed third-party kinds included; imported here, not at the top,
+    # because the CLI imports every command's module to start and only this one needs the kind models
+    from training_operator.unified.sdk import kinds as sdk_kinds
+
+    kinds = " ".join(sdk_kinds.all_spellings())
+    body = body.replace("@VALUES@", "\n".join(dict.fromkeys(values))).replace("@KINDS@", kinds)
     if shell == "zsh":
         return "#compdef training-operator\nautoload -U +X bashcompinit && bashcompinit\n" + body
     return body

@@ -115,15 +115,25 @@ def known_kinds() -> list[str]:
     return sorted(registry())
 
 
+def spellings(ref: KindRef) -> list[str]:
+    """Every lower-case name `resolve` accepts for `ref`: kind, plural, kind without "job", aliases."""
+    names = (ref.kind, ref.plural, ref.kind.lower().removesuffix("job"), *ref.aliases)
+    return list(dict.fromkeys(name.lower() for name in names))
+
+
+def all_spellings() -> list[str]:
+    """Every spelling of every known kind (built-in and installed), for shell completion."""
+    return list(dict.fromkeys(name for ref in registry().values() for name in spellings(ref)))
+
+
 def resolve(name: str) -> KindRef:
     """The kind for `name`, case-insensitive, also as plural, singular or short form (`tfjobs`, `tf`)."""
     wanted = name.strip().lower()
     for ref in _BUILTIN:
-        if wanted in {ref.kind.lower(), ref.plural, ref.kind.lower().removesuffix("job"), *ref.aliases}:
+        if wanted in spellings(ref):
             return _builtin(ref)
     for ref in registry().values():
-        spellings = {ref.kind.lower(), ref.plural, ref.kind.lower().removesuffix("job"), *ref.aliases}
-        if wanted in {s.lower() for s in spellings}:
+        if wanted in spellings(ref):
             return ref
     raise UnknownKind(name, known_kinds())
 
