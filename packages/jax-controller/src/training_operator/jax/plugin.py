@@ -51,17 +51,11 @@ class JAXFramework(ReplicatedFramework):
         self, job: JobModel, replica: ReplicaRef, pod: dict[str, Any], *, options: EngineOptions
     ) -> dict[str, Any]:
         """COORDINATOR_*, NUM_PROCESSES, PROCESS_ID and PYTHONUNBUFFERED appended to every container."""
-        return container_env.append_to_all_containers(pod, env.env(_as_jaxjob(job), replica, self.kind))
+        return container_env.append_to_all_containers(pod, env.env(JAXJob.narrowed(job), replica, self.kind))
 
     def update_status(self, job: JobModel, draft: StatusDraft) -> None:
         """Succeeded when every Worker has; a failed Worker restarts or (Never) fails the job."""
-        status.update_status(_as_jaxjob(job), draft)
-
-
-def _as_jaxjob(job: JobModel) -> JAXJob:
-    if not isinstance(job, JAXJob):
-        raise TypeError(f"expected a JAXJob, got {type(job).__name__}")
-    return job
+        status.update_status(JAXJob.narrowed(job), draft)
 
 
 FRAMEWORK: Final = JAXFramework()

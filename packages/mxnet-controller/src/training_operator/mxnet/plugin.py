@@ -43,7 +43,7 @@ class MXNetFramework(ReplicatedFramework):
 
     def problems(self, job: JobModel, *, old: JobModel | None = None) -> list[FieldProblem]:
         """Upstream's controller-side checks with their texts, plus the rules every kind shares here."""
-        mxjob = _as_mxjob(job)
+        mxjob = MXJob.narrowed(job)
         found = validation.name_problems(job.name)
         found += managed_by_problems(job.run_policy, None if old is None else old.run_policy)
         found += validation.spec_problems(
@@ -61,17 +61,11 @@ class MXNetFramework(ReplicatedFramework):
         self, job: JobModel, replica: ReplicaRef, pod: dict[str, Any], *, options: EngineOptions
     ) -> dict[str, Any]:
         """MX_CONFIG and DMLC_* appended to every container."""
-        return container_env.append_to_all_containers(pod, env.env(_as_mxjob(job), replica, self.kind))
+        return container_env.append_to_all_containers(pod, env.env(MXJob.narrowed(job), replica, self.kind))
 
     def update_status(self, job: JobModel, draft: StatusDraft) -> None:
         """Scheduler-led (or tuner-led) Running/Succeeded; any failed replica fails or restarts the job."""
-        status.update_status(_as_mxjob(job), draft)
-
-
-def _as_mxjob(job: JobModel) -> MXJob:
-    if not isinstance(job, MXJob):
-        raise TypeError(f"expected an MXJob, got {type(job).__name__}")
-    return job
+        status.update_status(MXJob.narrowed(job), draft)
 
 
 FRAMEWORK: Final = MXNetFramework()

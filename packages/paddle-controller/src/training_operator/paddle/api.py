@@ -47,10 +47,3 @@ class PaddleJob(JobModel):
     """A whole PaddleJob object (`kubeflow.org/v1`)."""
 
     spec: PaddleJobSpec
-
-
-def as_paddlejob(job: JobModel) -> PaddleJob:
-    """The job typed as a PaddleJob; the plug-in only ever receives jobs it parsed itself."""
-    if not isinstance(job, PaddleJob):
-        raise TypeError(f"expected a PaddleJob, got {type(job).__name__}")
-    return job

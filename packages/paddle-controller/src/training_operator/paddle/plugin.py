@@ -13,7 +13,7 @@ from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.replicated import ReplicatedFramework
 from training_operator.core.framework import EngineOptions, KindInfo, ReplicaRef
 from training_operator.paddle import defaulting, env, status
-from training_operator.paddle.api import KIND, MASTER, REPLICA_TYPES, WORKER, PaddleJob, as_paddlejob
+from training_operator.paddle.api import KIND, MASTER, REPLICA_TYPES, WORKER, PaddleJob
 
 PADDLEJOB_KIND: Final = KindInfo(
     kind=KIND,
@@ -52,7 +52,7 @@ class PaddleFramework(ReplicatedFramework):
 
     def default_extras(self, job: JobModel) -> JobModel:
         """Elastic min/max bounds (frameworks.md §5.3)."""
-        return defaulting.with_paddle_defaults(as_paddlejob(job))
+        return defaulting.with_paddle_defaults(PaddleJob.narrowed(job))
 
     def is_master_role(self, job: JobModel, replica_type: str, index: int) -> bool:
         """Master pods only: a collective job has no master-role pod (frameworks.md §5.6)."""
@@ -63,12 +63,12 @@ class PaddleFramework(ReplicatedFramework):
     ) -> dict[str, Any]:
         """PADDLE_* env appended to every container."""
         return container_env.append_to_all_containers(
-            pod, env.paddle_env(as_paddlejob(job), replica, self.kind)
+            pod, env.paddle_env(PaddleJob.narrowed(job), replica, self.kind)
         )
 
     def update_status(self, job: JobModel, draft: StatusDraft) -> None:
         """Master-led in PS mode, Worker-led in collective mode (frameworks.md §5.7)."""
-        status.update_status(as_paddlejob(job), draft)
+        status.update_status(PaddleJob.narrowed(job), draft)
 
 
 FRAMEWORK: Final = PaddleFramework()

@@ -48,7 +48,7 @@ class TFFramework(ReplicatedFramework):
 
     def default_extras(self, job: JobModel) -> JobModel:
         """`successPolicy` → "" when missing."""
-        if _as_tfjob(job).spec.success_policy is not None:
+        if TFJob.narrowed(job).spec.success_policy is not None:
             return job
         return job.with_spec(job.spec.model_copy(update={"success_policy": SUCCESS_POLICY_DEFAULT}))
 
@@ -69,20 +69,14 @@ class TFFramework(ReplicatedFramework):
         self, job: JobModel, replica: ReplicaRef, pod: dict[str, Any], *, options: EngineOptions
     ) -> dict[str, Any]:
         """TF_CONFIG appended to the first `tensorflow` container, for distributed jobs only."""
-        value = tf_config.tf_config(_as_tfjob(job), replica, self.kind, options.cluster_domain)
+        value = tf_config.tf_config(TFJob.narrowed(job), replica, self.kind, options.cluster_domain)
         if value is None:
             return pod
         return tf_config.with_tf_config(pod, value, self.kind.default_container)
 
     def update_status(self, job: JobModel, draft: StatusDraft) -> None:
         """Chief/Master- or Worker-led Running/Succeeded; failures re-apply Restarting: see status.py."""
-        status.update_status(_as_tfjob(job), draft)
-
-
-def _as_tfjob(job: JobModel) -> TFJob:
-    if not isinstance(job, TFJob):
-        raise TypeError(f"expected a TFJob, got {type(job).__name__}")
-    return job
+        status.update_status(TFJob.narrowed(job), draft)
 
 
 FRAMEWORK: Final = TFFramework()

@@ -60,17 +60,12 @@ class XGBoostFramework(ReplicatedFramework):
         self, job: JobModel, replica: ReplicaRef, pod: dict[str, Any], *, options: EngineOptions
     ) -> dict[str, Any]:
         """MASTER_*, WORLD_SIZE, RANK (and LightGBM's WORKER_*) appended to every container."""
-        return container_env.append_to_all_containers(pod, env.env(_as_xgboostjob(job), replica, self.kind))
+        found = env.env(XGBoostJob.narrowed(job), replica, self.kind)
+        return container_env.append_to_all_containers(pod, found)
 
     def update_status(self, job: JobModel, draft: StatusDraft) -> None:
         """Master-led Running/Succeeded; a failed replica restarts (ExitCode) or fails the job."""
-        status.update_status(_as_xgboostjob(job), draft)
-
-
-def _as_xgboostjob(job: JobModel) -> XGBoostJob:
-    if not isinstance(job, XGBoostJob):
-        raise TypeError(f"expected an XGBoostJob, got {type(job).__name__}")
-    return job
+        status.update_status(XGBoostJob.narrowed(job), draft)
 
 
 FRAMEWORK: Final = XGBoostFramework()

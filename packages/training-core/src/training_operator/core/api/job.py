@@ -7,7 +7,7 @@ Each framework package subclasses `JobSpec` with its own replica-map field (`tfR
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from training_operator.core.api.common import ObjectMeta, ReplicaSpec, RunPolicy
 from training_operator.core.api.status import JobStatus
@@ -62,6 +62,14 @@ class JobModel(WireModel):
     def replica_specs(self) -> Mapping[str, ReplicaSpec | None]:
         """The replica map of this job's kind."""
         return self.spec.replica_specs()
+
+    @classmethod
+    def narrowed(cls, job: JobModel) -> Self:
+        """`job` typed as this kind. A plug-in's hooks receive the base type but only ever jobs its own
+        model parsed, so anything else is a programming error: raised at once, not as a missing field."""
+        if not isinstance(job, cls):
+            raise TypeError(f"expected a {cls.__name__}, got {type(job).__name__}")
+        return job
 
     def with_spec(self, spec: JobSpec) -> JobModel:
         """A copy with a new spec: defaulting never mutates what came from the API server."""
