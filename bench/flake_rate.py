@@ -2,8 +2,9 @@
 
 A flaky test is a bug (a race in the code or in the test); this finds them. Each round is one pytest run of
 the given paths with a JUnit report; the script prints one line per test that failed at least once (and the
-totals), and writes bench/results/flake_rate.json. Failures of a round are kept (the first lines of each),
-so a race can be read without re-running.
+totals), and writes bench/results/flake_rate.json after every round (readable while it runs). A failing
+round's whole pytest output is kept as bench/results/flake_round_N.log, so a race can be read without
+re-running.
 
 Run: hatch run python bench/flake_rate.py --rounds 20
      hatch run python bench/flake_rate.py --rounds 5 --budget 3600 tests/faults -k sigkill
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,20 +97,26 @@ def main() -> int:
             break
         begun = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="flake-") as tmp:
-            outcomes = one_round(args.paths, extra, Path(tmp) / "report.xml", memory_mb=args.memory_mb)
+            report = Path(tmp) / "report.xml"
+            outcomes = one_round(args.paths, extra, report, memory_mb=args.memory_mb)
+            failed = [test for test, outcome in outcomes.items() if outcome not in ("passed", "skipped")]
+            kept = RESULTS.with_name(f"flake_round_{number}.log")
+            if failed:  # the whole output of a failing round, to read the race without re-running it
+                RESULTS.parent.mkdir(exist_ok=True)
+                kept.write_bytes(report.with_suffix(".log").read_bytes())
         rounds += 1
-        failed = 0
         for test_id, outcome in outcomes.items():
-            if outcome == "skipped":
-                continue
-            runs[test_id] += 1
-            if outcome != "passed":
+            if outcome != "skipped":
+                runs[test_id] += 1
+            if test_id in failed:
                 failures[test_id].append(f"round {number}: {outcome}")
-                failed += 1
         print(
-            f"round {number}: {len(outcomes)} tests, {failed} failed, {time.monotonic() - begun:.0f}s",
+            f"round {number}: {len(outcomes)} tests, {len(failed)} failed, {time.monotonic() - begun:.0f}s",
             flush=True,
         )
+        for test_id in failed:
+            print(f"    {test_id}: {outcomes[test_id]} (output kept in {kept})", flush=True)
+        _write(rounds, args.paths, runs, failures, time.monotonic() - started)  # readable while it runs
     failed_runs = sum(len(f) for f in failures.values())
     print(f"\n{rounds} rounds, {sum(runs.values())} test runs, {failed_runs} failures")
     for test_id in sorted(failures, key=lambda t: -len(failures[t])):
@@ -116,16 +124,21 @@ def main() -> int:
         print(f"{rate:6.1%}  {len(failures[test_id])}/{runs[test_id]}  {test_id}")
         for line in failures[test_id][:3]:
             print(f"          {line}")
+    return 1 if failures else 0
+
+
+def _write(
+    rounds: int, paths: list[str], runs: Mapping[str, int], failures: Mapping[str, list[str]], seconds: float
+) -> None:
     RESULTS.parent.mkdir(exist_ok=True)
     summary = {
         "rounds": rounds,
-        "paths": args.paths,
+        "paths": paths,
         "runs": dict(runs),
         "failures": dict(failures),
-        "seconds": round(time.monotonic() - started),
+        "seconds": round(seconds),
     }
     RESULTS.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    return 1 if failures else 0
 
 
 if __name__ == "__main__":
