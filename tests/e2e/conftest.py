@@ -24,6 +24,25 @@ WORKDIR_ANNOTATION = "local.training-operator.io/working-dir"
 JOB_NAME_LABEL = "training.kubeflow.org/job-name"
 FINISHED = ("Succeeded", "Failed")
 GROUP = "kubeflow.org"
+# An MPIJob's workers run this sshd locally; the job's Secret, mounted at sshAuthMountPath /root/.ssh, holds
+# its host key and authorized_keys.
+SSHD_CONFIG = """Port 22
+HostKey /root/.ssh/id_rsa
+PermitRootLogin yes
+StrictModes no
+UsePAM no
+PidFile none
+AuthorizedKeysFile /root/.ssh/authorized_keys
+PasswordAuthentication no
+"""
+# The images' ssh_config would say this; locally the host's ssh_config is in force. The wrapper records the
+# arguments its MPI hands it, and stands in for Intel's Hydra by adding I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS
+# (MPICH's Hydra does not read Intel's name), proving that value is valid for ssh.
+SSH_WRAPPER = """#!/bin/sh
+echo "$@" >> "$(dirname "$0")/ssh-arguments"
+exec ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \\
+  ${I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS:-} "$@"
+"""
 
 
 def _namespaces_unavailable() -> str:
@@ -197,6 +216,16 @@ def conditions(job: dict) -> list[tuple[str, str]]:
 def finished(job: dict) -> bool:
     """Succeeded=True or Failed=True."""
     return any(kind in FINISHED and status == "True" for kind, status in conditions(job))
+
+
+@pytest.fixture
+def mpi_folder(tmp_path: Path) -> Path:
+    """A folder with `sshd_config` for MPIJob workers and the `ssh` wrapper their launcher's MPI runs."""
+    (tmp_path / "sshd_config").write_text(SSHD_CONFIG)
+    (tmp_path / "ssh").write_text(SSH_WRAPPER)
+    (tmp_path / "ssh").chmod(0o755)
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
+    return tmp_path
 
 
 @pytest.fixture(scope="session")

@@ -20,23 +20,6 @@ import pytest
 pytestmark = [pytest.mark.e2e]
 
 PI = Path(__file__).resolve().parents[2] / "examples" / "mpi" / "pi" / "pi.c"
-SSHD_CONFIG = """Port 22
-HostKey /root/.ssh/id_rsa
-PermitRootLogin yes
-StrictModes no
-UsePAM no
-PidFile none
-AuthorizedKeysFile /root/.ssh/authorized_keys
-PasswordAuthentication no
-"""
-# The images' ssh_config would say this; locally the host's ssh_config is in force. The wrapper records the
-# arguments its MPI hands it, and stands in for Intel's Hydra by adding I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS
-# (MPICH's Hydra does not read Intel's name), proving that value is valid for ssh.
-SSH_WRAPPER = """#!/bin/sh
-echo "$@" >> "$(dirname "$0")/ssh-arguments"
-exec ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \\
-  ${I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS:-} "$@"
-"""
 
 
 def openmpi(folder: Path) -> tuple[list[str], list[dict]]:
@@ -62,14 +45,11 @@ CASES = [
 
 
 @pytest.mark.parametrize(("example", "compiler", "launch"), CASES)
-def test_pi_runs_with_one_rank_on_each_worker(jobs, tmp_path, example, compiler, launch):
+def test_pi_runs_with_one_rank_on_each_worker(jobs, mpi_folder, example, compiler, launch):
     if not (shutil.which(compiler) and Path("/usr/sbin/sshd").exists()):
         pytest.skip(f"needs {compiler} (Debian's MPI packages) and openssh-server")
+    tmp_path = mpi_folder
     subprocess.run([compiler, "-O2", "-o", str(tmp_path / "pi"), str(PI)], check=True)
-    (tmp_path / "sshd_config").write_text(SSHD_CONFIG)
-    (tmp_path / "ssh").write_text(SSH_WRAPPER)
-    (tmp_path / "ssh").chmod(0o755)
-    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
     command, env = launch(tmp_path)
     name = f"e2e-{example.removesuffix('.yaml')}"
 

@@ -220,10 +220,9 @@ def test_counts_past_the_bounds_are_refused_and_never_planned():
     )
 
 
-def test_whole_job_restart_is_refused_naming_the_field_and_the_alternative():
-    # ours: the v1 kinds' wholeJobRestart does not cover MPIJob yet; refused, never silently ignored
+def test_whole_job_restart_is_accepted_and_its_bounds_still_refused():
+    # ours: MPIJob restarts its launcher and workers together (whole_job_restart); only the bounds are rules
     job = a_job(runPolicy={"cleanPodPolicy": "None", "wholeJobRestart": {"maxRestarts": 2}})
-    [problem] = FRAMEWORK.problems(job)
-    assert problem.render().startswith(
-        "spec.runPolicy.wholeJobRestart: Forbidden: is not supported for MPIJob yet; remove it"
-    )
+    assert FRAMEWORK.problems(job) == []
+    with pytest.raises(InvalidJob, match=r"spec\.runPolicy\.wholeJobRestart\.maxRestarts"):
+        a_job(runPolicy={"wholeJobRestart": {"maxRestarts": 101}})

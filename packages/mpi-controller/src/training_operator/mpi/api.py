@@ -21,6 +21,8 @@ from training_operator.core.api.limits import MAX_PROCESSES_PER_POD, MAX_REPLICA
 API_VERSION = "kubeflow.org/v2beta1"
 KIND = "MPIJob"
 LAUNCHER = "Launcher"
+#: the container whose exit code counts (KindInfo.default_container)
+DEFAULT_CONTAINER = "mpi"
 WORKER = "Worker"
 
 #: runPolicy.managedBy values (mpi.md §2.3, §14); anything else means another controller owns the job

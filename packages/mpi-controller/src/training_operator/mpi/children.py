@@ -36,6 +36,8 @@ class Writes:
     blocked: list[ownership.Blocked] = field(default_factory=list)
     #: names of children the job cannot use this sync (blocked, or being released)
     held: list[str] = field(default_factory=list)
+    #: reconcile again after this many seconds (a whole-job restart waiting for a stale read)
+    requeue_after: float | None = None
 
 
 def claimed(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from training_operator.core import labels
-from training_operator.core.engine import owner
+from training_operator.core.engine import owner, restart
 from training_operator.core.engine.plan import Event
 from training_operator.core.framework import EngineOptions
 from training_operator.mpi import env, hostfile, naming, podtemplate, ssh
@@ -43,23 +43,33 @@ def pod_template(job: MPIJob, *, options: EngineOptions) -> tuple[dict[str, Any]
     return template, (RESTART_OVERRIDDEN,) if overridden else ()
 
 
-def launcher_job(job: MPIJob, *, options: EngineOptions) -> tuple[dict[str, Any], tuple[Event, ...]]:
-    """The whole desired Job; run-policy limits are handed to the job controller verbatim."""
+def launcher_job(
+    job: MPIJob, *, options: EngineOptions, deadline: int | None = None
+) -> tuple[dict[str, Any], tuple[Event, ...]]:
+    """The whole desired Job; run-policy limits are handed to the job controller verbatim, except
+    `deadline`, what is left of activeDeadlineSeconds for a whole-job restart's attempt."""
     template, events = pod_template(job, options=options)
     policy = job.run_policy
     spec: dict[str, Any] = {}
     if policy.ttl_seconds_after_finished is not None:
         spec["ttlSecondsAfterFinished"] = policy.ttl_seconds_after_finished
-    if policy.active_deadline_seconds is not None:
-        spec["activeDeadlineSeconds"] = policy.active_deadline_seconds
+    if deadline is None:
+        deadline = policy.active_deadline_seconds
+    if deadline is not None:
+        spec["activeDeadlineSeconds"] = deadline
     if policy.backoff_limit is not None:
         spec["backoffLimit"] = policy.backoff_limit
     spec["podReplacementPolicy"] = "Failed"
     if job.suspended:
         spec["suspend"] = True
     spec["template"] = template
-    body = {"apiVersion": API_VERSION, "kind": KIND, "metadata": naming.metadata(job, naming.launcher(job))}
-    return {**body, "spec": spec}, events
+    meta = naming.metadata(job, naming.launcher(job))
+    if restart.enabled(job):
+        # ours: the whole job is retried, never the launcher alone, so its first failed pod fails the Job;
+        # the Job carries the attempt, like its pods, so an older attempt's Job is found and deleted
+        spec["backoffLimit"] = 0
+        meta["labels"][labels.RESTART_ATTEMPT] = template["metadata"]["labels"][labels.RESTART_ATTEMPT]
+    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": meta, "spec": spec}, events
 
 
 def resume_patch(

@@ -17,7 +17,7 @@ from training_operator.core.engine.draft import StatusDraft
 from training_operator.core.engine.observed import ObjectRecord, PodRecord, Snapshot
 from training_operator.core.engine.plan import Create, Delete, Event, Plan, Update
 from training_operator.core.framework import EngineOptions
-from training_operator.mpi import children, launcher, naming, status, validation, workers
+from training_operator.mpi import children, launcher, naming, status, validation, whole_job_restart, workers
 from training_operator.mpi.api import KIND, MANAGED_BY_MPI_OPERATOR, LauncherCreationPolicy, MPIJob
 from training_operator.mpi.children import Writes
 from training_operator.mpi.defaults import defaulted
@@ -39,7 +39,7 @@ def plan(raw: MPIJob, observed: Snapshot, *, now: datetime, options: EngineOptio
     if not draft.conditions:
         status.mark_created(draft, job)
     writes = Writes()
-    gauges = _sync(job, observed, draft, writes, options=options)
+    gauges = _sync(job, observed, draft, writes, now=now, options=options)
     # deliberate difference (AC-25): a name held by another object blocks only what needs it; the job is
     # still Created, says what blocks it, and everything else goes on (docs/differences/mpi.md)
     ownership.report(draft, KIND, writes.blocked)
@@ -52,11 +52,18 @@ def plan(raw: MPIJob, observed: Snapshot, *, now: datetime, options: EngineOptio
         events=tuple(draft.events + writes.events),
         metrics=tuple(draft.metrics),
         gauges=gauges,
+        requeue_after=writes.requeue_after,
     )
 
 
 def _sync(
-    job: MPIJob, observed: Snapshot, draft: StatusDraft, writes: Writes, *, options: EngineOptions
+    job: MPIJob,
+    observed: Snapshot,
+    draft: StatusDraft,
+    writes: Writes,
+    *,
+    now: datetime,
+    options: EngineOptions,
 ) -> tuple[Any, ...]:
     if draft.finished and draft.status.get("completionTime"):
         # finished short-cut (§7 step 8): only the clean-up policy may still act
@@ -67,6 +74,8 @@ def _sync(
         draft.status["startTime"] = draft.now
     found = observed.object(launcher.KIND, naming.launcher(job))
     existing = children.claimed(job, found, writes)
+    if whole_job_restart.step(job, observed, draft, writes, existing).handled:
+        return ()  # ours: an attempt is being recorded, torn down, or the job failed (whole_job_restart)
     done = existing is not None and any(
         status.job_condition(existing.body, t) is not None for t in ("Complete", "Failed")
     )
@@ -77,7 +86,8 @@ def _sync(
         # a launcher needs every child: one that another object holds would give it a stranger's hostfile,
         # keys or DNS names, so it waits until nothing is held
         if found is None and not writes.held and _launcher_may_start(job, worker_pods):
-            body, events = launcher.launcher_job(job, options=options)
+            deadline = whole_job_restart.launcher_deadline(job, draft.status.get("startTime"), now)
+            body, events = launcher.launcher_job(job, options=options, deadline=deadline)
             writes.creates.append(Create(body))
             writes.events.extend(events)
             current = ObjectRecord(launcher.API_VERSION, launcher.KIND, naming.launcher(job), body=body)

@@ -17,7 +17,7 @@ from training_operator.core.engine.observed import Snapshot
 from training_operator.core.engine.plan import Plan
 from training_operator.core.framework import ChildResource, EngineOptions, Framework, KindInfo
 from training_operator.mpi import lifecycle, naming, ssh, validation
-from training_operator.mpi.api import KIND, LAUNCHER, WORKER, MPIJob
+from training_operator.mpi.api import DEFAULT_CONTAINER, KIND, LAUNCHER, WORKER, MPIJob
 from training_operator.mpi.defaults import defaulted
 
 KIND_INFO = KindInfo(
@@ -26,7 +26,7 @@ KIND_INFO = KindInfo(
     singular="mpijob",
     replica_map_key="mpiReplicaSpecs",
     replica_types=(LAUNCHER, WORKER),
-    default_container="mpi",
+    default_container=DEFAULT_CONTAINER,
     controller_name=naming.CONTROLLER_NAME,
     framework_label=naming.FRAMEWORK_LABEL,
     default_restart_policy=RestartPolicy.NEVER,

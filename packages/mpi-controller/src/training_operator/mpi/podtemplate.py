@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from training_operator.core import labels
+from training_operator.core.engine import restart
 from training_operator.core.framework import EngineOptions
 from training_operator.mpi import gang, naming
 from training_operator.mpi.api import MPIJob, MPIReplicaSpec
@@ -54,4 +55,5 @@ def pod_template(
     gang.decorate(job, meta, pod, options=options)
     template["metadata"] = meta
     template["spec"] = pod
+    restart.stamp_pod(job, template)  # ours: runPolicy.wholeJobRestart (attempt label and env, Never)
     return template

@@ -30,7 +30,8 @@ _GENERIC = {
     JOBS_SUCCESSFUL: core_draft.JOBS_SUCCESSFUL,
     JOBS_FAILED: core_draft.JOBS_FAILED,
 }
-_MPI_RULES = {"failed_is_terminal": False, "finishing_flips_failed": True}
+#: MPI's variant of the condition engine: Failed is not terminal, finishing flips an earlier Failed
+MPI_RULES = {"failed_is_terminal": False, "finishing_flips_failed": True}
 BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"
 
 
@@ -42,7 +43,7 @@ def count(draft: StatusDraft, metric: str) -> None:
 
 def set_condition(draft: StatusDraft, type_: str, status: str, reason: str, message: str) -> bool:
     """§10.1 with MPI's variant of the condition engine."""
-    return draft.set_condition(type_, status, reason, message, **_MPI_RULES)
+    return draft.set_condition(type_, status, reason, message, **MPI_RULES)
 
 
 def mark_created(draft: StatusDraft, job: MPIJob) -> None:

@@ -35,20 +35,7 @@ def problems(job: MPIJob) -> list[FieldProblem]:
     found = _name_problems(job)
     found += _replica_problems(job)
     found += _spec_problems(job)
-    found += _whole_job_restart_problems(job)
     return found
-
-
-def _whole_job_restart_problems(job: MPIJob) -> list[FieldProblem]:
-    """Ours: the v1 kinds' whole-job restart does not cover MPIJob yet, whose launcher is a batch Job with
-    its own retries; refused rather than silently ignored (docs/run-policy-and-status.md)."""
-    if job.run_policy.whole_job_restart is None:
-        return []
-    detail = (
-        "is not supported for MPIJob yet; remove it and use the launcher's restartPolicy: OnFailure "
-        "with spec.runPolicy.backoffLimit"
-    )
-    return [FieldProblem("spec.runPolicy.wholeJobRestart", ProblemKind.FORBIDDEN, detail)]
 
 
 def event_message(found: Sequence[FieldProblem]) -> str:
