@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -160,6 +161,7 @@ async def server(
         await session.close()
         if state is not None:
             daemon.stop(state)
+            shutil.rmtree(state, ignore_errors=True)  # its SQLite file holds every pod created
 
 
 async def run(args: argparse.Namespace) -> dict:

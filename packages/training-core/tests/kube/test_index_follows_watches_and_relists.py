@@ -220,3 +220,33 @@ def test_a_relist_drops_learnt_objects_and_forget_drops_one(index, a_pod):
     index.replace(("v1", "Pod"), [a_pod("job-a-worker-2")])  # the label-selected list never shows it
     assert names(index) == ["job-a-worker-2"]
     assert index.probes(KEY) == []
+
+
+def test_a_create_answer_read_after_newer_watch_events_does_not_set_the_child_back(index, a_pod):
+    # the writer sends the create; the watch shows it, then the kubelet's Running and Succeeded, all
+    # before the answer (rv 5, Pending) is read: the answer must not undo what the watch showed
+    index.expect(KEY, a_pod("job-a-worker-0"))
+    index.apply("ADDED", a_pod("job-a-worker-0", phase="Pending", rv="5"))
+    index.apply("MODIFIED", a_pod("job-a-worker-0", phase="Running", rv="6"))
+    index.apply("MODIFIED", a_pod("job-a-worker-0", phase="Succeeded", rv="7"))
+    index.put(KEY, a_pod("job-a-worker-0", phase="Pending", rv="5"))
+    assert [p.phase for p in index.snapshot(KEY).pods] == ["Succeeded"]
+    # nothing is left waiting for an echo that already came
+    assert index.apply("MODIFIED", a_pod("job-a-worker-0", phase="Succeeded", rv="8")) == set()
+
+
+def test_an_answer_newer_than_what_the_watch_showed_at_its_name_is_recorded(index, a_pod):
+    index.apply("ADDED", a_pod("job-a-worker-0", phase="Failed", rv="3"))
+    index.expect(KEY, a_pod("job-a-worker-0"))
+    index.apply("DELETED", a_pod("job-a-worker-0", phase="Failed", rv="4"))  # the one it replaces
+    index.put(KEY, a_pod("job-a-worker-0", phase="Pending", rv="9"))
+    assert [p.phase for p in index.snapshot(KEY).pods] == ["Pending"]
+    assert index.apply("ADDED", a_pod("job-a-worker-0", phase="Pending", rv="9")) == set()  # its echo
+
+
+def test_a_failed_create_leaves_nothing_expected(index, a_pod):
+    index.expect(KEY, a_pod("job-a-worker-0"))
+    index.unexpect(KEY, a_pod("job-a-worker-0"))
+    index.apply("ADDED", a_pod("job-a-worker-0", phase="Running", rv="8"))
+    index.put(KEY, a_pod("job-a-worker-0", phase="Pending", rv="5"))  # e.g. a 409's re-read, taken as is
+    assert [p.phase for p in index.snapshot(KEY).pods] == ["Pending"]

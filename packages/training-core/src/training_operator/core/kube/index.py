@@ -60,6 +60,8 @@ class Index:
         self._probed: set[tuple[Tag, str, str]] = set()
         # resourceVersion of our own last write of a child, until the watch brings that version (or another)
         self._echoes: dict[tuple[Tag, str, str], str] = {}
+        # creates in flight: the resourceVersion of the last watch event at that name since it was sent ("")
+        self._expected: dict[tuple[Tag, str, str], str] = {}
 
     def route(self, obj: Mapping[str, Any]) -> JobKey | None:
         """The job an object belongs to: its controller owner, else (MPI launcher pods) the job-name label."""
@@ -87,6 +89,8 @@ class Index:
         tag = _tag(obj)
         meta = obj.get("metadata") or {}
         where = (tag, sys.intern(meta.get("namespace") or "default"), meta.get("name", ""))
+        if self._expected and where in self._expected:
+            self._expected[where] = str(meta.get("resourceVersion") or "")
         if self._echoes:
             echoed = self._echoes.pop(where, None)
             if echoed is not None and echoed == meta.get("resourceVersion"):
@@ -108,11 +112,27 @@ class Index:
         """`replace`, a page at a time: a paginated LIST never holds all of its raw objects at once."""
         return Relisting(self, tag)
 
+    def expect(self, key: JobKey, obj: Mapping[str, Any]) -> None:
+        """A create of `obj` is about to be sent: until its answer is `put` (or `unexpect`ed), remember the
+        version of whatever the watch shows at that name, which may be newer than the answer."""
+        self._expected[self._where_of(key, obj)] = ""
+
+    def unexpect(self, key: JobKey, obj: Mapping[str, Any]) -> None:
+        """The create `expect`ed has no answer to record (it failed)."""
+        self._expected.pop(self._where_of(key, obj), None)
+
     def put(self, key: JobKey, obj: Mapping[str, Any]) -> None:
-        """Record an object the writer has just created or changed (from the API's response)."""
+        """Record an object the writer has just created or changed (from the API's response) — unless the
+        watch already showed it at this version or a later one: the answer of a create can be read after
+        the watch events that followed it (the kubelet's Running and Succeeded), and recording it then
+        would set the child back to Pending with no event left to correct it."""
         where = self._where_of(key, obj)
+        version = (obj.get("metadata") or {}).get("resourceVersion")
+        seen = self._expected.pop(where, "")
+        if seen and version and _not_older(seen, str(version)):
+            return
         self._put(where, key, convert.record(obj))
-        if version := (obj.get("metadata") or {}).get("resourceVersion"):
+        if version:
             self._echoes[where] = version
 
     def learn(self, key: JobKey, obj: Mapping[str, Any]) -> None:
@@ -207,6 +227,14 @@ class Relisting:
 
 
 _TAGS: dict[Tag, Tag] = {}
+
+
+def _not_older(seen: str, version: str) -> bool:
+    """resourceVersions are opaque, but every server we know counts up; unparsable ones compare as older."""
+    try:
+        return int(seen) >= int(version)
+    except ValueError:
+        return False
 
 
 def _tag(obj: Mapping[str, Any]) -> Tag:

@@ -93,7 +93,9 @@ class WorkQueue(Generic[K]):
             heapq.heappush(self._heap, (when, next(self._seq), key))
             self.idle.clear()
             self._wake.set()
-        self._report_depth()
+            # only here can the depth change: most adds are a child's watch event folding into a pending
+            # reconcile, and counting the depth for each was 7 % of the operator's CPU in the mixed load
+            self._report_depth()
 
     def forget(self, key: K) -> None:
         """Drop pending work and back-off of a deleted job (a running reconcile finishes)."""

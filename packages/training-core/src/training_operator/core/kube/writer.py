@@ -224,12 +224,18 @@ class Writer:
         body = create.body
         resource = resources.of_type(str(body["apiVersion"]), create.kind)
         namespace = body["metadata"].get("namespace") or key.namespace
+        sent = {"apiVersion": body["apiVersion"], "kind": create.kind, "metadata": body["metadata"]}
+        self.index.expect(key, sent)
         try:
             created = await self.client.request("POST", resource.path(namespace), body=dict(body))
         except ApiError as error:
+            self.index.unexpect(key, sent)
             if error.already_exists and await self._known(resource, namespace, create.name, key=key, job=job):
                 return  # a create repeated after a restart or a lost response: it is done
             await self._outcome(job, create.kind, "Create", error=error, component=component)
+            raise
+        except BaseException:  # no answer (cancelled, connection lost): nothing to record
+            self.index.unexpect(key, sent)
             raise
         self.index.put(key, {"apiVersion": body["apiVersion"], "kind": create.kind, **created})
         await self._outcome(job, create.kind, "Create", name=create.name, component=component)
