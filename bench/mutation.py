@@ -58,6 +58,8 @@ PLUGINS = {
     "mxnet": ("mxnet-controller", "mxnet", ("status", "env")),
     "xgboost": ("xgboost-controller", "xgboost", ("status", "env")),
     "mpi": ("mpi-controller", "mpi", ("status", "env")),
+    "paddle": ("paddle-controller", "paddle", ("status", "env")),
+    "jax": ("jax-controller", "jax", ("status", "env")),
 }
 MUTANT_TIMEOUT = 60.0
 
@@ -200,6 +202,7 @@ def snapshot(workdir: Path) -> Path:
     tree = workdir / "tree"
     shutil.copytree(ROOT / "packages", tree / "packages", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
+    shutil.copytree(ROOT / "tests" / "samples" / "data", tree / "tests" / "samples" / "data")  # SDK samples
     return tree
 
 
