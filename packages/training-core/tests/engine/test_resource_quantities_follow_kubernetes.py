@@ -140,6 +140,16 @@ def test_a_sum_prints_in_the_first_terms_format() -> None:
     assert quantity.sum_lists([({"cpu": "1k"}, 1), ({"cpu": "1e3"}, 1)]) == {"cpu": "2k"}
 
 
+def test_a_binary_sum_with_a_fraction_prints_in_decimal() -> None:
+    assert quantity.sum_lists([({"memory": "1Gi"}, 1), ({"memory": "500m"}, 1)]) == {
+        "memory": "1073741824500m"
+    }
+
+
+def test_only_a_zero_first_term_gives_up_its_format() -> None:
+    assert quantity.sum_lists([({"memory": "-1024"}, 1), ({"memory": "2Ki"}, 1)]) == {"memory": "1024"}
+
+
 def test_a_zero_first_term_takes_the_format_of_what_is_added() -> None:
     """apimachinery's `Add`: a zero amount adopts the other quantity's format."""
     assert quantity.sum_lists([({"memory": "0"}, 1), ({"memory": "1Gi"}, 2)]) == {"memory": "2Gi"}
