@@ -91,3 +91,12 @@ def test_a_v1_failed_condition_that_is_false_is_left_alone_when_succeeding() -> 
         ("Failed", "False"),
         ("Succeeded", "True"),
     ]
+
+
+def test_running_after_a_restart_and_a_suspension_drops_only_restarting() -> None:
+    before = [c("Created"), c("Restarting"), c("Suspended", "False", "Resumed")]
+    assert summary(merged(before, "Running", "True", "Running")) == [
+        ("Created", "True"),
+        ("Suspended", "False"),
+        ("Running", "True"),
+    ]

@@ -38,6 +38,7 @@ def test_replica_counts_default_to_zero_for_a_plugin_that_builds_them() -> None:
     counts = ReplicaCounts(replicas=4)
     assert (counts.active, counts.succeeded, counts.failed, counts.expected) == (0, 0, 0, 4)
     assert ReplicaCounts(replicas=4, succeeded=4).expected == 0
+    assert ReplicaCounts(replicas=2, succeeded=1).expected == 1
 
 
 def test_the_pod_at_a_slot_is_found_by_type_and_index() -> None:
