@@ -192,3 +192,9 @@ def test_defaults_never_change_the_parsed_job() -> None:
 def test_problem_objects_render_as_kubernetes_field_errors() -> None:
     problem = FieldProblem("spec.x", ProblemKind.REQUIRED, "must be specified")
     assert problem.render() == "spec.x: Required value: must be specified"
+
+
+def test_the_hint_subtracts_the_whole_overshoot() -> None:
+    name = "a" * 55  # a…a-worker-10: 65 characters, 2 over
+    (problem,) = _problems(name=name, replicas={"Worker": 11})
+    assert problem.endswith("shorten the job name to at most 53 characters")
