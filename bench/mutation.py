@@ -11,6 +11,8 @@ Run (cosmic-ray in any virtualenv: `python -m venv /tmp/cr && /tmp/cr/bin/pip in
 
     hatch run python bench/mutation.py --cosmic-ray /tmp/cr/bin/cosmic-ray ownership planner
     hatch run python bench/mutation.py --cosmic-ray /tmp/cr/bin/cosmic-ray --all --survivors
+    hatch run python bench/mutation.py --cosmic-ray /tmp/cr/bin/cosmic-ray quantity \
+        --tests packages/training-core/tests/engine/test_resource_quantities_follow_kubernetes.py
 
 Equivalent mutants are skipped before the run, each by a stated rule (`is_equivalent`): changes inside
 annotations and decorator arguments, `*` → `/` on keyword-only markers, `is` ↔ `==` swaps. The score counts
@@ -58,6 +60,8 @@ PLUGINS = {
     "mxnet": ("mxnet-controller", "mxnet", ("status", "env")),
     "xgboost": ("xgboost-controller", "xgboost", ("status", "env")),
     "mpi": ("mpi-controller", "mpi", ("status", "env")),
+    "paddle": ("paddle-controller", "paddle", ("status", "env")),
+    "jax": ("jax-controller", "jax", ("status", "env")),
 }
 MUTANT_TIMEOUT = 60.0
 
@@ -200,6 +204,7 @@ def snapshot(workdir: Path) -> Path:
     tree = workdir / "tree"
     shutil.copytree(ROOT / "packages", tree / "packages", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
+    shutil.copytree(ROOT / "tests" / "samples" / "data", tree / "tests" / "samples" / "data")  # SDK samples
     return tree
 
 
@@ -209,8 +214,9 @@ def _copy_environment(tree: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(sources)}
 
 
-def mutate(name: str, cosmic_ray: str, workdir: Path) -> dict[str, object]:
+def mutate(name: str, cosmic_ray: str, workdir: Path, only: tuple[str, ...] = ()) -> dict[str, object]:
     source, tests = modules()[name]
+    tests = only or tests
     tree = snapshot(workdir)
     sock = str(workdir / "runner.sock")
     runner = subprocess.Popen(
@@ -301,6 +307,13 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="print the module table and exit")
     parser.add_argument("--survivors", action="store_true", help="print each surviving mutant's diff")
     parser.add_argument("--cosmic-ray", default="cosmic-ray", help="the cosmic-ray executable")
+    parser.add_argument(
+        "--tests",
+        nargs="+",
+        default=(),
+        help="judge by these test paths only (the files that cover the module): several times faster, and "
+        "the score can only be lower than with the module's whole table of tests",
+    )
     args = parser.parse_args()
     table = modules()
     if args.list:
@@ -317,7 +330,7 @@ def main() -> int:
     )
     for name in names:
         with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
-            result = mutate(name, args.cosmic_ray, Path(tmp))
+            result = mutate(name, args.cosmic_ray, Path(tmp), tuple(args.tests))
         print(
             f"{name:<18} {result['mutants']:>7} {result['killed']:>6} {result['survived']:>8} "
             f"{result['score']:>5}% {result['equivalent']:>6} {result['seconds']:>6}s",

@@ -179,3 +179,12 @@ def test_missing_port_is_a_reconcile_error(pod_of):
     body = mxjob("np", {"Worker": {"template": {"spec": {"containers": [{"name": "main", "image": "x"}]}}}})
     with pytest.raises(ReconcileError, match="failed to found the port"):
         pod_of(body, "Worker", 0)
+
+
+def test_with_two_schedulers_the_first_is_the_ps_root(pod_of):
+    body = mxjob(
+        "two",
+        {"Scheduler": {"replicas": 2, "template": mx(9000)}, "Worker": {"replicas": 1, "template": mx(9000)}},
+    )
+    env = {e["name"]: e["value"] for e in pod_of(body, "Worker", 0)["spec"]["containers"][0]["env"]}
+    assert (env["DMLC_PS_ROOT_URI"], env["DMLC_PS_ROOT_PORT"]) == ("two-scheduler-0", "9000")

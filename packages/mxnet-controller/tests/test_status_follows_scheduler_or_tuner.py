@@ -13,6 +13,7 @@ import pytest
 
 from training_operator.core.engine.draft import JOBS_FAILED, JOBS_RESTARTED, JOBS_SUCCESSFUL, StatusDraft
 from training_operator.mxnet.plugin import FRAMEWORK
+from training_operator.mxnet.status import is_single_training
 
 NOW = "2024-05-01T10:00:00Z"
 CREATED = {"type": "Created", "status": "True", "reason": "MXJobCreated", "message": "MXJob x is created."}
@@ -192,3 +193,46 @@ def test_running_flips_to_false_when_the_job_succeeds():
         ("Running", "False"),
         ("Succeeded", "True"),
     ]
+
+
+# --- which types drive the status: single training means exactly one Worker and no parameter server --------
+
+
+def true_types(body: dict[str, Any], counts: dict[str, Any]) -> list[str]:
+    return [c["type"] for c in decide(body, counts).conditions if c["status"] == "True"]
+
+
+def test_with_a_scheduler_a_single_worker_finishing_does_not_finish_the_job() -> None:
+    body = mxjob("s", {"Scheduler": 1, "Worker": 1})
+    assert true_types(body, {"Scheduler": {"active": 1}, "Worker": {"succeeded": 1}}) == [
+        "Created",
+        "Running",
+    ]
+
+
+def test_with_servers_and_no_scheduler_the_worker_does_not_decide() -> None:
+    body = mxjob("s", {"Server": 1, "Worker": 1})
+    assert true_types(body, {"Server": {"active": 1}, "Worker": {"succeeded": 1}}) == ["Created"]
+
+
+def test_two_workers_without_a_scheduler_are_not_single_training() -> None:
+    body = mxjob("w", {"Worker": 2})
+    assert true_types(body, {"Worker": {"succeeded": 2}}) == ["Created"]
+
+
+def test_an_unset_worker_count_is_one_worker_so_single_training() -> None:
+    raw = mxjob("u", {"Worker": 1})
+    del raw["spec"]["mxReplicaSpecs"]["Worker"]["replicas"]
+    assert is_single_training(FRAMEWORK.parse(raw)) is True
+    assert is_single_training(FRAMEWORK.parse(mxjob("t", {"Worker": 2}))) is False
+
+
+def test_a_driver_with_no_pod_running_is_not_running() -> None:
+    body = mxjob("p", BP)
+    assert true_types(body, {"Scheduler": {"active": 0}, "Worker": {"active": 2}}) == ["Created"]
+
+
+def test_always_fails_the_job_like_never_only_exit_code_restarts() -> None:
+    for policy, outcome in (("Always", "Failed"), ("OnFailure", "Failed"), ("ExitCode", "Restarting")):
+        body = mxjob("f", BP, policy=policy)
+        assert true_types(body, {"Scheduler": {"active": 1}, "Worker": {"failed": 1}})[-1] == outcome

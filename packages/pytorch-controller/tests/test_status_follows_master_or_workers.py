@@ -5,6 +5,7 @@ from typing import Any
 
 from training_operator.core.engine.draft import StatusDraft
 from training_operator.pytorch.plugin import FRAMEWORK
+from training_operator.pytorch.status import visiting_order
 
 NOW = "2024-05-01T10:00:00Z"
 PT = {"spec": {"containers": [{"name": "pytorch", "image": "pt:1"}]}}
@@ -100,3 +101,53 @@ def test_worker_only_succeeds_only_when_every_worker_did():
     assert not decide(parsed, {"Worker": {"active": 1, "succeeded": 2}}).is_true("Succeeded")
     draft = decide(parsed, {"Worker": {"succeeded": 3}})
     assert last(draft)[3] == "PyTorchJob default/j successfully completed."
+
+
+# --- edges a user sees: a Master decides alone, replaced or scaled-away pods are not failures -------------
+
+
+def types(parsed, counts):
+    return [c["type"] for c in decide(parsed, counts).conditions if c["status"] == "True"]
+
+
+def test_with_a_master_the_workers_success_does_not_finish_the_job() -> None:
+    assert types(job(workers=2), {"Master": {"active": 1}, "Worker": {"succeeded": 2}}) == [
+        "Created",
+        "Running",
+    ]
+
+
+def test_a_failed_pod_already_replaced_is_not_a_failure() -> None:
+    """One Worker succeeded, one active again, one failed pod left over: replicas are all accounted for."""
+    counts = {"Worker": {"succeeded": 1, "active": 1, "failed": 1}}
+    assert types(job(master=False, workers=2), counts) == ["Created", "Running"]
+
+
+def test_failed_pods_left_by_a_scale_down_are_not_a_failure() -> None:
+    counts = {"Worker": {"active": 2, "failed": 1}}
+    assert types(job(master=False, workers=1), counts) == ["Created", "Running"]
+
+
+def test_missing_replicas_with_a_failed_pod_fail_a_never_job() -> None:
+    counts = {"Worker": {"succeeded": 1, "active": 0, "failed": 1}}
+    assert types(job(master=False, workers=2), counts) == ["Created", "Failed"]
+
+
+def test_always_and_on_failure_restart_where_never_fails() -> None:
+    for policy in ("Always", "OnFailure", "ExitCode"):
+        assert types(job(policy, master=False, workers=2), {"Worker": {"failed": 1}}) == [
+            "Created",
+            "Restarting",
+        ]
+    assert types(job("Never", master=False, workers=2), {"Worker": {"failed": 1}}) == ["Created", "Failed"]
+
+
+def test_no_pod_running_is_not_running() -> None:
+    assert types(job(master=False, workers=2), {"Worker": {"active": 0}}) == ["Created"]
+    assert types(job(master=True), {"Master": {"active": 0}, "Worker": {"active": 1}}) == ["Created"]
+    assert types(job(master=False, workers=2), {"Worker": {"active": 1}}) == ["Created", "Running"]
+
+
+def test_the_master_is_visited_first_then_workers_then_any_other_key_sorted() -> None:
+    assert visiting_order(["Zeta", "Worker", "Alpha", "Master"]) == ["Master", "Worker", "Alpha", "Zeta"]
+    assert visiting_order(["Worker"]) == ["Worker"]

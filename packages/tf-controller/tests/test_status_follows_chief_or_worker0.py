@@ -314,3 +314,17 @@ def test_failure_sets_completion_time_event_and_counter():
 def test_running_sets_no_event():
     draft = decide("c", {"Chief": 1}, {"Chief": {"active": 1}})
     assert (draft.events, draft.metrics, "completionTime" in draft.status) == ([], [], False)
+
+
+@pytest.mark.parametrize("phase", ["Running", "Unknown", "Pending", "Failed"])
+def test_worker0_must_be_succeeded_not_only_its_tensorflow_container(phase):
+    """A worker-0 pod whose `tensorflow` container exited 0 while a sidecar runs (or the node went away) has
+    not finished: the job is not Succeeded."""
+    pods = {("Worker", 0): worker0(0, phase=phase)}
+    draft = decide("w", {"Worker": 2}, {"Worker": {"active": 1}}, pods=pods)
+    assert [c["type"] for c in draft.conditions] == ["Created", "Running"]
+
+
+def test_workers_without_a_chief_and_none_active_are_not_running():
+    draft = decide("w", {"Worker": 2, "PS": 1}, {"Worker": {}, "PS": {"active": 1}})
+    assert draft.conditions == [CREATED]

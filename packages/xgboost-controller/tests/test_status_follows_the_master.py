@@ -184,3 +184,12 @@ def test_restart_leaves_the_job_open_and_counts_a_restart():
 def test_nothing_running_yet_only_sets_start_time():
     draft = decide(xgboostjob(), {})
     assert (draft.conditions, draft.status["startTime"], draft.events) == ([CREATED], NOW, [])
+
+
+@pytest.mark.parametrize(
+    ("policy", "outcome"), [("Always", "Failed"), ("OnFailure", "Failed"), ("ExitCode", "Restarting")]
+)
+def test_a_failed_worker_fails_the_job_unless_its_policy_is_exit_code(policy: str, outcome: str) -> None:
+    """F13: Always and OnFailure pods seen Failed fail the job although the engine recreates them."""
+    draft = decide(xgboostjob(worker_policy=policy), {"Master": {"active": 1}, "Worker": {"failed": 1}})
+    assert summary(draft)[-1] == (outcome, "True", f"XGBoostJob{outcome}")

@@ -86,7 +86,7 @@ def _elastic_block(job: JobModel, spec: PyTorchJobSpec, policy: ElasticPolicy) -
     entries = [
         env_var("PET_RDZV_ENDPOINT", f"{host}:{port}"),
         env_var("PET_RDZV_BACKEND", policy.rdzv_backend or DEFAULT_RDZV_BACKEND),
-        env_var("PET_NNODES", _nnodes(spec, policy)),
+        env_var("PET_NNODES", _nnodes(policy)),
     ]
     if policy.max_restarts is not None:
         entries.append(env_var("PET_MAX_RESTARTS", str(policy.max_restarts)))
@@ -102,11 +102,12 @@ def _elastic_block(job: JobModel, spec: PyTorchJobSpec, policy: ElasticPolicy) -
     return entries
 
 
-def _nnodes(spec: PyTorchJobSpec, policy: ElasticPolicy) -> str:
+def _nnodes(policy: ElasticPolicy) -> str:
+    """`min:max`. Defaulting fills unset bounds from the Worker count (§2.3 step 4), so both are unset only
+    for a job without Workers, which admission rejects: one node then."""
     if policy.min_replicas is not None and policy.max_replicas is not None:
         return f"{policy.min_replicas}:{policy.max_replicas}"
-    worker = spec.replica_specs().get(WORKER)
-    return str(1 if worker is None or worker.replicas is None else worker.replicas)
+    return "1"
 
 
 def _port(spec: PyTorchJobSpec, replica_type: str) -> int:

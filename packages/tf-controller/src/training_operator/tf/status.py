@@ -39,9 +39,9 @@ DEFAULT_CONTAINER: Final = "tensorflow"
 
 
 def worker0_completed(job: TFJob, draft: StatusDraft) -> bool:
-    """Worker 0 is the only pod in its slot, Succeeded, and its `tensorflow` container exited 0."""
-    if WORKER not in job.replica_specs():
-        return True  # never consulted then, as upstream
+    """Worker 0 is the only pod in its slot, Succeeded, and its `tensorflow` container exited 0.
+
+    Consulted only for a job with Workers and no Chief or Master."""
     pod = draft.pod(WORKER, 0)
     if pod is None or pod.phase != "Succeeded":
         return False

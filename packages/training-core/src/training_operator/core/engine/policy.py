@@ -77,8 +77,8 @@ def backoff_exceeded(data: BackoffInput) -> bool:
     """Rule A (new failures, requeues fixed at 0 as upstream) or rule B (restart counts)."""
     failed = sum(1 for p in data.pods if p.phase == "Failed")
     active = sum(1 for p in data.pods if p.phase not in ("Succeeded", "Failed") and not p.deleting)
-    requeues = 0  # upstream's work queue is a no-op, so its requeue count is always 0 (Q2)
-    if failed > data.previous_failed and active != data.total_replicas and requeues + 1 > data.limit:
+    # upstream tests `requeues + 1 > limit`, and its work queue is a no-op, so requeues is always 0 (Q2)
+    if failed > data.previous_failed and active != data.total_replicas and data.limit < 1:
         return True
     restarts = 0
     for pod in data.pods:

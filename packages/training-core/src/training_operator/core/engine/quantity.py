@@ -2,12 +2,14 @@
 
 PodGroup `minResources` (common.md §14.3, mpi.md §15) sums container requests "with Kubernetes quantity
 semantics"; floats would print `2147483648.0` where Kubernetes prints `2Gi`, so values are `Fraction`s and the
-printed form follows apimachinery's canonical rule: the suffix family (binary or decimal) of the first term,
-the largest suffix that keeps the number whole.
+printed form follows apimachinery's canonical rule: the format (binary suffix, decimal suffix or `e` exponent)
+of the first non-zero term, the largest suffix or exponent that keeps the number whole; a value is rounded up
+(away from zero) to whole nano-units when parsed, as `ParseQuantity` does.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,26 +18,29 @@ from typing import Any
 
 _BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _DECIMAL = {"n": -3, "u": -2, "m": -1, "": 0, "k": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
+_DECIMAL_SUFFIXES = {power: suffix for suffix, power in _DECIMAL.items()}
 _PATTERN = re.compile(r"^([+-]?[0-9.]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
 
 
 @dataclass(frozen=True, slots=True)
 class Quantity:
-    """An exact amount and the suffix family it prints in."""
+    """An exact amount and the format it prints in (apimachinery's BinarySI, DecimalSI or DecimalExponent)."""
 
     value: Fraction
     binary: bool = False
+    exponent: bool = False
 
     def __add__(self, other: Quantity) -> Quantity:
-        return Quantity(self.value + other.value, self.binary)
+        first = other if self.value == 0 else self  # apimachinery's Add: a zero takes the other's format
+        return Quantity(self.value + other.value, first.binary, first.exponent)
 
     def __mul__(self, factor: int) -> Quantity:
-        return Quantity(self.value * factor, self.binary)
+        return Quantity(self.value * factor, self.binary, self.exponent)
 
     def __str__(self) -> str:
-        if self.binary and self.value.denominator == 1 and self.value >= 1024:
+        if self.binary and self.value.denominator == 1 and abs(self.value) >= 1024:
             return _binary_text(int(self.value))
-        return _decimal_text(self.value)
+        return _decimal_text(self.value, self.exponent)
 
 
 def parse(text: Any) -> Quantity:
@@ -46,10 +51,17 @@ def parse(text: Any) -> Quantity:
         raise ValueError(f"quantities must match the regular expression {_PATTERN.pattern!r}: {raw!r}")
     number, suffix = Fraction(match.group(1)), match.group(2) or ""
     if suffix in _BINARY:
-        return Quantity(number * 1024 ** _BINARY[suffix], binary=True)
+        return Quantity(_nano_up(number * 1024 ** _BINARY[suffix]), binary=True)
     if suffix in _DECIMAL:
-        return Quantity(number * Fraction(1000) ** _DECIMAL[suffix])
-    return Quantity(number * Fraction(10) ** int(suffix[1:]))
+        return Quantity(_nano_up(number * Fraction(1000) ** _DECIMAL[suffix]))
+    return Quantity(_nano_up(number * Fraction(10) ** int(suffix[1:])), exponent=True)
+
+
+def _nano_up(value: Fraction) -> Fraction:
+    """Rounded away from zero to whole nano-units: `0.1n` is `1n` ("if you want some, you get some")."""
+    nanos = value * 10**9
+    whole = math.ceil(abs(nanos))
+    return Fraction(whole if nanos >= 0 else -whole, 10**9)
 
 
 def _binary_text(value: int) -> str:
@@ -59,14 +71,19 @@ def _binary_text(value: int) -> str:
     return str(value)
 
 
-def _decimal_text(value: Fraction) -> str:
+def _decimal_text(value: Fraction, exponent: bool) -> str:
+    """Mantissa × 10^e with every factor of ten moved into e, then e lowered to a multiple of three."""
     if value == 0:
         return "0"
-    for suffix, power in sorted(_DECIMAL.items(), key=lambda item: -item[1]):
-        scaled = value / Fraction(1000) ** power
-        if scaled.denominator == 1 and (scaled % 1000 != 0 or power == 6):
-            return f"{scaled.numerator}{suffix}"
-    return str(float(value))
+    mantissa, power = int(value * 10**9), -9  # whole: parse rounds to nano-units
+    while mantissa % 10 == 0:
+        mantissa, power = mantissa // 10, power + 1
+    while power % 3:
+        mantissa, power = mantissa * 10, power - 1
+    if exponent:
+        return f"{mantissa}e{power}" if power else str(mantissa)
+    suffix = _DECIMAL_SUFFIXES.get(power // 3)
+    return f"{mantissa}{suffix}" if suffix is not None else f"{mantissa}e{power}"
 
 
 def add_lists(total: dict[str, Quantity], extra: Mapping[str, Any], *, times: int = 1) -> None:
