@@ -39,7 +39,16 @@ async def start_running(lives, kind, name):
     await lives.eventually(lambda: lives.children_exist(kind, name), what=f"{name}'s children", within=60)
     for pod in await lives.pods(name, 2):
         await lives.set_phase(pod, "Running")
-    await lives.eventually(lambda: lives.condition(kind, name, "Running"), what=f"{name} Running", within=60)
+
+    async def both_counted() -> bool:
+        # Running can be written when the first pod runs and the second counted by a later status write: a
+        # life that began before that write would count it as one of its own changes, and a kill instant
+        # drawn on it in the control would not exist in the faulted life (the test then waited for ever)
+        status = (await lives.job(kind, name)).get("status") or {}
+        active = ((status.get("replicaStatuses") or {}).get("Worker") or {}).get("active")
+        return active == 2 and await lives.condition(kind, name, "Running")
+
+    await lives.eventually(both_counted, what=f"{name} Running with both pods counted", within=60)
     return uid
 
 
