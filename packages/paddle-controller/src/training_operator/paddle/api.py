@@ -47,3 +47,9 @@ class PaddleJob(JobModel):
     """A whole PaddleJob object (`kubeflow.org/v1`)."""
 
     spec: PaddleJobSpec
+
+    @property
+    def ps_mode(self) -> bool:
+        """Parameter-server mode: a Master entry (the servers) exists; otherwise the job is collective. It
+        decides the rendezvous pod, the role variables and which type's success finishes the job."""
+        return MASTER in self.replica_specs()

@@ -23,8 +23,8 @@ POD_IP: Final = "POD_IP_DUMMY"
 
 
 def rendezvous_type(job: PaddleJob) -> str:
-    """Master in PS mode (a Master key exists), Worker in collective mode."""
-    return MASTER if MASTER in job.replica_specs() else WORKER
+    """Master in PS mode, Worker in collective mode."""
+    return MASTER if job.ps_mode else WORKER
 
 
 def nodes(job: PaddleJob) -> int:
@@ -52,7 +52,7 @@ def paddle_env(job: PaddleJob, replica: ReplicaRef, kind: KindInfo) -> list[EnvV
         entries.append(env_var("PADDLE_MASTER", f"$({POD_IP}):{port}"))
     else:
         entries.append(env_var("PADDLE_MASTER", f"{naming.child_name(job.name, leader, 0)}:{port}"))
-    if leader == MASTER:
+    if job.ps_mode:
         role = "PADDLE_SERVER_NUM" if replica.replica_type == MASTER else "PADDLE_TRAINER_NUM"
         entries.append(env_var(role, "1"))
     return entries

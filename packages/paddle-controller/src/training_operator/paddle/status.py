@@ -24,15 +24,16 @@ FAILED: Final = f"{KIND}Failed"
 
 
 def visit_order(job: PaddleJob) -> list[str]:
-    """Master, Worker, then any other key sorted."""
-    present = [key for key, spec in job.replica_specs().items() if spec is not None]
-    return sorted(present, key=lambda key: (REPLICA_TYPES.index(key) if key in REPLICA_TYPES else 2, key))
+    """The declared types that are present, Master before Worker: defaulting has normalised every key to
+    one of them and validation refused any other, so the declaration is the whole order."""
+    specs = job.replica_specs()
+    return [key for key in REPLICA_TYPES if specs.get(key) is not None]
 
 
 def update_status(job: PaddleJob, draft: StatusDraft) -> None:
     """The framework status step, run after every pod pass of an unfinished job."""
     draft.mark_started()
-    ps_mode = MASTER in job.replica_specs()
+    ps_mode = job.ps_mode
     for replica_type in visit_order(job):
         counts = draft.counts(replica_type)
         if ps_mode and replica_type == MASTER:

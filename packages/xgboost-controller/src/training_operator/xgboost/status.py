@@ -14,7 +14,7 @@ from training_operator.core.api.common import RestartPolicy
 from training_operator.core.api.status import ConditionType
 from training_operator.core.engine.conditions import TRUE
 from training_operator.core.engine.draft import StatusDraft
-from training_operator.xgboost.api import KIND, MASTER, XGBoostJob
+from training_operator.xgboost.api import KIND, MASTER, REPLICA_TYPES, XGBoostJob
 
 RUNNING: Final = f"{KIND}Running"
 SUCCEEDED: Final = f"{KIND}Succeeded"
@@ -23,9 +23,10 @@ FAILED: Final = f"{KIND}Failed"
 
 
 def visit_order(job: XGBoostJob) -> list[str]:
-    """Master first, then the other types sorted."""
-    present = [key for key, spec in job.replica_specs().items() if spec is not None]
-    return sorted(present, key=lambda key: (key != MASTER, key))
+    """The declared types that are present, Master first: defaulting has normalised every key to one of
+    them and validation refused any other, so the declaration is the whole order."""
+    specs = job.replica_specs()
+    return [key for key in REPLICA_TYPES if specs.get(key) is not None]
 
 
 def update_status(job: XGBoostJob, draft: StatusDraft) -> None:
