@@ -332,6 +332,17 @@ class World:
             and not any(p["metadata"].get("deletionTimestamp") for p in pods)
         )
 
+    async def confirm_deletions(self, name: str) -> None:
+        """Play the kubelet for job `name`'s terminating pods until cancelled: without a kubelet a bound pod
+        stays Terminating, so confirm each deletion (grace period 0) as a kubelet does once it stopped it."""
+        while True:
+            for pod in await self.actor.pods_of(name):
+                if pod["metadata"].get("deletionTimestamp"):
+                    path = f"{NS}/pods/{pod['metadata']['name']}?gracePeriodSeconds=0"
+                    with contextlib.suppress(ApiError):  # already gone
+                        await self.api.request("DELETE", path)
+            await asyncio.sleep(0.05)
+
     async def fault(self, **rule: Any) -> None:
         """Install a fault rule (`/debug/faults`)."""
         await self.api.request("POST", "/debug/faults", body=rule)

@@ -111,104 +111,82 @@ ELASTIC = {
     ],
 }
 
-KINDS = {
-    "tfjob": Kind(
-        id="tfjob",
-        kind="TFJob",
-        plural="tfjobs",
+
+def _v1(id: str, kind: str, key: str, specs: dict[str, Any], **rest: Any) -> Kind:
+    """A `kubeflow.org/v1` kind: its plural, path, controller name and body follow from the kind's name;
+    every pod finishes (the pod that decides success last, by `finish_order`). Keys of `rest` that are
+    `Kind` fields go there, the others into the job's spec (`elasticPolicy`)."""
+    fields = {k: rest.pop(k) for k in list(rest) if k in Kind.__dataclass_fields__}
+    return Kind(
+        id=id,
+        kind=kind,
+        plural=f"{kind.lower()}s",
         api=V1,
-        controller="tfjob-controller",
-        body=_job(
-            "TFJob", "kubeflow.org/v1", "tfReplicaSpecs", {"Worker": replica("tensorflow", 2, "Never")}
-        ),
+        controller=f"{kind.lower()}-controller",
+        body=_job(kind, "kubeflow.org/v1", key, specs, **rest),
+        finishing=lambda job, pods: pods,
+        **fields,
+    )
+
+
+KINDS = {
+    "tfjob": _v1(
+        "tfjob",
+        "TFJob",
+        "tfReplicaSpecs",
+        {"Worker": replica("tensorflow", 2, "Never")},
         children=_pods_and_services("worker-0", "worker-1"),
         finish_order=_reverse,  # worker 0 decides a TFJob: last
-        finishing=lambda job, pods: pods,
         final_counts={"Worker": {"succeeded": 2}},
     ),
-    "pytorch-master": Kind(
-        id="pytorch-master",
-        kind="PyTorchJob",
-        plural="pytorchjobs",
-        api=V1,
-        controller="pytorchjob-controller",
-        body=_job(
-            "PyTorchJob",
-            "kubeflow.org/v1",
-            "pytorchReplicaSpecs",
-            {"Master": replica("pytorch", 1), "Worker": replica("pytorch", 2)},
-        ),
+    "pytorch-master": _v1(
+        "pytorch-master",
+        "PyTorchJob",
+        "pytorchReplicaSpecs",
+        {"Master": replica("pytorch", 1), "Worker": replica("pytorch", 2)},
         children=_pods_and_services("master-0", "worker-0", "worker-1"),
         finish_order=_workers_then_master,
-        finishing=lambda job, pods: pods,
         final_counts={"Master": {"succeeded": 1}, "Worker": {"succeeded": 2}},
     ),
-    "pytorch-elastic": Kind(
-        id="pytorch-elastic",
-        kind="PyTorchJob",
-        plural="pytorchjobs",
-        api=V1,
-        controller="pytorchjob-controller",
-        body=_job(
-            "PyTorchJob",
-            "kubeflow.org/v1",
-            "pytorchReplicaSpecs",
-            {"Worker": replica("pytorch", 2)},
-            elasticPolicy=ELASTIC,
-        ),
+    "pytorch-elastic": _v1(
+        "pytorch-elastic",
+        "PyTorchJob",
+        "pytorchReplicaSpecs",
+        {"Worker": replica("pytorch", 2)},
+        elasticPolicy=ELASTIC,
         children=lambda job: [
             f"horizontalpodautoscalers/{job}",
             *_pods_and_services("worker-0", "worker-1")(job),
         ],
         finish_order=_reverse,
-        finishing=lambda job, pods: pods,
         final_counts={"Worker": {"succeeded": 2}},
         kept=lambda job: [f"horizontalpodautoscalers/{job}"],
     ),
-    "xgboost": Kind(
-        id="xgboost",
-        kind="XGBoostJob",
-        plural="xgboostjobs",
-        api=V1,
-        controller="xgboostjob-controller",
-        body=_job(
-            "XGBoostJob",
-            "kubeflow.org/v1",
-            "xgbReplicaSpecs",
-            {"Master": replica("xgboost", 1), "Worker": replica("xgboost", 1)},
-        ),
+    "xgboost": _v1(
+        "xgboost",
+        "XGBoostJob",
+        "xgbReplicaSpecs",
+        {"Master": replica("xgboost", 1), "Worker": replica("xgboost", 1)},
         children=_pods_and_services("master-0", "worker-0"),
         finish_order=_workers_then_master,
-        finishing=lambda job, pods: pods,
         final_counts={"Master": {"succeeded": 1}, "Worker": {"succeeded": 1}},
     ),
-    "paddle": Kind(
-        id="paddle",
-        kind="PaddleJob",
-        plural="paddlejobs",
-        api=V1,
-        controller="paddlejob-controller",
-        body=_job(
-            "PaddleJob",
-            "kubeflow.org/v1",
-            "paddleReplicaSpecs",
-            {"Master": replica("paddle", 1), "Worker": replica("paddle", 2)},
-        ),
+    "paddle": _v1(
+        "paddle",
+        "PaddleJob",
+        "paddleReplicaSpecs",
+        {"Master": replica("paddle", 1), "Worker": replica("paddle", 2)},
         children=_pods_and_services("master-0", "worker-0", "worker-1"),
         finish_order=_workers_then_master,  # PS mode: the Master decides, last
-        finishing=lambda job, pods: pods,
         final_counts={"Master": {"succeeded": 1}, "Worker": {"succeeded": 2}},
     ),
-    "jax": Kind(
-        id="jax",
-        kind="JAXJob",
-        plural="jaxjobs",
-        api=V1,
-        controller="jaxjob-controller",
-        body=_job("JAXJob", "kubeflow.org/v1", "jaxReplicaSpecs", {"Worker": replica("jax", 2)}),
+    "jax": _v1(
+        "jax",
+        "JAXJob",
+        "jaxReplicaSpecs",
+        {"Worker": replica("jax", 2)},
         children=_pods_and_services("worker-0", "worker-1"),
         finish_order=_reverse,
-        finishing=lambda job, pods: pods,
         final_counts={"Worker": {"succeeded": 2}},
     ),
     "mpijob": Kind(

@@ -11,7 +11,6 @@ creates (7–8 bind the first new pod).
 """
 
 import asyncio
-import contextlib
 
 import pytest
 
@@ -47,17 +46,6 @@ async def pods_of_attempt(world, name: str, attempt: str) -> bool:
     )
 
 
-async def play_kubelet_for_terminating_pods(world, faults, name: str) -> None:
-    """Without a kubelet a bound pod stays Terminating: confirm each deletion, as a kubelet does."""
-    while True:
-        for pod in await world.actor.pods_of(name):
-            if pod["metadata"].get("deletionTimestamp"):
-                path = f"{faults.NS}/pods/{pod['metadata']['name']}?gracePeriodSeconds=0"
-                with contextlib.suppress(faults.ApiError):  # already gone
-                    await world.actor.request("DELETE", path)
-        await asyncio.sleep(0.05)
-
-
 @pytest.mark.parametrize("instant", [pytest.param(n, id=f"change-{n}") for n in (2, 3, 4, 5, 6, 9)])
 async def test_a_killed_operator_neither_loses_nor_repeats_an_attempt(
     world, operator, ledger, faults, cluster, instant
@@ -76,7 +64,7 @@ async def test_a_killed_operator_neither_loses_nor_repeats_an_attempt(
 
     killed: list[int] = []
     chaos = asyncio.create_task(faults.kill_and_restart(operator, ledger, [instant], killed))
-    kubelet = asyncio.create_task(play_kubelet_for_terminating_pods(world, faults, "wjr"))
+    kubelet = asyncio.create_task(world.confirm_deletions("wjr"))
     try:
         [failing] = [p for p in await world.actor.pods_of("wjr") if p["metadata"]["name"].endswith("-1")]
         await world.actor.set_phase(failing, "Failed")  # change 1: exit code 1 under OnFailure

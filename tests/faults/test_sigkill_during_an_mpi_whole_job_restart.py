@@ -13,7 +13,6 @@ other worker's, 9 and 12 the new workers' creates (10–11 bind the first), 15 t
 """
 
 import asyncio
-import contextlib
 
 import pytest
 
@@ -86,17 +85,6 @@ async def attempt_running(lives, world, attempt: str) -> bool:
     )
 
 
-async def play_kubelet_for_terminating_pods(world, faults) -> None:
-    """Without a kubelet a bound pod stays Terminating: confirm each deletion, as a kubelet does."""
-    while True:
-        for pod in await world.actor.pods_of(NAME):
-            if pod["metadata"].get("deletionTimestamp"):
-                path = f"{faults.NS}/pods/{pod['metadata']['name']}?gracePeriodSeconds=0"
-                with contextlib.suppress(faults.ApiError):  # already gone
-                    await world.actor.request("DELETE", path)
-        await asyncio.sleep(0.05)
-
-
 async def mpijob_condition(lives, type_: str) -> bool:
     try:
         status = (await lives.api.request("GET", f"{MPIJOBS}/{NAME}")).get("status") or {}
@@ -120,7 +108,7 @@ async def test_a_killed_operator_neither_loses_nor_repeats_an_mpi_attempt(
 
     killed: list[int] = []
     chaos = asyncio.create_task(faults.kill_and_restart(operator, ledger, [instant], killed))
-    kubelet = asyncio.create_task(play_kubelet_for_terminating_pods(world, faults))
+    kubelet = asyncio.create_task(world.confirm_deletions(NAME))
     try:
         [failing] = [p for p in await live_pods(world) if p["metadata"]["name"] == f"{NAME}-worker-1"]
         await lives.set_phase(failing, "Failed")  # change 1: exit code 1 under OnFailure
