@@ -1,7 +1,7 @@
 """The benchmark scripts still run, at tiny sizes: the writes benchmark yields a row with a numeric ratio for
 one one-replica PyTorchJob; the scale benchmark yields every figure (big-job ratio and CPU per child, the
 mixed load's capacity, RSS, CPU per event and at rest, the restart, one load stage), and a restart holding
-the jobs writes nothing.
+the jobs writes nothing; the engine benchmark times a first and a steady-state plan.
 
 Smoke tests, not timed asserts: they check the scripts' output shape only. Select them with `-m bench`.
 """
@@ -99,3 +99,19 @@ def test_the_startup_benchmark_reports_every_figure() -> None:
     expected = {"bare", "help", "version", "render", "render_1000", "round_trip", "get", "readyz"}
     assert set(figures) == expected
     assert all(isinstance(value, float) and value > 0 for value in figures.values())
+
+
+PLAN = SCRIPT.parent / "engine_plan.py"
+
+
+@pytest.mark.bench
+def test_the_plan_benchmark_times_a_first_and_a_steady_plan(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    command = [sys.executable, str(PLAN), "--replicas", "10", "--runs", "2", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    plans = json.loads(out.read_text())["plans"]
+    first, steady = plans["first plan (every child to create)"], plans["steady state (every child exists)"]
+    assert first["writes"] == 2 * 10 + 1  # every pod and service, and the Created condition
+    assert steady["writes"] == 0
+    assert first["median_ms"] > 0
