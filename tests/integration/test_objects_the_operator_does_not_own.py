@@ -107,8 +107,12 @@ async def test_a_foreign_config_map_blocks_only_the_launcher_and_is_reported_onc
     counts = (await api.request("GET", "/debug/requests"))["requests"]
     assert counts.get("create configmaps", 0) == 1  # upstream: one failing create per reconcile, forever
     assert counts.get("create jobs", 0) == 0
-    events = await api.request("GET", f"{NS}/events")
-    warnings = [e for e in events["items"] if e["reason"] == "ErrResourceExists"]
+    async def warnings():  # events are written in the background, after the condition
+        events = await api.request("GET", f"{NS}/events")
+        return [e for e in events["items"] if e["reason"] == "ErrResourceExists"]
+
+    await kit.eventually(warnings, what="the ErrResourceExists event")
+    warnings = await warnings()
     assert [(e["type"], e.get("count", 1)) for e in warnings] == [("Warning", 1)]
     assert "mpo-config" in warnings[0]["message"]
 

@@ -51,7 +51,8 @@ class World:
         self.store = JobStore()
         self.store.put(KEY, self.job)
         index = Index([TEST_KIND])
-        writer = Writer(client, index, recorder=EventRecorder(client), metrics=Metrics())
+        self.recorder = EventRecorder(client)
+        writer = Writer(client, index, recorder=self.recorder, metrics=Metrics())
         self.reconciler = Reconciler(
             framework=TestFramework(),
             store=self.store,
@@ -69,7 +70,9 @@ class World:
 
     async def reconcile(self, after: float = 0.0):
         self.now += timedelta(seconds=after)
-        return await self.reconciler(KEY)
+        wait = await self.reconciler(KEY)
+        await self.recorder.flush()  # events are written in the background
+        return wait
 
     def requests(self, method, path):
         return sum(1 for m, p, _ in self.client.calls if (m, p) == (method, path))

@@ -26,20 +26,24 @@ async def test_a_big_job_gets_25_events_then_one_per_five_minutes(client):
     recorder = EventRecorder(client, clock=clock)
     for index in range(1000):
         created = Event("Normal", "SuccessfulCreatePod", f"Created pod: job-a-worker-{index}")
-        await recorder.record(job("a"), created, component="pytorchjob-controller")
+        recorder.record(job("a"), created, component="pytorchjob-controller")
+    await recorder.flush()
     assert len(client.writes) == 25
     clock.now += 299
-    await recorder.record(job("a"), Event("Normal", "X", "late"), component="c")
+    recorder.record(job("a"), Event("Normal", "X", "late"), component="c")
+    await recorder.flush()
     assert len(client.writes) == 25
     clock.now += 1
-    await recorder.record(job("a"), Event("Normal", "X", "late"), component="c")
+    recorder.record(job("a"), Event("Normal", "X", "late"), component="c")
+    await recorder.flush()
     assert len(client.writes) == 26
 
 
 async def test_repeats_patch_one_event_and_spend_the_same_budget(client):
     recorder = EventRecorder(client, burst=3, clock=Clock())
     for _ in range(5):
-        await recorder.record(job("a"), Event("Warning", "ExitedWithCode", "code 1"), component="c")
+        recorder.record(job("a"), Event("Warning", "ExitedWithCode", "code 1"), component="c")
+    await recorder.flush()
     assert [(m, p.rsplit("/", 1)[-1] if m == "PATCH" else p) for m, p, _ in client.writes] == [
         ("POST", "/api/v1/namespaces/default/events"),
         ("PATCH", client.writes[0][2]["metadata"]["name"]),
@@ -52,5 +56,6 @@ async def test_every_job_has_its_own_budget(client):
     recorder = EventRecorder(client, burst=2, clock=Clock())
     for uid in ("a", "b"):
         for index in range(5):
-            await recorder.record(job(uid), Event("Normal", "R", str(index)), component="c")
+            recorder.record(job(uid), Event("Normal", "R", str(index)), component="c")
+    await recorder.flush()
     assert len(client.writes) == 4

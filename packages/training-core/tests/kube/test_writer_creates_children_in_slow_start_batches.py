@@ -123,7 +123,9 @@ async def test_other_kinds_are_barriers_in_plan_order():
 async def test_the_event_budget_holds_across_concurrent_creates():
     client = OverlapClient()
     creates = tuple(child("Pod", f"p{i}") for i in range(200))
-    await writer_for(client, burst=10).execute(Plan(creates=creates), key=KEY, job=JOB, kind=KIND)
+    writer = writer_for(client, burst=10)
+    await writer.execute(Plan(creates=creates), key=KEY, job=JOB, kind=KIND)
+    await writer.recorder.flush()
     assert len(client.posts) == 200
     assert client.events == 10
 

@@ -145,6 +145,7 @@ async def test_already_exists_for_someone_elses_object_is_learnt_and_the_rest_st
     [record] = writer.index.snapshot(KEY).pods
     assert (record.owner_uid, record.controller) == ("another-job", "ReplicaSet/job-a")
     assert writer.index.probes(KEY) == [("v1", "Pod", "job-a-worker-0")]
+    await writer.recorder.flush()
     events = [b for m, p, b in client.writes if p.endswith("/events")]
     assert events == []  # the engine reports it (once), not every create
 
@@ -272,6 +273,7 @@ async def test_a_status_write_that_finds_the_job_deleted_is_not_a_failure(client
     written = await writer.execute(plan, key=KEY, job=JOB, kind=KIND)
 
     assert written.job is JOB
+    await writer.recorder.flush()
     assert not [p for _, p, _ in client.writes if p.endswith("/events")]
     assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
 
@@ -286,6 +288,7 @@ async def test_outcome_events_counters_and_plan_metrics(client, writer, metrics)
         ),
     )
     await writer.execute(plan, key=KEY, job=JOB, kind=KIND)
+    await writer.recorder.flush()
     events = [b for m, p, b in client.writes if p.endswith("/events")]
     assert [(e["type"], e["reason"], e["message"]) for e in events] == [
         ("Normal", "SuccessfulCreatePod", "Created pod: job-a-worker-0")
@@ -301,6 +304,7 @@ async def test_a_repeated_event_bumps_one_events_count(client, writer):
     plan = Plan(events=(Event("Normal", "ExitedWithCode", "Pod: default.job-a-worker-0 exited with code 0"),))
     for _ in range(3):
         await writer.execute(plan, key=KEY, job=JOB, kind=KIND)
+    await writer.recorder.flush()
     methods = [(m, b.get("count")) for m, p, b in client.writes if "/events" in p]
     assert methods == [("POST", 1), ("PATCH", 2), ("PATCH", 3)]
 

@@ -38,6 +38,7 @@ from training_operator.unified.leadership import Elector, LostLeadership
 __all__ = ["LostLeadership", "MissingCrd", "Status", "run"]
 log = logging.getLogger(__name__)
 KOPF_STOP_SECONDS = 10.0
+EVENT_FLUSH_SECONDS = 2.0  # on a graceful stop, queued events get this long to be written
 CERT_RETRY_SECONDS = 10.0
 CERT_CHECK_SECONDS = 12 * 3600.0
 
@@ -75,7 +76,7 @@ async def run(
     ) as client:
         status.client = client
         await _preflight(parts, client)
-        _bind_reconcilers(parts, client)
+        recorder = _bind_reconcilers(parts, client)
         runners = [
             await health.serve(
                 health.probes_app(ready=_readiness(parts, status)), settings.health_probe_bind_address
@@ -95,7 +96,9 @@ async def run(
             if signals:
                 await _first(status.kopf_ready.wait(), stop)
                 handle_signals(stop)  # kopf installed its own handlers: ours stop things in order
-            await _lead_and_reconcile(parts, client, stop=stop, status=status, kopf_task=kopf_task)
+            await _lead_and_reconcile(
+                parts, client, stop=stop, status=status, kopf_task=kopf_task, recorder=recorder
+            )
         finally:
             certificates.cancel()
             kopf_stop.set()
@@ -108,11 +111,18 @@ async def run(
 
 
 async def _lead_and_reconcile(
-    parts: Parts, client: ApiClient, *, stop: asyncio.Event, status: Status, kopf_task: asyncio.Task[None]
+    parts: Parts,
+    client: ApiClient,
+    *,
+    stop: asyncio.Event,
+    status: Status,
+    kopf_task: asyncio.Task[None],
+    recorder: EventRecorder,
 ) -> None:
     settings = parts.settings
     elector = None
     background: list[asyncio.Task[Any]] = []
+    leading = True
     try:
         if settings.leader_elect:
             identity = f"{os.environ.get('MY_POD_NAME') or socket.gethostname()}_{uuid.uuid4()}"
@@ -146,11 +156,18 @@ async def _lead_and_reconcile(
         for task in done:
             if task is not waiters[0] and not task.cancelled() and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
+    except LostLeadership:
+        leading = False
+        raise
     finally:
         parts.metrics.leader.labels(name=settings.leader_election_id).set(0)
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        if leading:
+            await recorder.flush(give_up_after=EVENT_FLUSH_SECONDS)
+        else:  # the new leader writes from now on, events included
+            recorder.discard()
         if elector is not None:
             await elector.release()
 
@@ -294,8 +311,10 @@ async def _preflight(parts: Parts, client: ApiClient) -> None:
     await _require_pod_groups(parts, client)
 
 
-def _bind_reconcilers(parts: Parts, client: ApiClient) -> None:
-    writer = Writer(client, parts.index, recorder=EventRecorder(client), metrics=parts.metrics)
+def _bind_reconcilers(parts: Parts, client: ApiClient) -> EventRecorder:
+    """One writer and event recorder for every kind; the recorder is returned so a stop can flush it."""
+    recorder = EventRecorder(client)
+    writer = Writer(client, parts.index, recorder=recorder, metrics=parts.metrics)
     for framework in parts.frameworks.values():
         parts.reconcilers[framework.kind.kind] = Reconciler(
             framework=framework,
@@ -305,6 +324,7 @@ def _bind_reconcilers(parts: Parts, client: ApiClient) -> None:
             options=parts.options,
             priority_classes=parts.priority_classes,  # upstream never fills its informer, we do (§14.3)
         )
+    return recorder
 
 
 def _readiness(parts: Parts, status: Status) -> Callable[[], str | None]:

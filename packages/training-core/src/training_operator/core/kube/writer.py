@@ -128,7 +128,7 @@ class Writer:
         if plan.delete_job:
             await self._attempt(self._delete_job(job, key=key, kind=kind), failures)
         for event in plan.events:
-            await self.recorder.record(job, event, component=component)
+            self.recorder.record(job, event, component=component)
         if status_written:  # a failed status write re-decides (and counts) on the retry, as upstream
             self._count(plan)
         if failures:
@@ -232,13 +232,13 @@ class Writer:
             self.index.unexpect(key, sent)
             if error.already_exists and await self._known(resource, namespace, create.name, key=key, job=job):
                 return  # a create repeated after a restart or a lost response: it is done
-            await self._outcome(job, create.kind, "Create", error=error, component=component)
+            self._outcome(job, create.kind, "Create", error=error, component=component)
             raise
         except BaseException:  # no answer (cancelled, connection lost): nothing to record
             self.index.unexpect(key, sent)
             raise
         self.index.put(key, {"apiVersion": body["apiVersion"], "kind": create.kind, **created})
-        await self._outcome(job, create.kind, "Create", name=create.name, component=component)
+        self._outcome(job, create.kind, "Create", name=create.name, component=component)
 
     async def _known(
         self, resource: resources.Resource, namespace: str, name: str, *, key: JobKey, job: Mapping[str, Any]
@@ -285,10 +285,10 @@ class Writer:
             await self.client.request("DELETE", resource.path(key.namespace, delete.name), body=body)
         except ApiError as error:
             if error.status not in (404, 409):  # gone already, or a newer object of that name: not ours
-                await self._outcome(job, delete.kind, "Delete", error=error, component=component)
+                self._outcome(job, delete.kind, "Delete", error=error, component=component)
                 raise
         self.index.mark_deleting(key, api_version=delete.api_version, kind=delete.kind, name=delete.name)
-        await self._outcome(job, delete.kind, "Delete", name=delete.name, component=component)
+        self._outcome(job, delete.kind, "Delete", name=delete.name, component=component)
 
     async def _update(self, update: Update, *, key: JobKey) -> None:
         resource = resources.of_type(update.api_version, update.kind)
@@ -328,14 +328,14 @@ class Writer:
             if error.status in (404, 409):
                 return
             failed = Event("Warning", "FailedDeleteJob", f"Error deleting: {error.message}")
-            await self.recorder.record(job, failed, component=component)
+            self.recorder.record(job, failed, component=component)
             raise WriteFailed(str(error)) from error
         deleted = Event("Normal", "SuccessfulDeleteJob", f"Deleted job: {key.name}")
-        await self.recorder.record(job, deleted, component=component)
+        self.recorder.record(job, deleted, component=component)
         labels = {"job_namespace": key.namespace, "framework": kind.framework_label}
         self.metrics.increment(draft.JOBS_DELETED, labels)
 
-    async def _outcome(
+    def _outcome(
         self,
         job: Mapping[str, Any],
         kind: str,
@@ -355,7 +355,7 @@ class Writer:
         else:
             doing = "creating" if verb == "Create" else "deleting"
             event = Event("Warning", f"Failed{verb}{kind}", f"Error {doing}: {error.message}")
-        await self.recorder.record(job, event, component=component)
+        self.recorder.record(job, event, component=component)
         counter = _INTERNAL.get((kind, verb, error is None))
         if counter:
             self.metrics.increment(counter)
