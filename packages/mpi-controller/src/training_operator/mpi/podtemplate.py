@@ -7,12 +7,12 @@ for the launcher, hostfile) volumes are appended after the user's own.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import Any
 
 from training_operator.core import labels
 from training_operator.core.engine import restart
+from training_operator.core.engine.json_copy import json_copy
 from training_operator.core.framework import EngineOptions
 from training_operator.mpi import gang, naming
 from training_operator.mpi.api import MPIJob, MPIReplicaSpec
@@ -32,7 +32,7 @@ def pod_template(
     options: EngineOptions,
 ) -> dict[str, Any]:
     """A decorated copy of the replica's template: `{metadata, spec}`."""
-    template = copy.deepcopy(dict(spec.template))
+    template = json_copy(dict(spec.template))
     meta = dict(template.get("metadata") or {})
     pod_labels = {**(meta.get("labels") or {}), **naming.selector(job), labels.JOB_ROLE: role}
     if index is not None:

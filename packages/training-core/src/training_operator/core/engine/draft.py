@@ -6,7 +6,6 @@ one), plus the events and metric increments the rule asked for.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from training_operator.core.api.job import JobModel
 from training_operator.core.api.status import ConditionType
 from training_operator.core.engine import conditions as cond
+from training_operator.core.engine.json_copy import json_copy
 from training_operator.core.engine.observed import PodRecord
 from training_operator.core.engine.plan import Event, MetricIncrement
 
@@ -54,7 +54,7 @@ class StatusDraft:
         self.job = job
         self.now = now
         self.framework_label = framework_label
-        self.status: dict[str, Any] = copy.deepcopy(dict(status or {}))
+        self.status: dict[str, Any] = json_copy(dict(status or {}))
         self.pods: Mapping[tuple[str, int], PodRecord] = pods or {}
         self.events: list[Event] = []
         self.metrics: list[MetricIncrement] = []

@@ -6,7 +6,6 @@ objects are byte-for-byte what the Go operator would send.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from training_operator.core import labels
 from training_operator.core.api.common import ReplicaSpec
 from training_operator.core.api.job import JobModel
 from training_operator.core.engine import events, naming, owner, policy, restart
+from training_operator.core.engine.json_copy import json_copy
 from training_operator.core.engine.plan import Event
 from training_operator.core.errors import ReconcileError
 from training_operator.core.framework import EngineOptions, Framework, ReplicaRef
@@ -49,7 +49,7 @@ def desired_pod(
     )
     if framework.is_master_role(job, replica.replica_type, replica.index):
         pod_labels[labels.JOB_ROLE] = labels.JOB_ROLE_MASTER
-    metadata: dict[str, Any] = {key: copy.deepcopy(meta[key]) for key in _KEPT_METADATA if key in meta}
+    metadata: dict[str, Any] = {key: json_copy(meta[key]) for key in _KEPT_METADATA if key in meta}
     metadata.update(
         name=naming.child_name(job.name, replica.replica_type, replica.index),
         namespace=job.namespace,
@@ -60,7 +60,7 @@ def desired_pod(
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": metadata,
-        "spec": copy.deepcopy(template.get("spec") or {}),
+        "spec": json_copy(template.get("spec") or {}),
     }
     pod = framework.replica_pod(job, replica, pod, options=options)
     found: list[Event] = []

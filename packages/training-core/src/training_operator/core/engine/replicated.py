@@ -7,7 +7,6 @@ subclass supplies its `KindInfo` and model, optionally its own defaults (`defaul
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from training_operator.core.api.problems import (
     ProblemKind,
     job_name_problems,
 )
+from training_operator.core.engine.json_copy import json_copy
 from training_operator.core.framework import Framework, KindInfo
 
 
@@ -216,7 +216,7 @@ def _with_default_port(template: Mapping[str, Any], kind: KindInfo) -> dict[str,
         return dict(template)
     if any(p.get("name") == kind.default_port_name for p in ports):
         return dict(template)
-    patched = copy.deepcopy(dict(template))
+    patched = json_copy(dict(template))
     container = patched["spec"]["containers"][target]
     container["ports"] = [*ports, {"name": kind.default_port_name, "containerPort": kind.default_port}]
     return patched
