@@ -123,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
     import asyncio
 
     from training_operator.core import access as access_source
-    from training_operator.unified import composition, logconfig, preflight, runtime
+    from training_operator.unified import composition, eventloop, logconfig, preflight, runtime
 
     config = settings.from_args(args)
     try:
@@ -143,7 +143,7 @@ def _run(args: argparse.Namespace) -> int:
         await runtime.run(parts, stop=stop, access=access, signals=True)
 
     try:
-        asyncio.run(serve())
+        eventloop.run(serve(), choice=config.event_loop)
     except runtime.LostLeadership as error:
         log.error("%s: exiting so that only the new leader writes", error)
         return 1

@@ -13,6 +13,7 @@ from typing import Any
 
 from training_operator.core import discovery
 from training_operator.core.framework import Flag
+from training_operator.unified import eventloop
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Settings:
     pod_namespace: str = "kubeflow"
     cluster_domain: str = ""
     coalesce_seconds: float = 0.05
+    event_loop: str = "auto"
     ignored: tuple[str, ...] = field(default=())
 
 
@@ -96,6 +98,12 @@ def add_flags(parser: argparse.ArgumentParser, plugins: Sequence[Flag] | None = 
     flag("--mpi-kubectl-delivery-image", default=None, help=argparse.SUPPRESS)  # v1 MPIJob only: ignored
     flag("--kube-api-qps", type=float, default=50.0, help="client-side request rate limit (default 50)")
     flag("--kube-api-burst", type=int, default=100, help="client-side request burst (default 100)")
+    flag(
+        "--event-loop",
+        default="auto",
+        choices=eventloop.CHOICES,
+        help="auto: uvloop where installed (default); asyncio: the standard loop",
+    )
     flag("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG, else in-cluster)")
     flag("--context", default=None, help="kubeconfig context (default: the current context)")
     flag("--json-logs", action="store_true", help="one JSON object per log line")
@@ -148,6 +156,7 @@ def from_args(args: argparse.Namespace, *, environ: Mapping[str, str] | None = N
         plugin_flags={dest: getattr(args, dest) for dest in getattr(args, "plugin_flag_dests", ())},
         kube_api_qps=args.kube_api_qps,
         kube_api_burst=args.kube_api_burst,
+        event_loop=args.event_loop,
         kubeconfig=args.kubeconfig,
         context=args.context,
         json_logs=args.json_logs or args.zap_encoder == "json",
