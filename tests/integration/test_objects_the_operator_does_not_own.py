@@ -107,6 +107,7 @@ async def test_a_foreign_config_map_blocks_only_the_launcher_and_is_reported_onc
     counts = (await api.request("GET", "/debug/requests"))["requests"]
     assert counts.get("create configmaps", 0) == 1  # upstream: one failing create per reconcile, forever
     assert counts.get("create jobs", 0) == 0
+
     async def warnings():  # events are written in the background, after the condition
         events = await api.request("GET", f"{NS}/events")
         return [e for e in events["items"] if e["reason"] == "ErrResourceExists"]

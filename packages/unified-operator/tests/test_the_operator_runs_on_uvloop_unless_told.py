@@ -1,5 +1,6 @@
 """`training-operator run` runs on uvloop where it is installed (a dependency on Linux and macOS); the flag
-`--event-loop asyncio` keeps the standard loop; a wrong value is refused by the flag parser."""
+`--event-loop asyncio` keeps the standard loop; a wrong value is refused by the flag parser; the garbage
+collector is settled once everything is loaded."""
 
 import argparse
 import asyncio
@@ -38,3 +39,18 @@ def test_an_unknown_loop_is_refused(capsys):
     with pytest.raises(SystemExit):
         _parse("--event-loop", "trio")
     assert "--event-loop: invalid choice: 'trio'" in capsys.readouterr().err
+
+
+def test_the_collector_is_settled_once_the_operator_has_loaded():
+    import gc
+
+    from training_operator.unified import cli
+
+    threshold = gc.get_threshold()
+    try:
+        cli._settle_garbage_collector()
+        assert gc.get_freeze_count() > 0  # what was loaded is out of the collector's sight
+        assert gc.get_threshold() == (cli.GC_YOUNG_THRESHOLD, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

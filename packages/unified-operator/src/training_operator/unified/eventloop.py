@@ -2,10 +2,12 @@
 
 The operator's CPU goes mostly to the transport: a request's write, its answer, the watch events it causes,
 each an event-loop wake-up and a TLS record. uvloop does that work in C; on the mixed-load benchmark it cut
-the operator's CPU per child by 8-10 % with no change of ours above the loop. kopf, which runs the job
-watches, picks uvloop itself when it is installed, so it is the loop kopf is used on. It is a dependency on
-Linux and macOS; `--event-loop asyncio` keeps the standard loop (to rule the loop out when chasing a problem).
+the operator's CPU per child by 6-20 % (five alternating pairs, 12 % on average) with no change of ours.
+kopf, which runs the job watches, picks uvloop itself when it is installed, so it is the loop kopf is used
+on. It is a dependency on Linux and macOS; `--event-loop asyncio` keeps the standard loop (to rule the loop
+out when chasing a problem).
 """
+
 from __future__ import annotations
 
 import asyncio
