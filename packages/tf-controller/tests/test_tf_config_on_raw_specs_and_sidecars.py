@@ -26,10 +26,25 @@ def test_unset_replicas_count_one_for_distributed() -> None:
 
 
 def test_a_type_without_replicas_or_port_is_one_address_on_the_default_port() -> None:
-    assert cluster_spec(raw({"Worker": None}), KIND, "") == {"worker": ["t-worker-0.ns.svc:2222"]}
+    assert cluster_spec(raw({"Worker": None}), KIND, "") == {"worker": ("t-worker-0.ns.svc:2222",)}
 
 
 def test_only_the_tensorflow_container_gets_it_even_after_a_later_sorting_name() -> None:
     pod = {"spec": {"containers": [{"name": "zz-sidecar"}, {"name": "tensorflow"}, {"name": "tensorflow"}]}}
     containers = with_tf_config(pod, "{}", "tensorflow")["spec"]["containers"]
     assert [c.get("env") for c in containers] == [None, [{"name": "TF_CONFIG", "value": "{}"}], None]
+
+
+def test_every_pods_tf_config_is_the_go_encoding_of_its_own_document() -> None:
+    # the cluster's JSON is made once per job and spliced into each pod's value: byte for byte the same
+    from training_operator.core.engine import gojson
+    from training_operator.core.framework import ReplicaRef
+    from training_operator.tf.tf_config import dense_config, tf_config
+
+    job = raw({"Chief": 1, "Worker": 3, "PS": 2, "Evaluator": 1})
+    cluster = cluster_spec(job, KIND, "cluster.local")
+    for replica_type, count in (("Chief", 1), ("Worker", 3), ("PS", 2), ("Evaluator", 1)):
+        for index in range(count):
+            replica = ReplicaRef(replica_type, index)
+            expected = gojson.dumps(dense_config({k: list(v) for k, v in cluster.items()}, replica))
+            assert tf_config(job, replica, KIND, "cluster.local") == expected

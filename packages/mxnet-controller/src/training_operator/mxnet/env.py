@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from training_operator.core.engine import gojson, naming, ports
 from training_operator.core.engine.container_env import EnvVar, env_var
+from training_operator.core.engine.per_job import per_job
 from training_operator.core.errors import ReconcileError
 from training_operator.core.framework import KindInfo, ReplicaRef
 from training_operator.mxnet.api import MXJob
@@ -34,8 +35,10 @@ class Endpoint:
 Cluster = Mapping[str, tuple[Endpoint, ...]]
 
 
-def cluster(job: MXJob, kind: KindInfo) -> dict[str, tuple[Endpoint, ...]]:
-    """Every replica type's endpoints, keyed by lower-case type and sorted (Go marshals maps sorted)."""
+@per_job
+def cluster(job: MXJob, kind: KindInfo) -> Cluster:
+    """Every replica type's endpoints, keyed by lower-case type and sorted (Go marshals maps sorted);
+    computed once per job object (every pod of a plan asks), hence immutable."""
     result: dict[str, tuple[Endpoint, ...]] = {}
     for replica_type, spec in sorted(job.replica_specs().items(), key=lambda item: item[0].lower()):
         if spec is None:
@@ -62,12 +65,18 @@ def labels(job: MXJob) -> dict[str, str]:
 
 def mx_config(job: MXJob, replica: ReplicaRef, endpoints: Cluster) -> str:
     """The MX_CONFIG JSON: `cluster`, `labels`, `task`, in that order, compact as Go writes it."""
+    task = gojson.dumps({"type": replica.rt, "index": replica.index})
+    return f'{_shared_part(job, endpoints)},"task":{task}}}'
+
+
+@per_job
+def _shared_part(job: MXJob, endpoints: Cluster) -> str:
+    """MX_CONFIG up to its `task`: the same for every pod of the job, so its JSON is made once."""
     document: dict[str, Any] = {
         "cluster": {rt: [{"url": e.url, "port": e.port} for e in found] for rt, found in endpoints.items()},
         "labels": labels(job),
-        "task": {"type": replica.rt, "index": replica.index},
     }
-    return gojson.dumps(document)
+    return gojson.dumps(document)[:-1]  # without its closing brace: the pod's task follows
 
 
 def env(job: MXJob, replica: ReplicaRef, kind: KindInfo) -> list[EnvVar]:

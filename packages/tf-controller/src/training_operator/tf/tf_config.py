@@ -8,11 +8,12 @@ and only the first container named `tensorflow` receives it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from training_operator.core.engine import gojson, naming, ports
 from training_operator.core.engine.container_env import env_var
+from training_operator.core.engine.per_job import per_job
 from training_operator.core.framework import KindInfo, ReplicaRef
 from training_operator.tf.api import PS, REPLICA_TYPES, WORKER, TFJob
 
@@ -20,7 +21,7 @@ ENV_NAME: Final = "TF_CONFIG"
 #: the legacy `environment` field of the dense form (TF <= 1.3 read it)
 ENVIRONMENT: Final = "cloud"
 
-ClusterSpec = dict[str, list[str]]
+ClusterSpec = Mapping[str, Sequence[str]]
 
 
 def is_distributed(job: TFJob) -> bool:
@@ -43,17 +44,25 @@ def address(job: TFJob, replica_type: str, index: int, port: int, cluster_domain
 
 
 def cluster_spec(job: TFJob, kind: KindInfo, cluster_domain: str) -> ClusterSpec:
-    """Every replica type (unknown ones too) → its addresses by index, keys sorted as Go sorts map keys."""
-    cluster: ClusterSpec = {}
+    """Every replica type (unknown ones too) → its addresses by index, keys sorted as Go sorts map keys;
+    computed once per job object (every pod of a plan asks), hence immutable."""
+    return _cluster(job, kind, cluster_domain)[0]
+
+
+@per_job
+def _cluster(job: TFJob, kind: KindInfo, cluster_domain: str) -> tuple[ClusterSpec, str]:
+    """The cluster spec and its JSON, which every pod of a dense job embeds unchanged."""
+    cluster: dict[str, tuple[str, ...]] = {}
     for replica_type, spec in job.replica_specs().items():
         if spec is None:
             continue
         port = ports.replica_port(spec, kind) or kind.default_port or 0
         count = spec.replicas if spec.replicas is not None else 1
-        cluster[replica_type.lower()] = [
+        cluster[replica_type.lower()] = tuple(
             address(job, replica_type, i, port, cluster_domain) for i in range(count)
-        ]
-    return dict(sorted(cluster.items()))
+        )
+    ordered = dict(sorted(cluster.items()))
+    return ordered, gojson.dumps(ordered)
 
 
 def dense_config(cluster: ClusterSpec, replica: ReplicaRef) -> dict[str, Any]:
@@ -64,7 +73,7 @@ def dense_config(cluster: ClusterSpec, replica: ReplicaRef) -> dict[str, Any]:
 def sparse_config(cluster: ClusterSpec, replica: ReplicaRef) -> dict[str, Any]:
     """`{"cluster":{"worker":{…},"ps":[…]},"task":…}` as seen by one pod of a dynamic-worker job."""
     worker: dict[str, str] = {}
-    ps: list[str] | None = []
+    ps: Sequence[str] | None = []
     if replica.rt == PS.lower():
         ps = [cluster[replica.rt][replica.index]]
     elif replica.rt == WORKER.lower():
@@ -81,9 +90,12 @@ def tf_config(job: TFJob, replica: ReplicaRef, kind: KindInfo, cluster_domain: s
     """The TF_CONFIG value for one pod, or None when the job is not distributed."""
     if not is_distributed(job):
         return None
-    cluster = cluster_spec(job, kind, cluster_domain)
-    build = sparse_config if job.spec.enable_dynamic_worker else dense_config
-    return gojson.dumps(build(cluster, replica))
+    cluster, cluster_json = _cluster(job, kind, cluster_domain)
+    if job.spec.enable_dynamic_worker:
+        return gojson.dumps(sparse_config(cluster, replica))
+    # gojson.dumps(dense_config(cluster, replica)), with the cluster's JSON made once for all pods
+    task = gojson.dumps(_task(replica))
+    return f'{{"cluster":{cluster_json},"task":{task},"environment":{gojson.dumps(ENVIRONMENT)}}}'
 
 
 def with_tf_config(pod: dict[str, Any], value: str, container_name: str) -> dict[str, Any]:

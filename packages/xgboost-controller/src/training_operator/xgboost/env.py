@@ -10,6 +10,7 @@ from typing import Final
 
 from training_operator.core.engine import naming, ports
 from training_operator.core.engine.container_env import EnvVar, env_var
+from training_operator.core.engine.per_job import per_job
 from training_operator.core.errors import ReconcileError
 from training_operator.core.framework import KindInfo, ReplicaRef
 from training_operator.xgboost.api import MASTER, WORKER, XGBoostJob
@@ -51,7 +52,12 @@ def env(job: XGBoostJob, replica: ReplicaRef, kind: KindInfo) -> list[EnvVar]:
     ]
     if total > 1:
         # upstream lists total-1 worker names whatever the Worker count is; with Master fixed at 1 they agree
-        addresses = ",".join(naming.child_name(job.name, WORKER, i) for i in range(total - 1))
         entries.append(env_var("WORKER_PORT", str(_port(job, WORKER, kind))))
-        entries.append(env_var("WORKER_ADDRS", addresses))
+        entries.append(env_var("WORKER_ADDRS", _worker_addresses(job, total - 1)))
     return entries
+
+
+@per_job
+def _worker_addresses(job: XGBoostJob, count: int) -> str:
+    """The comma-separated worker names, the same for every pod: made once per job, not once per pod."""
+    return ",".join(naming.child_name(job.name, WORKER, i) for i in range(count))
