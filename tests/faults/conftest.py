@@ -255,10 +255,21 @@ class Actor:
 
     async def set_phase(self, pod: Mapping[str, Any], phase: str) -> None:
         name = pod["metadata"]["name"]
-        if not pod["spec"].get("nodeName"):
-            binding = {"metadata": {"name": name}, "target": {"kind": "Node", "name": NODE_NAME}}
-            await self.request("POST", f"{NS}/pods/{name}/binding", binding)
+        await self.bind(pod)
         await self.request("PATCH", f"{NS}/pods/{name}/status", _pod_status(pod, phase), merge=True)
+
+    async def bind(self, pod: Mapping[str, Any]) -> None:
+        """Bind a pod that was unbound when read. The cluster's scheduler binds new pods too, and may have
+        done so since: its 409 ("already assigned") means the pod is on the one node, as wanted."""
+        if pod["spec"].get("nodeName"):
+            return
+        name = pod["metadata"]["name"]
+        binding = {"metadata": {"name": name}, "target": {"kind": "Node", "name": NODE_NAME}}
+        try:
+            await self.request("POST", f"{NS}/pods/{name}/binding", binding)
+        except ApiError as error:
+            if error.status != 409:
+                raise
 
 
 _JOB_LABEL = "training.kubeflow.org/job-name"

@@ -21,8 +21,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from training_operator.local.cluster import NODE_NAME
-
 NS = "/api/v1/namespaces/default"
 V1 = "/apis/kubeflow.org/v1/namespaces/default"
 JOB_LABEL = "training.kubeflow.org/job-name"
@@ -309,9 +307,7 @@ class Lives:
     async def set_phase(self, pod: Mapping[str, Any], phase: str, **status: Any) -> None:
         """Bind (if needed) and write the pod's status, as the kubelet would."""
         name = pod["metadata"]["name"]
-        if not pod["spec"].get("nodeName"):
-            binding = {"metadata": {"name": name}, "target": {"kind": "Node", "name": NODE_NAME}}
-            await self.actor.request("POST", f"{NS}/pods/{name}/binding", binding)
+        await self.actor.bind(pod)  # unless the cluster's scheduler was first
         await self.actor.request(
             "PATCH", f"{NS}/pods/{name}/status", pod_status(pod, phase, **status), merge=True
         )
