@@ -1,7 +1,8 @@
 """Framework discovery: every installed plug-in is found, `--enable-scheme` limits the set case-insensitively,
 an unknown scheme names what is installed and the pip extra to add, a broken entry point names itself, and a
 plug-in built for another core contract (or declaring none) is refused before its code is imported, with both
-versions named. Plug-ins here are real distributions on sys.path, as pip would install them."""
+versions named; the contract declarations are read once per discovery. Plug-ins here are real distributions
+on sys.path, as pip would install them."""
 
 import sys
 
@@ -101,3 +102,20 @@ def test_every_installed_framework_declares_this_cores_contract():
     declared = {entry.name: entry.load() for entry in discovery.declared_contracts()}
     assert set(discovery.installed()) <= set(declared)
     assert set(declared.values()) == {CONTRACT}
+
+
+def test_contract_declarations_are_read_once_per_discovery(monkeypatch):
+    # each read scans every installed distribution's metadata: once per plug-in made starts slow
+    reads = []
+    declared = discovery.declared_contracts
+
+    def counted():
+        reads.append(1)
+        return declared()
+
+    monkeypatch.setattr(discovery, "declared_contracts", counted)
+    found = discovery.discover()
+    assert len(found) == len(discovery.installed()) > 1
+    assert len(reads) == 1
+    discovery.loadable()
+    assert len(reads) == 2

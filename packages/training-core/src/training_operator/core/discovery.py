@@ -33,25 +33,27 @@ def discover(enabled: Collection[str] = ()) -> dict[str, Framework]:
     wanted = {scheme.lower() for scheme in enabled} or set(available)
     if missing := sorted(wanted - available.keys()):
         raise UnknownScheme(missing, installed=sorted(available))
-    return {name: _load_checked(available[name]) for name in sorted(wanted)}
+    contracts = _contracts()
+    return {name: _load_checked(available[name], contracts) for name in sorted(wanted)}
 
 
 def loadable() -> dict[str, Framework]:
     """Every installed framework that loads, by scheme; one that does not is left out here (the operator's
     start, through `discover`, names what is wrong with it). For collecting the plug-ins' own flags."""
     found = {}
+    contracts = _contracts()
     for name, entry in sorted(installed().items()):
         try:
-            found[name] = _load_checked(entry)
+            found[name] = _load_checked(entry, contracts)
         except FrameworkLoadError:
             continue
     return found
 
 
-def _load_checked(entry: EntryPoint) -> Framework:
+def _load_checked(entry: EntryPoint, contracts: _Contracts) -> Framework:
     from training_operator.core.framework import Framework
 
-    _check_contract(entry)
+    _check_contract(entry, contracts)
     try:
         loaded = entry.load()
     except Exception as error:  # an import error inside a plug-in must name the plug-in
@@ -76,11 +78,26 @@ def declared_contracts() -> list[EntryPoint]:
     return list(entry_points(group=CONTRACTS_GROUP))
 
 
-def _check_contract(entry: EntryPoint) -> None:
+#: the contract declarations by (scheme, distribution name)
+_Contracts = dict[tuple[str, str | None], EntryPoint]
+
+
+def _contracts() -> _Contracts:
+    """Every contract declaration, read once per discovery: each `entry_points` call reads the metadata of
+    every installed distribution (hundreds beside torch or tensorflow), and once per plug-in made the
+    operator's start read them all seven times over."""
+    found: _Contracts = {}
+    for declaration in declared_contracts():
+        owner = declaration.dist.name if declaration.dist is not None else None
+        found.setdefault((declaration.name, owner), declaration)
+    return found
+
+
+def _check_contract(entry: EntryPoint, contracts: _Contracts) -> None:
     from training_operator.core.__about__ import __version__
     from training_operator.core.contract import CONTRACT
 
-    declared = _declared_contract(entry)
+    declared = _declared_contract(entry, contracts)
     if declared == CONTRACT:
         return
     built_for = (
@@ -95,17 +112,15 @@ def _check_contract(entry: EntryPoint) -> None:
     )
 
 
-def _declared_contract(entry: EntryPoint) -> object:
+def _declared_contract(entry: EntryPoint, contracts: _Contracts) -> object:
     """The contract number the plug-in's own distribution declares for this scheme; None when it has none."""
-    owner = entry.dist.name if entry.dist is not None else None
-    for declaration in declared_contracts():
-        mine = declaration.dist.name if declaration.dist is not None else None
-        if declaration.name == entry.name and mine == owner:
-            try:
-                return declaration.load()
-            except Exception:  # an unreadable declaration is no declaration
-                return None
-    return None
+    declaration = contracts.get((entry.name, entry.dist.name if entry.dist is not None else None))
+    if declaration is None:
+        return None
+    try:
+        return declaration.load()
+    except Exception:  # an unreadable declaration is no declaration
+        return None
 
 
 def _distribution(entry: EntryPoint, *, version: bool = True) -> str:
