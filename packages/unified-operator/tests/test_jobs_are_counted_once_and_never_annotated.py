@@ -1,5 +1,4 @@
-"""The job handlers: a new job reconciles at once, noise is coalesced, the echo of our own status write asks
-for nothing, a deleted job is forgotten, and the
+"""The job handlers: a new job reconciles at once, noise is coalesced, a deleted job is forgotten, and the
 created counter counts a job once per process and never a job that already has conditions (issue 7: an
 operator restart does not count existing jobs again). kopf is configured to store nothing in jobs.
 """
@@ -77,28 +76,6 @@ async def test_status_only_updates_are_coalesced_and_spec_changes_are_not(world)
     urgent = queue.pending(KEY)
     assert coalesced - first == pytest.approx(0.05, abs=0.01)
     assert urgent < coalesced
-
-
-async def test_the_echo_of_our_own_status_write_is_stored_but_reconciles_nothing(world):
-    store, queue, _ = world
-    deliver(world, job())
-    queue.forget(KEY)
-    written = job(rv="2", conditions=[{"type": "Created", "status": "True"}])
-    store.put_written(KEY, written)  # the reconcile's status write answered with version 2
-    deliver(world, written, "MODIFIED")
-    assert queue.pending(KEY) is None
-    assert store.get(KEY)["metadata"]["resourceVersion"] == "2"
-    deliver(world, job(rv="3", conditions=[{"type": "Created", "status": "True"}]), "MODIFIED")
-    assert queue.pending(KEY) is not None  # anyone else's change after it is looked at
-
-
-async def test_an_older_write_of_ours_does_not_hide_a_newer_event(world):
-    store, queue, _ = world
-    deliver(world, job())
-    queue.forget(KEY)
-    store.put_written(KEY, job(rv="2"))
-    deliver(world, job(rv="4"), "MODIFIED")  # the watch brings a version we did not write
-    assert queue.pending(KEY) is not None
 
 
 async def test_a_deleted_job_is_dropped_and_forgotten(world):

@@ -48,8 +48,7 @@ def on_job_event(
     metrics: CreatedCounter,
     coalesce: float,
 ) -> None:
-    """Store the body and ask for a reconcile: at once for a new job or a spec change, none for the echo of
-    our own write, else coalesced."""
+    """Store the body and ask for a reconcile: at once for a new job or a spec change, else coalesced."""
     body: Mapping[str, Any] = event.get("object") or {}
     meta = body.get("metadata") or {}
     key = JobKey(kind.kind, meta.get("namespace") or "default", meta.get("name", ""))
@@ -58,17 +57,14 @@ def on_job_event(
         queue.forget(key)
         return
     old = store.get(key)
-    echo = store.echoes_our_write(key, body)
     if store.put(key, body) and not (body.get("status") or {}).get("conditions"):
         # issue 7: a job whose status already has conditions was created before this operator started
         labels = {"job_namespace": key.namespace, "framework": kind.framework_label}
         metrics.increment(draft.JOBS_CREATED, labels)
-    if echo:
-        return  # our own status write coming back: the reconcile that wrote it already asked for what follows
     if old is None or _urgent(old, body):
         queue.add(key)
     else:
-        queue.add(key, delay=coalesce)  # metadata noise and others' status writes fold together
+        queue.add(key, delay=coalesce)  # our own status writes and metadata noise fold together
 
 
 def _urgent(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

@@ -32,7 +32,6 @@ class JobStore:
     def __init__(self) -> None:
         self._bodies: dict[JobKey, Mapping[str, Any]] = {}
         self._seen: set[str] = set()
-        self._written: dict[JobKey, str] = {}  # the resourceVersion of our own last write of each job
 
     def put(self, key: JobKey, body: Mapping[str, Any]) -> bool:
         """Store a body from the watch; True when this job UID is new to this process."""
@@ -48,26 +47,12 @@ class JobStore:
         if current is None or _version(body) >= _version(current):
             self._bodies[key] = body
 
-    def put_written(self, key: JobKey, body: Mapping[str, Any]) -> None:
-        """Store the answer to our own write of the job (its status), and remember its version: the watch
-        event that echoes it brings nothing the reconcile that wrote it did not already act on."""
-        self.put_newer(key, body)
-        version = (body.get("metadata") or {}).get("resourceVersion")
-        if version:
-            self._written[key] = str(version)
-
-    def echoes_our_write(self, key: JobKey, body: Mapping[str, Any]) -> bool:
-        """True when `body` is exactly the version our last write of the job produced."""
-        version = (body.get("metadata") or {}).get("resourceVersion")
-        return bool(version) and self._written.get(key) == str(version)
-
     def get(self, key: JobKey) -> Mapping[str, Any] | None:
         """The job's body, if it exists."""
         return self._bodies.get(key)
 
     def remove(self, key: JobKey) -> None:
         """The job was deleted."""
-        self._written.pop(key, None)
         body = self._bodies.pop(key, None)
         if body is not None:
             self._seen.discard(str((body.get("metadata") or {}).get("uid", "")))
@@ -158,4 +143,4 @@ class Reconciler:
 
     def _keep(self, key: JobKey, body: Mapping[str, Any], written: Mapping[str, Any] | None) -> None:
         if written is not None and written is not body:
-            self.store.put_written(key, written)
+            self.store.put_newer(key, written)
