@@ -19,22 +19,12 @@ from training_operator.core.kube.index import Index, JobKey
 from training_operator.core.kube.recorder import EventRecorder
 from training_operator.core.kube.writer import WriteFailed, Writer, create_groups
 from training_operator.core.metrics import Metrics
-from training_operator.core.testing.demo_kind import DemoFramework
+from training_operator.core.testing.demo_kind import DemoFramework, a_stored_body, owner_reference
 
 KIND = DemoFramework.kind
 KEY = JobKey("DemoJob", "default", "job-a")
-JOB = {
-    "apiVersion": "kubeflow.org/v1",
-    "kind": "DemoJob",
-    "metadata": {"name": "job-a", "namespace": "default", "uid": "job-uid", "resourceVersion": "7"},
-}
-OWNER = {
-    "apiVersion": "kubeflow.org/v1",
-    "kind": "DemoJob",
-    "name": "job-a",
-    "uid": "job-uid",
-    "controller": True,
-}
+JOB = a_stored_body()
+OWNER = owner_reference()
 
 
 def child(kind: str, name: str) -> Create:

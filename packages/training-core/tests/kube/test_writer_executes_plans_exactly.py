@@ -30,23 +30,12 @@ from training_operator.core.kube.index import Index, JobKey
 from training_operator.core.kube.recorder import EventRecorder
 from training_operator.core.kube.writer import WriteFailed, Writer, merge_patch
 from training_operator.core.metrics import Metrics
-from training_operator.core.testing.demo_kind import DemoFramework
+from training_operator.core.testing.demo_kind import DemoFramework, a_stored_body, owner_reference
 
 KIND = DemoFramework.kind
 KEY = JobKey("DemoJob", "default", "job-a")
-JOB = {
-    "apiVersion": "kubeflow.org/v1",
-    "kind": "DemoJob",
-    "metadata": {"name": "job-a", "namespace": "default", "uid": "job-uid", "resourceVersion": "7"},
-    "status": {"conditions": [{"type": "Created", "status": "True"}], "startTime": "t0"},
-}
-OWNER = {
-    "apiVersion": "kubeflow.org/v1",
-    "kind": "DemoJob",
-    "name": "job-a",
-    "uid": "job-uid",
-    "controller": True,
-}
+JOB = a_stored_body(status={"conditions": [{"type": "Created", "status": "True"}], "startTime": "t0"})
+OWNER = owner_reference()
 
 
 def config_map_body(name):

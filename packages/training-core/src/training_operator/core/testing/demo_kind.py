@@ -64,3 +64,29 @@ def a_body(**replicas: dict[str, Any] | None) -> dict[str, Any]:
         "metadata": {"name": "job-a", "namespace": "default"},
         "spec": {"demoReplicaSpecs": specs},
     }
+
+
+#: the uid of the stored job `a_stored_body` describes, which its children's owner references carry
+STORED_UID = "job-uid"
+
+
+def a_stored_body(**fields: Any) -> dict[str, Any]:
+    """DemoJob `default/job-a` as the API server returns it to an adapter test (uid, resourceVersion 7);
+    `fields` (a `status`, say) are added at the top level."""
+    return {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "DemoJob",
+        "metadata": {"name": "job-a", "namespace": "default", "uid": STORED_UID, "resourceVersion": "7"},
+        **fields,
+    }
+
+
+def owner_reference() -> dict[str, Any]:
+    """The controller reference a child of `a_stored_body`'s job carries."""
+    return {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "DemoJob",
+        "name": "job-a",
+        "uid": STORED_UID,
+        "controller": True,
+    }
