@@ -2,7 +2,8 @@
 
 Covers: frozen label maps (lookup of present and absent keys, equality with each other and with plain maps,
 never with other values); a pod's readiness (only a True `Ready` condition); a container by exact name; the
-snapshot's lookups by kind and exact name (`object`, `named`), an object's labels from its body, and the pods
+snapshot's lookups by kind and exact name (`object`, `named`; the first record when a name is held twice;
+a lookup does not change the snapshot's equality), an object's labels from its body, and the pods
 and services a given controller owns.
 """
 
@@ -134,6 +135,25 @@ def test_a_snapshot_finds_an_object_by_kind_and_exact_name(kind, name, found):
 def test_named_looks_in_the_kinds_own_records(kind, name, found):
     got = SNAPSHOT.named(kind, name)
     assert (None if got is None else got.name) == found
+
+
+def test_a_name_held_twice_answers_with_the_first_record():
+    snapshot = Snapshot(
+        pods=(PodRecord("twin", uid="first"), PodRecord("twin", uid="second")),
+        objects=(record("ConfigMap", "twin"), ObjectRecord("v1", "ConfigMap", "twin", "uid-later")),
+    )
+    assert snapshot.named("Pod", "twin").uid == "first"
+    assert snapshot.object("ConfigMap", "twin").uid == "uid-twin"
+
+
+def test_a_lookup_leaves_a_snapshot_equal_to_its_twin():
+    def build():
+        return Snapshot(pods=(PodRecord("b-pod", uid="u"),), services=(ServiceRecord("b-pod"),))
+
+    looked_at, untouched = build(), build()
+    assert looked_at.named("Pod", "b-pod") is not None
+    assert looked_at == untouched
+    assert "by_name" not in repr(looked_at)
 
 
 def test_an_objects_labels_come_from_its_body():

@@ -42,6 +42,8 @@ class Reconciliation:
     claims: list[Adopt | Release] = field(default_factory=list)
     #: children whose names another object holds (engine.ownership)
     blocked: list[ownership.Blocked] = field(default_factory=list)
+    #: (kind, name) of every delete planned, so a cleanup of a 1,000-pod job is not quadratic
+    _deleting: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def kind(self) -> str:
@@ -61,8 +63,9 @@ class Reconciliation:
         self._delete(record.api_version, record.kind, record.name, record.uid, record.deleting)
 
     def _delete(self, api_version: str, kind: str, name: str, uid: str, deleting: bool) -> None:
-        if deleting or any(d.kind == kind and d.name == name for d in self.deletes):
+        if deleting or (kind, name) in self._deleting:
             return
+        self._deleting.add((kind, name))
         self.deletes.append(Delete(api_version, kind, name, uid))
 
     def delete_pods_with_services(self, pods: list[PodRecord]) -> None:
@@ -79,8 +82,9 @@ class Reconciliation:
         record = self.observed.named(kind, name)
         if record is None:
             return True
-        adopting = any(c.kind == kind and c.name == name for c in self.claims if isinstance(c, Adopt))
-        if record.owner_uid != self.job.uid and not adopting:
+        if record.owner_uid == self.job.uid:
+            return False
+        if not any(c.kind == kind and c.name == name for c in self.claims if isinstance(c, Adopt)):
             ownership.hold(self.blocked, record)
         return False
 
