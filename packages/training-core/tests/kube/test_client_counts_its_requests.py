@@ -14,6 +14,7 @@ from training_operator.core.access.auth import Static
 from training_operator.core.access.tls import Material
 from training_operator.core.kube import resources
 from training_operator.core.kube.client import ApiClient, ApiError
+from training_operator.core.kube.http1 import CannotConnect
 from training_operator.core.metrics import Metrics
 
 
@@ -97,8 +98,10 @@ async def test_a_request_that_gets_no_answer_is_counted_as_an_error():
         server=f"http://127.0.0.1:{port}", namespace="ns", material=Material(), auth=Static(None, "anonymous")
     )
     async with ApiClient(access, qps=0, observer=metrics) as client:
-        with pytest.raises(aiohttp.ClientConnectorError):
+        with pytest.raises(CannotConnect) as refused:
             await asyncio.wait_for(client.request("DELETE", "/api/v1/namespaces/ns/pods/p"), 10)
+    assert isinstance(refused.value, OSError)  # what callers catch, and aiohttp's own family
+    assert isinstance(refused.value, aiohttp.ClientError)
     labels = {"verb": "delete", "resource": "pods", "outcome": "error"}
     assert metrics.value("training_operator_api_requests_total", labels) == 1
     assert (
