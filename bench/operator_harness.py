@@ -249,9 +249,11 @@ class Api:
         await asyncio.sleep(0.5)
         return installed
 
-    async def count_added(self, namespace: str, plurals: dict[str, int], limit: float) -> float:
+    async def count_added(
+        self, namespace: str, plurals: dict[str, int], limit: float, *, first: list[float] | None = None
+    ) -> float:
         """Watch `plurals` in `namespace` (from now) until each has had its number of ADDED events; the
-        seconds from the call to the last of them."""
+        seconds from the call to the last of them. `first` gets the perf_counter() of the first ADDED seen."""
         started = time.perf_counter()
 
         async def one(plural: str, wanted: int) -> None:
@@ -263,6 +265,8 @@ class Api:
             async with self.session.get(path, params=params, timeout=timeout) as r:
                 async for line in r.content:
                     if line.strip() and json.loads(line)["type"] == "ADDED":
+                        if first is not None and not first:
+                            first.append(time.perf_counter())
                         seen += 1
                         if seen >= wanted:
                             return
@@ -434,8 +438,11 @@ def split_counts(counts: collections.Counter[str]) -> Obj:
 # ---------------------------------------------------------------------------------------------- operator
 
 
-def cpu_seconds(pid: int) -> float:
-    """A process's own CPU time (user + system): what it cost, whatever else shares the machine."""
+def cpu_seconds(pid: int | None) -> float:
+    """A process's own CPU time (user + system): what it cost, whatever else shares the machine (0 for no
+    process of ours: a `--kubeconfig` cluster's API server)."""
+    if pid is None:
+        return 0.0
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
