@@ -6,13 +6,16 @@
 * mode "stall": a watch opens with 200 and sends nothing (no events, no bookmarks) while objects change;
   clearing the rules (or cutting watches) ends it, and a watch resumed from the last seen version gets
   everything that happened meanwhile;
-* bad modes and a stall on anything but watches are refused with 400.
+* bad modes and a stall on anything but watches are refused with 400;
+* a watcher that leaves its events unread past a bound is cut, and a watcher beside it gets them all.
 """
 
 import threading
 
 import pytest
 import requests
+
+from training_operator.local import watching
 
 CMS = "/api/v1/namespaces/default/configmaps"
 
@@ -96,3 +99,32 @@ def test_bad_rules_are_refused(api, rule):
     status, body = api.post("/debug/faults", rule)
     assert (status, body["reason"]) == (400, "BadRequest")
     assert api.get("/debug/requests")[1]["rules"] == []
+
+
+def test_a_watcher_that_does_not_read_is_cut_and_the_others_go_on(api, wait, monkeypatch):
+    """As the watch cache closes an unresponsive watcher: events piling up unread past a bound end that
+    stream (its client resumes from the last version it read); a watcher beside it gets every event."""
+    monkeypatch.setattr(watching, "MAX_UNSENT_BYTES", 64 * 1024)
+    version = api.get(CMS)[1]["metadata"]["resourceVersion"]
+    stuck = api.session.get(
+        api.url + CMS,
+        params={"watch": "true", "resourceVersion": version, "timeoutSeconds": "60"},
+        stream=True,
+        timeout=30,
+        verify=api.ca,
+    )
+    try:
+        assert stuck.status_code == 200  # its head is read, its body never
+        wait(lambda: api.get("/debug/requests")[1]["openWatches"] == 1, message="the watch open")
+        names = []
+        # the kernel's socket buffers take the first few MiB; each configmap's event is 256 KiB (bounded)
+        for index in range(160):
+            names.append(f"big-{index}")
+            api.post(CMS, {"metadata": {"name": names[-1]}, "data": {"blob": "x" * 256 * 1024}})
+            if api.get("/debug/requests")[1]["openWatches"] == 0:
+                break
+        assert api.get("/debug/requests")[1]["openWatches"] == 0, "the unread watch was not cut"
+        seen = api.watch(CMS, resourceVersion=version, until=lambda events: len(events) == len(names))
+        assert [e["object"]["metadata"]["name"] for e in seen] == names
+    finally:
+        stuck.close()

@@ -10,7 +10,6 @@ A write's object is encoded to JSON once: the same bytes go to SQLite, into ever
 written only by deletions: a stored object's own resourceVersion says how far the counter got otherwise.
 """
 
-import asyncio
 import collections
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -62,7 +61,7 @@ class Storage:
         self._history: collections.deque[Change] = collections.deque(maxlen=history)
         # The oldest resourceVersion a watch may resume from: after a restart nothing older is retained.
         self.oldest_rv = self.rv
-        self._subscribers: dict[str, set[asyncio.Queue[Change]]] = collections.defaultdict(set)
+        self._subscribers: dict[str, list[Callable[[Change], None]]] = collections.defaultdict(list)
         self._listeners: list[Callable[[Change], None]] = []
 
     def close(self) -> None:
@@ -158,8 +157,8 @@ class Storage:
     # -- change feed ------------------------------------------------------------------------------
     def _publish(self, change: Change) -> Change:
         self._history.append(change)
-        for queue in self._subscribers.get(change.resource, ()):
-            queue.put_nowait(change)
+        for subscriber in self._subscribers.get(change.resource, ()):
+            subscriber(change)
         for listener in self._listeners:
             listener(change)
         return change
@@ -174,15 +173,15 @@ class Storage:
             return None
         return [c for c in self._history if c.rv > rv and c.resource == resource]
 
-    def subscribe(self, resource: str) -> asyncio.Queue[Change]:
-        """A queue receiving every future change of one resource."""
-        queue: asyncio.Queue[Change] = asyncio.Queue()
-        self._subscribers[resource].add(queue)
-        return queue
+    def subscribe(self, resource: str, subscriber: Callable[[Change], None]) -> None:
+        """Call `subscriber` synchronously with every future change of one resource (watch streams)."""
+        self._subscribers[resource].append(subscriber)
 
-    def unsubscribe(self, resource: str, queue: asyncio.Queue[Change]) -> None:
-        """Stop feeding a queue returned by `subscribe`."""
-        self._subscribers[resource].discard(queue)
+    def unsubscribe(self, resource: str, subscriber: Callable[[Change], None]) -> None:
+        """Stop calling a subscriber."""
+        subscribers = self._subscribers[resource]
+        if subscriber in subscribers:
+            subscribers.remove(subscriber)
 
     def listen(self, listener: Callable[[Change], None]) -> None:
         """Call `listener` synchronously on every change (controllers use this to enqueue work)."""
