@@ -2,7 +2,8 @@
 
 Covers: several $KUBECONFIG files merged first-wins, --kubeconfig over $KUBECONFIG, --context, relative
 paths from the file that holds them, token files re-read after a rotation and after a 401, the in-cluster
-service account, client keys given as data leaving no file behind, clear errors for each gap.
+service account, client keys given as data leaving no file behind, clear errors for each gap, and a server
+address without a scheme taking client-go's default (https when any TLS setting is given).
 """
 
 import base64
@@ -88,6 +89,34 @@ def test_gaps_are_named(tmp_path, context, message):
     path = kubeconfig(tmp_path / "k", current="dangling", contexts=[("dangling", {"cluster": "gone"})])
     with pytest.raises(AccessError, match=message):
         access.load(path, context=context)
+
+
+@pytest.mark.parametrize(
+    ("cluster", "server"),
+    [
+        pytest.param(
+            {"server": "10.0.0.1:6443", "insecure-skip-tls-verify": True}, "https://10.0.0.1:6443", id="tls"
+        ),
+        pytest.param(
+            {"server": "k8s.example:6443", "certificate-authority-data": "Y2E="},
+            "https://k8s.example:6443",
+            id="ca",
+        ),
+        pytest.param({"server": "127.0.0.1:8080"}, "http://127.0.0.1:8080", id="no-tls-settings"),
+        pytest.param(
+            {"server": "https://k8s.example/prefix"}, "https://k8s.example/prefix", id="scheme-given"
+        ),
+    ],
+)
+def test_a_server_without_a_scheme_gets_client_gos_default(tmp_path, cluster, server):
+    path = kubeconfig(
+        tmp_path / "config",
+        current="c",
+        clusters=[("k", cluster)],
+        users=[("u", {"token": "t"})],
+        contexts=[("c", {"cluster": "k", "user": "u"})],
+    )
+    assert access.load(path).server == server
 
 
 def test_no_kubeconfig_and_no_pod_says_what_to_pass(tmp_path):

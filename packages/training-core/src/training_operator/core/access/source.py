@@ -171,8 +171,12 @@ def from_kubeconfig(selection: kubeconfig.Selection) -> Credentials:
         insecure=bool(cluster.get("insecure-skip-tls-verify")),
     )
     who = f'kubeconfig user "{selection.user.name}" (context "{selection.context}")'
+    server = str(cluster["server"])
+    if "://" not in server:  # client-go's default: https when any TLS setting is given, else http
+        tls_given = material.ca_pem or material.ca_file or material.cert_pem or material.cert_file
+        server = ("https://" if tls_given or material.insecure else "http://") + server
     return Credentials(
-        server=str(cluster["server"]),
+        server=server,
         namespace=selection.namespace,
         material=material,
         auth=_user_auth(user, selection, who),

@@ -15,6 +15,7 @@ client-side request metrics, `core.metrics`), as client-go reports to its metric
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import ssl
 import time
@@ -135,8 +136,11 @@ class ApiClient:
         self.session: aiohttp.ClientSession | None = None
         self.observer = observer
         self.host = urlsplit(access.server).netloc
-        #: requests (not watches) go through a lean HTTP/1.1 client: aiohttp's costs as much CPU again
-        self.http1 = Http1Pool(access.server, keepalive=KEEPALIVE_SECONDS)
+        #: requests (not watches) go through a lean HTTP/1.1 client: aiohttp's costs as much CPU again (a
+        #: server address it cannot read is left to aiohttp, whose error it was before)
+        self.http1: Http1Pool | None = None
+        with contextlib.suppress(ValueError):
+            self.http1 = Http1Pool(access.server, keepalive=KEEPALIVE_SECONDS)
 
     async def __aenter__(self) -> ApiClient:
         headers = dict(_HEADERS)
@@ -174,7 +178,8 @@ class ApiClient:
         return False if context is None else context
 
     async def __aexit__(self, *exc: object) -> None:
-        self.http1.close()
+        if self.http1 is not None:
+            self.http1.close()
         if self.session is not None:
             await self.session.close()
 
@@ -190,7 +195,7 @@ class ApiClient:
         """One request; raises ApiError on a non-2xx answer."""
         assert self.session is not None, "use `async with ApiClient(...)`"
         data = None if body is None else codec.encode(body)
-        plain = _PLAIN_PATH.fullmatch(path) is not None
+        plain = self.http1 is not None and _PLAIN_PATH.fullmatch(path) is not None
         target = (path + "?" + urlencode(params) if params else path) if plain else ""
         await self.limiter.take()
         for attempt in (1, 2):
@@ -200,7 +205,7 @@ class ApiClient:
             started = time.perf_counter()
             try:
                 async with self.gate:
-                    if plain:
+                    if plain and self.http1 is not None:
                         answer = await self.http1.request(
                             method,
                             target,
