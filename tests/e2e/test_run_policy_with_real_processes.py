@@ -49,7 +49,8 @@ def last(job):
 
 def fail_once(code: int) -> str:
     marker = f"/tmp/training-operator-e2e-{uuid.uuid4().hex}"
-    return f"if [ -e {marker} ]; then exit 0; fi; touch {marker}; exit {code}"
+    # the second attempt removes the marker it succeeds on, so no run leaves a file in /tmp
+    return f"if [ -e {marker} ]; then rm -f {marker}; exit 0; fi; touch {marker}; exit {code}"
 
 
 @pytest.mark.parametrize(

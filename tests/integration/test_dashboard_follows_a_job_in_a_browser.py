@@ -57,7 +57,7 @@ new MutationObserver(() => {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not (CHROMIUM and DRIVER):
         if os.environ.get("CI"):
             pytest.fail("CI must install chromium and chromium-driver (see .ci/run)")
@@ -70,7 +70,11 @@ def browser() -> Iterator[Any]:
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    # Chromium leaves its singleton-socket directory in TMPDIR when the driver quits: keep it in pytest's
+    # own temporary tree (which pytest prunes), not in /tmp, where every run left one behind
+    scratch = tmp_path_factory.mktemp("chromium")
+    service = Service(DRIVER, env={**os.environ, "TMPDIR": str(scratch)})
+    driver = webdriver.Chrome(service=service, options=options)
     try:
         yield driver
     finally:
