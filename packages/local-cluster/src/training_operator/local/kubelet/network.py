@@ -18,6 +18,7 @@ import hashlib
 import ipaddress
 import logging
 import os
+import re
 import shlex
 import shutil
 from pathlib import Path
@@ -30,13 +31,66 @@ GATEWAY = "10.244.0.1"
 _TOOLS = ("ip", "nsenter", "unshare", "mount")
 
 
-async def _run(*args: str) -> None:
+#: our namespaces' names: "tol" + the cluster id (six hex digits), then "-node" or "-p<n>"
+_OURS = re.compile(r"^(tol[0-9a-f]{6})-(node|p[0-9]+)$")
+#: the bridge's alias names the process that owns a cluster's namespaces, so another cluster can tell a
+#: dead owner's leftovers from a live cluster's namespaces
+_ALIAS = "training-operator owner="
+_OWNER = re.compile(re.escape(_ALIAS) + r"([0-9]+):([0-9]+) in (\S+)")
+
+
+async def _run(*args: str) -> str:
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
-    _out, err = await process.communicate()
+    out, err = await process.communicate()
     if process.returncode != 0:
         raise OSError(f"{' '.join(args)} failed ({process.returncode}): {err.decode().strip()}")
+    return out.decode(errors="replace")
+
+
+def _start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), None if it is gone.
+
+    A pid alone can be reused once its process is gone; pid and start time together name one process.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # the command name, in parentheses, may hold spaces
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def _pid_namespace() -> str:
+    """Which pid namespace this process sees pids in ("pid:[4026531836]"): pids mean nothing across them."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "unknown"
+
+
+def owner_mark() -> str:
+    """What this process writes on its node namespace's bridge: pid, start time and pid namespace."""
+    return f"{_ALIAS}{os.getpid()}:{_start_time(os.getpid())} in {_pid_namespace()}"
+
+
+async def _owner_is_gone(node_ns: str) -> bool:
+    """True only when the node namespace's bridge names an owner process that no longer runs.
+
+    A namespace without the mark (made by an older version, or one whose owner is between creating it and
+    marking it), or marked by a process of another pid namespace (another container sharing /run/netns), is
+    never called gone: leaving a leftover is better than removing a live cluster's network.
+    """
+    try:
+        shown = await _run("ip", "-n", node_ns, "-o", "link", "show", "br0")
+    except OSError:
+        return False
+    found = _OWNER.search(shown)
+    if found is None or found.group(3) != _pid_namespace():
+        return False
+    pid, started = int(found.group(1)), int(found.group(2))
+    return _start_time(pid) != started
 
 
 def missing_tools() -> list[str]:
@@ -45,9 +99,41 @@ def missing_tools() -> list[str]:
 
 
 def _named_namespaces(prefix: str) -> list[str]:
-    """Network namespaces `ip netns` knows whose name starts with our prefix."""
+    """Network namespaces `ip netns` knows whose name starts with `prefix`."""
     root = Path("/run/netns")
-    return sorted(p.name for p in root.glob(f"{prefix}-*")) if root.exists() else []
+    return sorted(p.name for p in root.glob(f"{prefix}*")) if root.exists() else []
+
+
+async def _delete_namespaces(names: list[str], node_ns: str) -> None:
+    """Delete namespaces, the node's last (a live cluster always has its node namespace before its pods')."""
+    for name in sorted(names, key=lambda n: n == node_ns):
+        try:
+            await _run("ip", "netns", "del", name)
+        except OSError as exc:
+            log.warning("could not remove network namespace %s: %s", name, exc)
+
+
+async def sweep_orphans(own_prefix: str) -> list[str]:
+    """Remove other clusters' namespaces whose owner process is gone; return the prefixes removed.
+
+    A cluster killed without its goodbye (SIGKILL, OOM, a power cut of the test runner) cannot delete its
+    namespaces, and its state dir may never start again (a test's temporary directory), so every cluster
+    looks for such leftovers when it sets up. A cluster's pod namespaces without its node namespace are
+    leftovers too: the node namespace is made before any pod's and deleted after all of them.
+    """
+    groups: dict[str, list[str]] = {}
+    for name in _named_namespaces("tol"):
+        if (found := _OURS.match(name)) and found.group(1) != own_prefix:
+            groups.setdefault(found.group(1), []).append(name)
+    swept = []
+    for prefix, names in sorted(groups.items()):
+        node_ns = f"{prefix}-node"
+        if node_ns in names and not await _owner_is_gone(node_ns):
+            continue
+        log.warning("removing %d network namespaces of a local cluster whose process is gone", len(names))
+        await _delete_namespaces(names, node_ns)
+        swept.append(prefix)
+    return swept
 
 
 def _setup_script(hostname: str, hosts: Path, mounts: list[Mount], workdir: str | None) -> str:
@@ -127,11 +213,16 @@ class NamespaceNetwork:
         self._counter = 0
 
     async def setup(self) -> None:
-        """Remove leftovers of an earlier run, then create the node namespace and its bridge."""
+        """Remove leftovers of an earlier run and of dead clusters, then create the node namespace and bridge.
+
+        The bridge's alias names this process (pid and start time) as the owner, for `sweep_orphans`.
+        """
         await self.teardown()
+        await sweep_orphans(self.prefix)
         await _run("ip", "netns", "add", self.node_ns)
         await _run("ip", "-n", self.node_ns, "link", "set", "lo", "up")
         await _run("ip", "-n", self.node_ns, "link", "add", "br0", "type", "bridge")
+        await _run("ip", "-n", self.node_ns, "link", "set", "br0", "alias", owner_mark())
         await _run("ip", "-n", self.node_ns, "addr", "add", f"{GATEWAY}/{POD_CIDR.prefixlen}", "dev", "br0")
         await _run("ip", "-n", self.node_ns, "link", "set", "br0", "up")
 
@@ -206,12 +297,7 @@ class NamespaceNetwork:
 
     async def teardown(self) -> None:
         """Delete every namespace of this cluster (the node's last)."""
-        names = _named_namespaces(self.prefix)
-        for name in sorted(names, key=lambda n: n == self.node_ns):
-            try:
-                await _run("ip", "netns", "del", name)
-            except OSError as exc:
-                log.warning("could not remove network namespace %s: %s", name, exc)
+        await _delete_namespaces(_named_namespaces(f"{self.prefix}-"), self.node_ns)
         self._pods.clear()
 
 
