@@ -128,13 +128,20 @@ def serve(state_dir: str) -> None:
         await cluster.start()
         info = {"url": cluster.url, "token": cluster.token, "ca": str(cluster.ca_path), "pid": os.getpid()}
         info["kubeconfig"] = str(cluster.kubeconfig_path)
-        await asyncio.to_thread(Path(state_dir, "bench.json").write_text, json.dumps(info))
+        # written whole under another name, then renamed: the parent polls for the name and reads it at once
+        await asyncio.to_thread(_write_whole, Path(state_dir, "bench.json"), json.dumps(info))
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         await stop.wait()
         await cluster.stop()
 
     asyncio.run(main())
+
+
+def _write_whole(path: Path, text: str) -> None:
+    fresh = path.with_name(path.name + ".tmp")
+    fresh.write_text(text)
+    fresh.replace(path)
 
 
 @contextlib.contextmanager

@@ -43,7 +43,9 @@ class RunningCluster:
 def write_pid_file(state_dir: Path, url: str, *, operator: bool = False) -> None:
     """Record this process as the state dir's cluster (once it serves: clients trust the file)."""
     info = {"pid": os.getpid(), "url": url, "operator": operator}
-    (state_dir / PID_FILE).write_text(json.dumps(info))
+    fresh = state_dir / (PID_FILE + ".tmp")
+    fresh.write_text(json.dumps(info))
+    os.replace(fresh, state_dir / PID_FILE)  # whole or not at all for `is_running` in other processes
 
 
 def remove_pid_file(state_dir: Path) -> None:
