@@ -246,3 +246,66 @@ def test_bad_client_key_is_a_clear_error(tmp_path):
     )
     with pytest.raises(AccessError, match="cannot load the client certificate and key"):
         access.load(path).ssl_context()
+
+
+def one_context(tmp_path: Path, cluster: dict, user: dict) -> Path:
+    return kubeconfig(
+        tmp_path / "config",
+        current="c",
+        clusters=[("k", {"server": "https://10.0.0.1:6443", **cluster})],
+        users=[("u", {"token": "t", **user})],
+        contexts=[("c", {"cluster": "k", "user": "u"})],
+    )
+
+
+def test_acting_as_another_user_becomes_impersonate_headers_as_client_go_sends_them(tmp_path):
+    user = {
+        "as": "alice",
+        "as-uid": "42",
+        "as-groups": ["team-a", "team-b"],
+        "as-user-extra": {"scopes": ["read", "write"], "example.com/Project Id": ["p1"]},
+    }
+    found = access.load(one_context(tmp_path, {}, user))
+    assert found.impersonation == (
+        ("Impersonate-User", "alice"),
+        ("Impersonate-Uid", "42"),
+        ("Impersonate-Group", "team-a"),
+        ("Impersonate-Group", "team-b"),
+        ("Impersonate-Extra-example.com%2FProject%20Id", "p1"),  # in the file's order (safe_dump sorts)
+        ("Impersonate-Extra-scopes", "read"),
+        ("Impersonate-Extra-scopes", "write"),
+    )
+    assert found.beyond_kopf() == "impersonation (as, as-uid, as-groups, as-user-extra)"
+    assert access.load(one_context(tmp_path, {}, {})).impersonation == ()
+
+
+@pytest.mark.parametrize(
+    ("user", "message"),
+    [
+        pytest.param({"as-groups": ["team-a"]}, "as-groups or as-user-extra without as", id="groups-alone"),
+        pytest.param({"as": "alice", "as-groups": "team-a"}, "as-groups must be a list", id="groups-text"),
+        pytest.param({"as": "alice", "as-user-extra": {"k": "v"}}, "map each key to a list", id="extra-text"),
+        pytest.param({"as": "alice\r\nX-Evil: 1"}, "holds a line break", id="line-break"),
+    ],
+)
+def test_impersonation_that_client_go_refuses_is_refused_by_name(tmp_path, user, message):
+    with pytest.raises(AccessError, match=message):
+        access.load(one_context(tmp_path, {}, user))
+
+
+def test_tls_server_name_is_kept_and_kopf_cannot_use_it(tmp_path):
+    found = access.load(one_context(tmp_path, {"tls-server-name": "api.internal.example"}, {}))
+    assert found.server == "https://10.0.0.1:6443"
+    assert found.server_name == "api.internal.example"
+    assert found.beyond_kopf() == "tls-server-name"
+    assert access.load(one_context(tmp_path, {}, {})).beyond_kopf() is None
+
+
+def test_a_proxy_is_refused_with_the_way_around_it(tmp_path):
+    path = one_context(tmp_path, {"proxy-url": "socks5://127.0.0.1:1080"}, {})
+    with pytest.raises(AccessError) as refused:
+        access.load(path)
+    message = str(refused.value)
+    assert "proxy-url 'socks5://127.0.0.1:1080'" in message
+    assert 'kubeconfig cluster "k"' in message
+    assert "tls-server-name" in message  # the port-forward way around it

@@ -14,7 +14,7 @@
 import hmac
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from training_operator.local import errors
@@ -84,6 +84,30 @@ class Authenticator:
         if user is None:
             return False
         return resource.split("/")[0] not in self.denied.get(user, ())
+
+
+def impersonated(user: str | None, headers: Mapping[str, str]) -> str | None:
+    """The user a request acts as: the one `Impersonate-User` names when its sender may impersonate.
+
+    As on a server whose RBAC grants `impersonate` to cluster admins only: the admin may act as anyone (the
+    groups, uid and extras it names are accepted and, with no groups in this server's rules, change
+    nothing); anyone else is refused with Kubernetes' message; groups or extras without a user are refused
+    as the API server refuses them.
+    """
+    wanted = headers.get("Impersonate-User")
+    if wanted is None:
+        if any(name.lower().startswith("impersonate-") for name in headers):
+            raise errors.bad_request("impersonating groups, a uid or extra fields needs Impersonate-User")
+        return user
+    if user != ADMIN:
+        raise errors.forbidden(
+            f'users "{wanted}" is forbidden: User "{user or ANONYMOUS}" cannot impersonate resource "users" '
+            'in API group "" at the cluster scope',
+            group="",
+            plural="users",
+            name=wanted,
+        )
+    return wanted
 
 
 def forbidden_resource(

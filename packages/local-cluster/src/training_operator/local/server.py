@@ -111,6 +111,7 @@ class ApiServer:
             return await handler(request)
         debug = request.path.startswith("/debug/")
         user = self.authn.authenticate(request.headers.get("Authorization", ""), debug=debug)
+        user = authn.impersonated(user, request.headers)
         _USER.set(user)
         if (user is None and not _is_resource_path(request.path)) or (debug and user != authn.ADMIN):
             raise authn.forbidden_path(user, request.path)

@@ -24,7 +24,7 @@ from typing import Any
 import kopf
 
 from training_operator.core import access as access_source
-from training_operator.core.errors import install_hint
+from training_operator.core.errors import AccessError, install_hint
 from training_operator.core.kube import resources, watch
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.core.kube.index import JobKey
@@ -69,6 +69,7 @@ async def run(
     """Run until `stop` is set (or leadership is lost, which raises); `signals`: SIGTERM/SIGINT set `stop`."""
     settings = parts.settings
     access = access or access_source.load(settings.kubeconfig, context=settings.context)
+    refuse_what_kopf_cannot_use(access)
     status = status or Status()
     _register_login(parts.registry, access)
     async with ApiClient(
@@ -352,6 +353,17 @@ async def _kopf(parts: Parts, *, stop: asyncio.Event, ready: asyncio.Event) -> N
         stop_flag=stop,
         ready_flag=ready,
     )
+
+
+def refuse_what_kopf_cannot_use(access: access_source.Credentials) -> None:
+    """Stop before starting when kopf's job watches could not honour the credentials (see `beyond_kopf`)."""
+    missing = access.beyond_kopf()
+    if missing:
+        raise AccessError(
+            f"{access.who} uses {missing}, which the operator's job watches (kopf) cannot honour: run the "
+            "operator with a kubeconfig without it, or inside the cluster with its service account (the CLI "
+            "and the SDK honour it)"
+        )
 
 
 def _register_login(registry: kopf.OperatorRegistry, access: access_source.Credentials) -> None:

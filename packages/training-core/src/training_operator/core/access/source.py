@@ -13,6 +13,7 @@ import ipaddress
 import os
 import ssl
 import threading
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,9 @@ from training_operator.core.access import auth, kubeconfig, tls
 from training_operator.core.errors import AccessError
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+#: characters of an HTTP token (a header name) besides letters and digits, left as they are in an
+#: Impersonate-Extra- key; everything else is percent-encoded, as client-go does
+_HEADER_NAME_SAFE = "!#$&'*+-.^_`|~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +45,45 @@ class Login:
 
 
 class Credentials:
-    """One cluster's address, TLS settings and a refreshing `Authorization` header."""
+    """One cluster's address, TLS settings and a refreshing `Authorization` header.
 
-    def __init__(self, *, server: str, namespace: str, material: tls.Material, auth: auth.Auth) -> None:
+    `server_name`: the name the server's certificate is checked against and sent as SNI, when it is not the
+    address's host (kubeconfig `tls-server-name`). `impersonation`: `Impersonate-*` headers to send with
+    every request, in order, a header repeated once per value as client-go sends them (kubeconfig `as`,
+    `as-uid`, `as-groups`, `as-user-extra`).
+    """
+
+    def __init__(
+        self,
+        *,
+        server: str,
+        namespace: str,
+        material: tls.Material,
+        auth: auth.Auth,
+        server_name: str | None = None,
+        impersonation: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.server = server.rstrip("/")
         self.namespace = namespace
         self.material = material
         self.auth = auth
+        self.server_name = server_name
+        self.impersonation = impersonation
         self._lock = threading.Lock()
         self._context: tuple[object, ssl.SSLContext] | None = None
+
+    def beyond_kopf(self) -> str | None:
+        """Why kopf's own HTTP client (the operator's job watches) cannot use these credentials, if it cannot.
+
+        kopf's login takes an address, TLS material and an Authorization header, nothing else: it would check
+        the certificate against the wrong name, or watch as the kubeconfig's user instead of the one it
+        impersonates (more rights than asked for, never fewer).
+        """
+        if self.server_name:
+            return "tls-server-name"
+        if self.impersonation:
+            return "impersonation (as, as-uid, as-groups, as-user-extra)"
+        return None
 
     @property
     def who(self) -> str:
@@ -171,6 +205,19 @@ def from_kubeconfig(selection: kubeconfig.Selection) -> Credentials:
         insecure=bool(cluster.get("insecure-skip-tls-verify")),
     )
     who = f'kubeconfig user "{selection.user.name}" (context "{selection.context}")'
+    if cluster.get("proxy-url"):
+        raise AccessError(
+            f'kubeconfig cluster "{selection.cluster.name}" sets proxy-url {cluster["proxy-url"]!r}, which '
+            "training-operator does not support: reach the API server directly, or through a local port "
+            "forward (for example `ssh -L 6443:<api-server>:443 <bastion>`) with server "
+            "https://127.0.0.1:6443 and tls-server-name set to the name in the server's certificate"
+        )
+    server_name = cluster.get("tls-server-name")
+    if server_name is not None and (not isinstance(server_name, str) or not server_name.strip()):
+        raise AccessError(
+            f'kubeconfig cluster "{selection.cluster.name}": tls-server-name must be a host name, '
+            f"not {server_name!r}"
+        )
     server = str(cluster["server"])
     if "://" not in server:  # client-go's default: https when any TLS setting is given, else http
         tls_given = material.ca_pem or material.ca_file or material.cert_pem or material.cert_file
@@ -180,7 +227,40 @@ def from_kubeconfig(selection: kubeconfig.Selection) -> Credentials:
         namespace=selection.namespace,
         material=material,
         auth=_user_auth(user, selection, who),
+        server_name=server_name.strip() if server_name else None,
+        impersonation=impersonation_headers(user, who),
     )
+
+
+def impersonation_headers(user: Mapping[str, Any], who: str) -> tuple[tuple[str, str], ...]:
+    """The `Impersonate-*` headers a kubeconfig user's `as`, `as-uid`, `as-groups` and `as-user-extra` ask
+    for, as client-go builds them (an extra's key percent-encoded into the header name)."""
+    name, uid = user.get("as"), user.get("as-uid")
+    groups, extra = user.get("as-groups") or [], user.get("as-user-extra") or {}
+    if not (name or uid or groups or extra):
+        return ()
+    if not isinstance(name, str) or not name:
+        raise AccessError(
+            f"{who} sets as-uid, as-groups or as-user-extra without as: impersonating groups, a uid or "
+            "extra fields needs a user to impersonate (set as)"
+        )
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise AccessError(f"{who}: as-groups must be a list of group names")
+    if not isinstance(extra, Mapping) or not all(
+        isinstance(values, list) and all(isinstance(v, str) for v in values) for values in extra.values()
+    ):
+        raise AccessError(f"{who}: as-user-extra must map each key to a list of strings")
+    headers = [("Impersonate-User", name)]
+    if uid:
+        headers.append(("Impersonate-Uid", str(uid)))
+    headers += [("Impersonate-Group", group) for group in groups]
+    for key, values in extra.items():
+        header = "Impersonate-Extra-" + urllib.parse.quote(str(key), safe=_HEADER_NAME_SAFE)
+        headers += [(header, value) for value in values]
+    for header, value in headers:
+        if "\r" in value or "\n" in value:
+            raise AccessError(f"{who}: {header} holds a line break")
+    return tuple(headers)
 
 
 def _user_auth(user: Mapping[str, Any], selection: kubeconfig.Selection, who: str) -> auth.Auth:

@@ -140,19 +140,27 @@ class ApiClient:
         #: server address it cannot read is left to aiohttp, whose error it was before)
         self.http1: Http1Pool | None = None
         with contextlib.suppress(ValueError):
-            self.http1 = Http1Pool(access.server, keepalive=KEEPALIVE_SECONDS)
+            self.http1 = Http1Pool(access.server, keepalive=KEEPALIVE_SECONDS, server_name=access.server_name)
 
     async def __aenter__(self) -> ApiClient:
-        headers = dict(_HEADERS)
-        headers.update(await self.access.async_headers())
+        # pairs, not a dict: an impersonated group or extra repeats its header, as client-go sends them
+        headers = [*{**_HEADERS, **await self.access.async_headers()}.items(), *self.access.impersonation]
         # requests pass their own TLS context (an exec plug-in may renew the client certificate); this
-        # default serves code that streams through the session directly
+        # default serves code that streams through the session directly (with `stream_options()`)
         connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl(), keepalive_timeout=KEEPALIVE_SECONDS)
         # no cookie jar, as client-go has none: filtering cookies was a fifth of a request's client CPU
         self.session = aiohttp.ClientSession(
             self.access.server, headers=headers, connector=connector, cookie_jar=aiohttp.DummyCookieJar()
         )
         return self
+
+    def stream_options(self) -> dict[str, Any]:
+        """What a request made through `session` directly passes, so it checks the certificate as every
+        other request does (kubeconfig tls-server-name) with the newest client certificate."""
+        return {"ssl": self._ssl(), "server_hostname": self._server_hostname()}
+
+    def _server_hostname(self) -> str | None:
+        return self.access.server_name if self.access.server.startswith("https://") else None
 
     def _url(self, path: str, params: Mapping[str, str] | None) -> tuple[URL | str, Mapping[str, str] | None]:
         """The request's target: an absolute, already encoded URL for the paths we build (names are DNS
@@ -210,6 +218,7 @@ class ApiClient:
                             method,
                             target,
                             headers={**_HEADERS, **headers},
+                            extra=self.access.impersonation,
                             body=data,
                             context=self.access.ssl_context(),
                         )
@@ -241,7 +250,7 @@ class ApiClient:
         """A path with characters that need quoting: aiohttp quotes it as it always did."""
         assert self.session is not None
         async with self.session.request(
-            method, path, params=params, data=data, headers=headers, ssl=self._ssl()
+            method, path, params=params, data=data, headers=headers, **self.stream_options()
         ) as r:
             return r.status, await r.read()
 
@@ -272,7 +281,7 @@ class ApiClient:
             started = time.perf_counter()
             try:
                 response = await self.session.get(
-                    target, params=rest, timeout=timeout, headers=headers, ssl=self._ssl()
+                    target, params=rest, timeout=timeout, headers=headers, **self.stream_options()
                 )
             except Exception:  # no answer (a cancelled request is not counted)
                 self._observe("WATCH", path, 0, "", started)

@@ -269,6 +269,7 @@ class Http1Pool:
         keepalive: float,
         connect_timeout: float = CONNECT_SECONDS,
         request_timeout: float = REQUEST_SECONDS,
+        server_name: str | None = None,
     ) -> None:
         parts = urlsplit(server)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -276,6 +277,8 @@ class Http1Pool:
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.tls = parts.scheme == "https"
+        #: the name the certificate is checked against and sent as SNI (kubeconfig tls-server-name)
+        self.server_name = server_name or self.host
         #: the path the server's address carries (a proxy's prefix), put before every request's path
         self.prefix = parts.path.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -294,11 +297,12 @@ class Http1Pool:
         target: str,
         *,
         headers: Mapping[str, str],
+        extra: Sequence[tuple[str, str]] = (),
         body: bytes | None = None,
         context: ssl.SSLContext | None = None,
     ) -> Answer:
         """Send one request (`target`: path and query, already encoded) and return its complete answer."""
-        head = self._head(method, target, headers, body)
+        head = self._head(method, target, [*headers.items(), *extra], body)
         data = head + body if body else head
         async with asyncio.timeout(self.request_timeout):
             connection, reused = await self._checkout(context)
@@ -331,9 +335,11 @@ class Http1Pool:
             connection.close()
         self._idle.clear()
 
-    def _head(self, method: str, target: str, headers: Mapping[str, str], body: bytes | None) -> bytes:
+    def _head(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes | None
+    ) -> bytes:
         lines = [f"{method} {self.prefix}{target} HTTP/1.1", f"Host: {self._host_header}"]
-        for name, value in headers.items():
+        for name, value in headers:
             if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
                 raise ValueError(f"header {name!r} holds a line break")
             lines.append(f"{name}: {value}")
@@ -360,7 +366,11 @@ class Http1Pool:
         async with asyncio.timeout(self.connect_timeout):
             try:
                 _, connection = await loop.create_connection(
-                    _Connection, self.host, self.port, ssl=tls, server_hostname=self.host if tls else None
+                    _Connection,
+                    self.host,
+                    self.port,
+                    ssl=tls,
+                    server_hostname=self.server_name if tls else None,
                 )
             except OSError as error:  # refused, unreachable, a certificate not trusted (ssl.SSLError)
                 raise CannotConnect(error.errno, f"cannot connect to {self._host_header}: {error}") from error

@@ -106,7 +106,9 @@ class FailureLogs:
         path = f"/api/v1/namespaces/{ref[0]}/pods/{failure.pod}/log"
         async with self._gate:
             try:
-                async with self.client.session.get(path, params=params) as response:
+                async with self.client.session.get(
+                    path, params=params, **self.client.stream_options()
+                ) as response:
                     if response.status >= 300:
                         return None
                     text = await response.text(errors="replace")

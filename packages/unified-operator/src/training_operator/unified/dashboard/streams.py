@@ -149,7 +149,10 @@ async def log_feed(request: web.Request) -> web.StreamResponse:
     path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
     try:
         async with client.session.get(
-            path, params=params, timeout=aiohttp.ClientTimeout(total=None, sock_read=None)
+            path,
+            params=params,
+            timeout=aiohttp.ClientTimeout(total=None, sock_read=None),
+            **client.stream_options(),
         ) as upstream:
             if upstream.status >= 300:
                 await send(response, "problem", _message(await upstream.text(), upstream.status))

@@ -60,11 +60,17 @@ def from_configuration(configuration: Any) -> access.Credentials:
         key_file=configuration.key_file or None,
         insecure=not configuration.verify_ssl,
     )
+    if getattr(configuration, "proxy", None):
+        raise AccessError(
+            f"the client_configuration sets proxy {configuration.proxy!r}, which training-operator does not "
+            "support: reach the API server directly or through a local port forward"
+        )
     return access.Credentials(
         server=str(configuration.host),
         namespace=DEFAULT_NAMESPACE,
         material=material,
         auth=ConfigurationAuth(configuration),
+        server_name=getattr(configuration, "tls_server_name", None) or None,
     )
 
 

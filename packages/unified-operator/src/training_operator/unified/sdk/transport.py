@@ -98,14 +98,21 @@ class SyncApi:
         for attempt in (1, 2):
             headers = {**call.headers(), **self.credentials.headers()}
             context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
-            kwargs = {"ssl_context": context} if context else None
+            kwargs: dict[str, Any] | None = None
+            if context:
+                kwargs = {"ssl_context": context}
+                if self.credentials.server_name:  # kubeconfig tls-server-name: SNI and the name checked
+                    kwargs["server_hostname"] = self.credentials.server_name
             pool = self._pools.connection_from_url(url, pool_kwargs=kwargs)
+            sent = urllib3.HTTPHeaderDict(headers)
+            for name, value in self.credentials.impersonation:  # repeated, never comma-joined
+                sent.add(name, value)
             try:
                 response = pool.urlopen(
                     call.method,
                     call.target(),
                     body=call.data(),
-                    headers=headers,
+                    headers=sent,
                     preload_content=preload,
                     timeout=limits,
                     retries=False,
@@ -151,8 +158,15 @@ class AsyncApi:
         for attempt in (1, 2):
             headers = {**call.headers(), **await self.credentials.async_headers()}
             context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
+            if context and self.credentials.server_name:  # kubeconfig tls-server-name
+                options["server_hostname"] = self.credentials.server_name
             response = await self._client().request(
-                call.method, url, data=call.data(), headers=headers, ssl=context or False, **options
+                call.method,
+                url,
+                data=call.data(),
+                headers=[*headers.items(), *self.credentials.impersonation],  # repeated, never joined
+                ssl=context or False,
+                **options,
             )
             _logged(call, url, response.status, started)
             if response.status != 401 or attempt == 2:

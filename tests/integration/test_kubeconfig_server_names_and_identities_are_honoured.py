@@ -1,0 +1,144 @@
+"""Kubeconfig settings that change which certificate name is accepted or whom the server sees are honoured
+by the CLI, the SDK and the API client, or refused in one line, never ignored.
+
+Covers: `tls-server-name` is the name the server's certificate must carry, for requests and for watches (a
+wrong one fails as kubectl fails, a right one works though the address is an IP); `as` makes the server
+see the impersonated user (what that user may not do is refused, naming it); the operator refuses both at
+start, in one line, because kopf's job watches could not honour them; `proxy-url` is refused in one line.
+"""
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+import yaml
+
+from training_operator.core import access
+from training_operator.core.kube.client import ApiClient, ApiError
+from training_operator.local.cluster import LocalCluster
+
+CLI = str(Path(sys.executable).parent / "training-operator")
+WRONG_NAME = "api.not-in-the-certificate.example"
+
+
+def edited(cluster: LocalCluster, target: Path, *, cluster_fields=None, user_fields=None) -> Path:
+    """The cluster's kubeconfig with fields added to its cluster and user entries."""
+    document = yaml.safe_load(Path(cluster.kubeconfig_path).read_text())
+    document["clusters"][0]["cluster"].update(cluster_fields or {})
+    document["users"][0]["user"].update(user_fields or {})
+    target.write_text(yaml.safe_dump(document))
+    return target
+
+
+async def cli(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        CLI,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ},
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def first_event(client: ApiClient) -> dict:
+    async for event in client.watch("/api/v1/namespaces", {"timeoutSeconds": "5"}):
+        return event
+    raise AssertionError("the watch ended without an event")
+
+
+async def test_tls_server_name_is_the_name_the_certificate_must_carry(cluster, api, tmp_path):  # api: CRDs
+    assert cluster.url.startswith("https://127.0.0.1:")  # an address the name is not checked against
+    right = edited(cluster, tmp_path / "right.yaml", cluster_fields={"tls-server-name": "localhost"})
+    wrong = edited(cluster, tmp_path / "wrong.yaml", cluster_fields={"tls-server-name": WRONG_NAME})
+
+    code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(right))
+    assert code == 0, err
+    async with ApiClient(access.load(str(right)), qps=0) as client:
+        assert (await client.request("GET", "/api/v1/namespaces/default"))["metadata"]["name"] == "default"
+        assert (await first_event(client))["type"] == "ADDED"
+
+    code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(wrong))
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1, err
+    assert WRONG_NAME in err
+    assert "Traceback" not in err
+    async with ApiClient(access.load(str(wrong)), qps=0) as client:
+        with pytest.raises(aiohttp.ClientError, match=r"not-in-the-certificate|certificate"):
+            await client.request("GET", "/api/v1/namespaces/default")
+        with pytest.raises(aiohttp.ClientError, match=r"not-in-the-certificate|certificate"):
+            await first_event(client)
+
+
+async def test_acting_as_another_user_is_that_user_to_the_server(cluster, api, tmp_path):
+    cluster.server.authn.forbid("alice", ["tfjobs", "namespaces"])
+    as_alice = edited(cluster, tmp_path / "alice.yaml", user_fields={"as": "alice", "as-groups": ["team-a"]})
+
+    code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(as_alice))
+    assert code != 0
+    assert 'User "alice" cannot list' in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(cluster.kubeconfig_path))
+    assert code == 0, err  # the admin itself may
+
+    async with ApiClient(access.load(str(as_alice)), qps=0) as client:
+        with pytest.raises(ApiError) as refused:
+            await first_event(client)
+        assert refused.value.status == 403
+        assert 'User "alice"' in str(refused.value)
+        pods = await client.request("GET", "/api/v1/namespaces/default/pods")  # not withheld from alice
+        assert pods["kind"] == "PodList"
+
+
+async def test_a_user_who_may_not_impersonate_is_refused(cluster, tmp_path):
+    token, _ = cluster.server.authn.issue("bob", 600)
+    as_alice = edited(cluster, tmp_path / "bob.yaml", user_fields={"token": token, "as": "alice"})
+    async with ApiClient(access.load(str(as_alice)), qps=0) as client:
+        with pytest.raises(ApiError) as refused:
+            await client.request("GET", "/api/v1/namespaces/default/pods")
+    assert refused.value.status == 403
+    assert 'User "bob" cannot impersonate resource "users"' in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        pytest.param(
+            {"cluster_fields": {"tls-server-name": "localhost"}}, "tls-server-name", id="server-name"
+        ),
+        pytest.param({"user_fields": {"as": "alice"}}, "impersonation", id="impersonation"),
+    ],
+)
+async def test_the_operator_refuses_at_start_what_its_job_watches_could_not_honour(
+    cluster, tmp_path, fields, named
+):
+    kubeconfig = edited(cluster, tmp_path / "config.yaml", **fields)
+    code, _out, err = await cli(
+        "run",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--disable-webhooks",
+        "--metrics-bind-address=127.0.0.1:0",
+        "--health-probe-bind-address=127.0.0.1:0",
+    )
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert named in lines[0]
+    assert "kopf" in lines[0]
+
+
+async def test_a_proxy_url_is_refused_in_one_line(cluster, api, tmp_path):
+    kubeconfig = edited(
+        cluster, tmp_path / "proxy.yaml", cluster_fields={"proxy-url": "socks5://127.0.0.1:1"}
+    )
+    code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(kubeconfig))
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1, err
+    assert "proxy-url 'socks5://127.0.0.1:1'" in err
+    assert "does not support" in err
