@@ -3,8 +3,8 @@ by the CLI, the SDK and the API client, or refused in one line, never ignored.
 
 Covers: `tls-server-name` is the name the server's certificate must carry, for requests and for watches (a
 wrong one fails as kubectl fails, a right one works though the address is an IP); `as` makes the server
-see the impersonated user (what that user may not do is refused, naming it); the operator refuses both at
-start, in one line, because kopf's job watches could not honour them; `proxy-url` is refused in one line.
+see the impersonated user (what that user may not do is refused, naming it), the operator's kopf job watches
+included; `proxy-url` is refused in one line.
 """
 
 import asyncio
@@ -104,33 +104,32 @@ async def test_a_user_who_may_not_impersonate_is_refused(cluster, tmp_path):
     assert 'User "bob" cannot impersonate resource "users"' in str(refused.value)
 
 
-@pytest.mark.parametrize(
-    ("fields", "named"),
-    [
-        pytest.param(
-            {"cluster_fields": {"tls-server-name": "localhost"}}, "tls-server-name", id="server-name"
-        ),
-        pytest.param({"user_fields": {"as": "alice"}}, "impersonation", id="impersonation"),
-    ],
-)
-async def test_the_operator_refuses_at_start_what_its_job_watches_could_not_honour(
-    cluster, tmp_path, fields, named
-):
-    kubeconfig = edited(cluster, tmp_path / "config.yaml", **fields)
-    code, _out, err = await cli(
-        "run",
-        "--kubeconfig",
-        str(kubeconfig),
-        "--disable-webhooks",
-        "--metrics-bind-address=127.0.0.1:0",
-        "--health-probe-bind-address=127.0.0.1:0",
+async def test_the_operator_and_its_kopf_watches_act_as_the_impersonated_user(cluster, api, tmp_path, kit):
+    bot = "training-operator-bot"
+    kubeconfig = edited(
+        cluster,
+        tmp_path / "bot.yaml",
+        cluster_fields={"tls-server-name": "localhost"},
+        user_fields={"as": bot, "as-groups": ["system:masters"]},
     )
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    assert named in lines[0]
-    assert "kopf" in lines[0]
+    seen = cluster.server.faults.by_user
+    seen.clear()
+    operator = kit.Operator(kubeconfig, tmp_path / "operator.log")
+    try:
+        await operator.start()
+        await api.request("POST", kit.TFJOBS, body=kit.tfjob("as-bot", workers=1))
+        await kit.eventually(lambda: _has_pod(kit, api, "as-bot-worker-0"), what="the job's pod", within=30)
+    finally:
+        await operator.stop()
+    as_bot = {(verb, resource) for (user, verb, resource) in seen if user == bot}
+    assert ("watch", "tfjobs") in as_bot  # kopf's job watch, through the session the operator hands it
+    assert ("watch", "pods") in as_bot  # the operator's own child watch
+    assert ("create", "pods") in as_bot
+    assert not [key for key in seen if key[0] == "local-admin" and key[1] == "watch"]  # only the test's own
+
+
+async def _has_pod(kit, api: ApiClient, pod: str) -> bool:
+    return pod in await kit.pods(api)
 
 
 async def test_a_proxy_url_is_refused_in_one_line(cluster, api, tmp_path):

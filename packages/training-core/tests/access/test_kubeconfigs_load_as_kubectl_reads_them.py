@@ -275,7 +275,6 @@ def test_acting_as_another_user_becomes_impersonate_headers_as_client_go_sends_t
         ("Impersonate-Extra-scopes", "read"),
         ("Impersonate-Extra-scopes", "write"),
     )
-    assert found.beyond_kopf() == "impersonation (as, as-uid, as-groups, as-user-extra)"
     assert access.load(one_context(tmp_path, {}, {})).impersonation == ()
 
 
@@ -293,12 +292,11 @@ def test_impersonation_that_client_go_refuses_is_refused_by_name(tmp_path, user,
         access.load(one_context(tmp_path, {}, user))
 
 
-def test_tls_server_name_is_kept_and_kopf_cannot_use_it(tmp_path):
+def test_tls_server_name_is_kept_beside_the_address(tmp_path):
     found = access.load(one_context(tmp_path, {"tls-server-name": "api.internal.example"}, {}))
     assert found.server == "https://10.0.0.1:6443"
     assert found.server_name == "api.internal.example"
-    assert found.beyond_kopf() == "tls-server-name"
-    assert access.load(one_context(tmp_path, {}, {})).beyond_kopf() is None
+    assert access.load(one_context(tmp_path, {}, {})).server_name is None
 
 
 def test_a_proxy_is_refused_with_the_way_around_it(tmp_path):

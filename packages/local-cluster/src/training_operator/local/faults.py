@@ -92,6 +92,8 @@ class Faults:
 
     rules: list[FaultRule] = field(default_factory=list)
     counts: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
+    #: the same by who the server took the request to be from ("" for anonymous): impersonation tests
+    by_user: collections.Counter[tuple[str, str, str]] = field(default_factory=collections.Counter)
     expire_next_watches: int = 0
     _stalled: set[asyncio.Event] = field(default_factory=set)
 
@@ -125,9 +127,10 @@ class Faults:
         for event in self._stalled:
             event.set()
 
-    def record(self, verb: str, resource: str) -> None:
+    def record(self, verb: str, resource: str, user: str | None = None) -> None:
         """Count one request (always, whether or not it then fails)."""
         self.counts[(verb, resource)] += 1
+        self.by_user[(user or "", verb, resource)] += 1
 
     def check(self, verb: str, resource: str) -> FaultRule | None:
         """Raise the injected error if a "fail" rule fires; return an "after" or "stall" rule that fires."""
@@ -174,6 +177,7 @@ class Faults:
         """Counters as {"verb resource": n} plus the rules, for /debug/requests."""
         return {
             "requests": {f"{v} {r}": n for (v, r), n in sorted(self.counts.items())},
+            "requestsByUser": {f"{u} {v} {r}": n for (u, v, r), n in sorted(self.by_user.items())},
             "rules": [r.to_dict() for r in self.rules],
             "stalledWatches": self.stalled,
         }

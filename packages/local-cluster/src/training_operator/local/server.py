@@ -125,7 +125,7 @@ class ApiServer:
         if not self.authn.allowed(user, target.resource_label):
             rtype = target.rtype
             raise authn.forbidden_resource(user, verb, rtype.plural, rtype.group, target.namespace)
-        self.faults.record(verb, target.resource_label)
+        self.faults.record(verb, target.resource_label, user)
         try:
             fault = self.faults.check(verb, target.resource_label)
         except errors.ApiError as exc:
@@ -213,6 +213,7 @@ class ApiServer:
 
     async def _reset_requests(self, _request: web.Request) -> web.Response:
         self.faults.counts.clear()
+        self.faults.by_user.clear()
         return dump({})
 
     async def _add_fault(self, request: web.Request) -> web.Response:

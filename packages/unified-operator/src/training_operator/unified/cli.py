@@ -146,7 +146,6 @@ def _run(args: argparse.Namespace) -> int:
     config = settings.from_args(args)
     try:
         access = access_source.load(config.kubeconfig, context=config.context)
-        runtime.refuse_what_kopf_cannot_use(access)
     except TrainingOperatorError as error:
         print(f"error: cannot find the cluster's address and credentials: {error}", file=sys.stderr)
         return 2

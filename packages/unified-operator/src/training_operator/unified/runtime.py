@@ -21,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import kopf
 
 from training_operator.core import access as access_source
-from training_operator.core.errors import AccessError, install_hint
+from training_operator.core.errors import install_hint
 from training_operator.core.kube import resources, watch
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.core.kube.index import JobKey
@@ -69,7 +70,6 @@ async def run(
     """Run until `stop` is set (or leadership is lost, which raises); `signals`: SIGTERM/SIGINT set `stop`."""
     settings = parts.settings
     access = access or access_source.load(settings.kubeconfig, context=settings.context)
-    refuse_what_kopf_cannot_use(access)
     status = status or Status()
     _register_login(parts.registry, access)
     async with ApiClient(
@@ -355,43 +355,72 @@ async def _kopf(parts: Parts, *, stop: asyncio.Event, ready: asyncio.Event) -> N
     )
 
 
-def refuse_what_kopf_cannot_use(access: access_source.Credentials) -> None:
-    """Stop before starting when kopf's job watches could not honour the credentials (see `beyond_kopf`)."""
-    missing = access.beyond_kopf()
-    if missing:
-        raise AccessError(
-            f"{access.who} uses {missing}, which the operator's job watches (kopf) cannot honour: run the "
-            "operator with a kubeconfig without it, or inside the cluster with its service account (the CLI "
-            "and the SDK honour it)"
-        )
-
-
 def _register_login(registry: kopf.OperatorRegistry, access: access_source.Credentials) -> None:
     """kopf's job watches use our credentials too. kopf calls this at start, again after a 401 and when
     the `expiration` given passes; every later call fetches afresh (a rotated file, a new exec token)."""
     calls = 0
 
     @kopf.on.login(registry=registry, id="training-operator-login")
-    def login(**_: Any) -> kopf.ConnectionInfo:
+    async def login(**_: Any) -> kopf.ConnectionInfo | kopf.AiohttpSession:
         nonlocal calls
         if calls:
             access.renew()
         calls += 1
-        found = access.login()
-        scheme, _space, token = (found.authorization or "").partition(" ")
-        certificate = found.certificate
-        files = None if certificate else found.certificate_files
-        return kopf.ConnectionInfo(
-            server=found.server,
-            scheme=scheme or None,
-            token=token or None,
-            ca_data=found.ca_pem,
-            ca_path=None if found.ca_pem else found.ca_file,
-            insecure=found.insecure,
-            certificate_data=certificate[0] if certificate else None,
-            private_key_data=certificate[1] if certificate else None,
-            certificate_path=files[0] if files else None,
-            private_key_path=files[1] if files else None,
-            default_namespace=found.namespace,
-            expiration=found.expires,
-        )
+        found = await asyncio.to_thread(access.login)  # an exec plug-in may run
+        if access.server_name or access.impersonation:
+            return _session_login(access, found)
+        return _connection_info(found)
+
+
+def _connection_info(found: access_source.Login) -> kopf.ConnectionInfo:
+    """What kopf builds its own session from: an address, TLS material and the Authorization header."""
+    scheme, _space, token = (found.authorization or "").partition(" ")
+    certificate = found.certificate
+    files = None if certificate else found.certificate_files
+    return kopf.ConnectionInfo(
+        server=found.server,
+        scheme=scheme or None,
+        token=token or None,
+        ca_data=found.ca_pem,
+        ca_path=None if found.ca_pem else found.ca_file,
+        insecure=found.insecure,
+        certificate_data=certificate[0] if certificate else None,
+        private_key_data=certificate[1] if certificate else None,
+        certificate_path=files[0] if files else None,
+        private_key_path=files[1] if files else None,
+        default_namespace=found.namespace,
+        expiration=found.expires,
+    )
+
+
+def _session_login(access: access_source.Credentials, found: access_source.Login) -> kopf.AiohttpSession:
+    """A session of our own for kopf, when the credentials need what `ConnectionInfo` cannot carry: the
+    certificate's name (kubeconfig tls-server-name) and Impersonate-* headers, repeated per group as
+    client-go sends them. kopf closes it when it logs in again."""
+    headers = [("Authorization", found.authorization)] if found.authorization else []
+    headers += access.impersonation
+    request_class = _named_requests(access.server_name) if access.server_name else aiohttp.ClientRequest
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, ssl=access.ssl_context() or False),
+        headers=headers,
+        request_class=request_class,
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+    return kopf.AiohttpSession(
+        server=found.server,
+        default_namespace=found.namespace,
+        expiration=found.expires,
+        aiohttp_session=session,
+    )
+
+
+def _named_requests(server_name: str) -> type[aiohttp.ClientRequest]:
+    """Requests that check the server's certificate against `server_name` and send it as SNI (kopf's own
+    requests pass no `server_hostname`)."""
+
+    class NamedRequest(aiohttp.ClientRequest):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["server_hostname"] = kwargs.get("server_hostname") or server_name
+            super().__init__(*args, **kwargs)
+
+    return NamedRequest

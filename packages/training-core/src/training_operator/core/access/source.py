@@ -72,19 +72,6 @@ class Credentials:
         self._lock = threading.Lock()
         self._context: tuple[object, ssl.SSLContext] | None = None
 
-    def beyond_kopf(self) -> str | None:
-        """Why kopf's own HTTP client (the operator's job watches) cannot use these credentials, if it cannot.
-
-        kopf's login takes an address, TLS material and an Authorization header, nothing else: it would check
-        the certificate against the wrong name, or watch as the kubeconfig's user instead of the one it
-        impersonates (more rights than asked for, never fewer).
-        """
-        if self.server_name:
-            return "tls-server-name"
-        if self.impersonation:
-            return "impersonation (as, as-uid, as-groups, as-user-extra)"
-        return None
-
     @property
     def who(self) -> str:
         """The identity as configured (`kubeconfig user "x"`), for messages when the server says no."""
