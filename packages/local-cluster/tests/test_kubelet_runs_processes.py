@@ -5,6 +5,7 @@ follow), LocalCommandRequired, graceful termination of a whole process group, po
 import base64
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -116,6 +117,25 @@ def test_volumes_are_materialised_with_modes(api, wait, make_pod, cluster):
     assert (volumes / "sec" / "key").stat().st_mode & 0o777 == 0o400
     assert (volumes / "scratch").is_dir()
     assert (volumes / "meta" / "labels").read_text() == 'team="x"'
+
+
+def test_a_pod_has_a_temporary_directory_of_its_own_removed_when_it_ends(api, wait, make_pod, cluster):
+    # launchers such as torchrun's elastic agent make a directory in TMPDIR for every run
+    script = "import os, tempfile; print(tempfile.mkdtemp(prefix='torchelastic_'), os.environ['TMPDIR'])"
+    api.post(PODS, make_pod("scratch", [PY, "-c", script], restartPolicy="Never"))
+    own = make_pod("own", [PY, "-c", "import os; print(os.environ['TMPDIR'])"], restartPolicy="Never")
+    own["spec"]["containers"][0]["env"] = [{"name": "TMPDIR", "value": "/var/tmp"}]
+    api.post(PODS, own)
+    wait(phase_is(api, "scratch", "Succeeded", "Failed"), message="scratch done")
+    wait(phase_is(api, "own", "Succeeded", "Failed"), message="own done")
+    made, tmpdir = log(api, "scratch").split()
+    _status, stored = api.get(f"{PODS}/scratch")
+    sandbox = cluster.state_dir / "pods" / f"default_scratch_{stored['metadata']['uid']}"
+    assert Path(tmpdir) == sandbox / "tmp"  # inside the cluster's state dir, not the machine's /tmp
+    assert Path(made).parent == Path(tmpdir)
+    wait(lambda: not Path(tmpdir).exists(), message="the ended pod's TMPDIR removed")
+    assert (sandbox / "logs").is_dir()  # its logs stay
+    assert log(api, "own").strip() == "/var/tmp"  # a container's own TMPDIR wins
 
 
 def test_init_containers_run_in_order_first(api, wait, make_pod, cluster):

@@ -22,7 +22,6 @@ PASSED_FROM_HOST = (
     "LC_ALL",
     "LC_CTYPE",
     "TZ",
-    "TMPDIR",
     "VIRTUAL_ENV",
     "PYTHONPATH",
     "OPENBLAS_CORETYPE",
@@ -162,12 +161,22 @@ def container_env(
     allocatable: dict[str, str],
     host_env: dict[str, str] | None = None,
     standins: Path | None = None,
+    tmpdir: Path | None = None,
 ) -> dict[str, str]:
-    """The full environment of one container process."""
+    """The full environment of one container process.
+
+    `tmpdir`: the pod's own temporary directory, as TMPDIR unless the container sets it. A container's /tmp
+    is its own on a real node; here every process shares the machine's, and launchers (torchrun's elastic
+    agent, Paddle's) left a directory there for every pod they ran.
+    """
     host = os.environ if host_env is None else host_env
     env: dict[str, str] = {k: host[k] for k in PASSED_FROM_HOST if k in host}
     env["PATH"] = local_path(env.get("PATH", ""), standins)
     env["HOSTNAME"] = hostname
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
+    elif "TMPDIR" in host:
+        env["TMPDIR"] = host["TMPDIR"]
     for source in container.get("envFrom") or []:
         for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
             if key in source:

@@ -14,6 +14,7 @@ import copy
 import datetime
 import logging
 import os
+import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -197,7 +198,12 @@ class Kubelet:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self._release(worker)
+
+    async def _release(self, worker: PodWorker) -> None:
+        """What a pod holds only while it runs: its network namespace and its temporary files."""
         await self.network.detach(worker.uid)
+        await asyncio.to_thread(shutil.rmtree, worker.tmpdir, ignore_errors=True)
 
     async def _delete_after_stop(self, worker: PodWorker, grace: float) -> None:
         await self._stop_worker(worker, grace)
@@ -258,7 +264,7 @@ class Kubelet:
             if task is None or task.done():
                 self.workers.pop(worker.uid, None)
                 self._tasks.pop(worker.uid, None)
-                await self.network.detach(worker.uid)
+                await self._release(worker)
 
     async def _fail_lost_pods(self) -> None:
         now = metadata.timestamp(datetime.datetime.now(datetime.UTC))

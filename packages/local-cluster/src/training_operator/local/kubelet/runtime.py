@@ -57,6 +57,8 @@ class PodWorker:
         self.namespace: str = meta["namespace"]
         self.name: str = meta["name"]
         self.sandbox: Path = kubelet.sandbox_dir(pod)
+        #: the pod's TMPDIR, removed with its network once the pod is over (its logs stay in the sandbox)
+        self.tmpdir: Path = self.sandbox / "tmp"
         self.hostname = hosts.pod_hostname(pod)
         spec = pod["spec"]
         self.policy: str = spec.get("restartPolicy", "Always")
@@ -95,6 +97,7 @@ class PodWorker:
         (self.sandbox / "etc").mkdir(parents=True, exist_ok=True)
         (self.sandbox / "etc" / "resolv.conf").write_text(hosts.RESOLV_CONF)
         (self.sandbox / "logs").mkdir(exist_ok=True)
+        self.tmpdir.mkdir(exist_ok=True)
         self.pod_ip = await self.kubelet.network.attach(self.uid)
         self.start_time = self.now()
         self.kubelet.write_hosts(self)
@@ -243,6 +246,7 @@ class PodWorker:
                     hostname=self.hostname,
                     allocatable=self.kubelet.allocatable,
                     standins=self.kubelet.standins,
+                    tmpdir=self.tmpdir,
                 )
                 break
             except envvars.EnvError as exc:
