@@ -4,10 +4,12 @@ by the CLI, the SDK and the API client, or refused in one line, never ignored.
 Covers: `tls-server-name` is the name the server's certificate must carry, for requests and for watches (a
 wrong one fails as kubectl fails, a right one works though the address is an IP); `as` makes the server
 see the impersonated user (what that user may not do is refused, naming it), the operator's kopf job watches
-included; `proxy-url` is refused in one line.
+included; an http `proxy-url` carries every client's connections (CLI, API client, operator, kopf) as CONNECT
+tunnels with the proxy's credentials; a socks5 one is refused in one line.
 """
 
 import asyncio
+import base64
 import os
 import sys
 from pathlib import Path
@@ -19,6 +21,7 @@ import yaml
 from training_operator.core import access
 from training_operator.core.kube.client import ApiClient, ApiError
 from training_operator.local.cluster import LocalCluster
+from training_operator.unified.sdk import calls, transport
 
 CLI = str(Path(sys.executable).parent / "training-operator")
 WRONG_NAME = "api.not-in-the-certificate.example"
@@ -132,12 +135,97 @@ async def _has_pod(kit, api: ApiClient, pod: str) -> bool:
     return pod in await kit.pods(api)
 
 
-async def test_a_proxy_url_is_refused_in_one_line(cluster, api, tmp_path):
+class TunnelProxy:
+    """An http proxy that answers CONNECT only, as corporate proxies in front of API servers do: it records
+    each tunnel's target and Proxy-Authorization, then relays bytes both ways."""
+
+    def __init__(self) -> None:
+        self.tunnels: list[tuple[str, str]] = []
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> "TunnelProxy":
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        method, target, _version = head[0].split(" ")
+        fields = dict(line.split(": ", 1) for line in head[1:] if ": " in line)
+        if method != "CONNECT":
+            writer.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            writer.close()
+            return
+        self.tunnels.append((target, fields.get("Proxy-Authorization", "")))
+        host, port = target.rsplit(":", 1)
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await asyncio.gather(_relay(reader, upstream_writer), _relay(upstream_reader, writer))
+
+
+async def _relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except OSError:
+        pass
+    finally:
+        writer.close()
+
+
+async def test_every_client_reaches_the_server_through_the_kubeconfigs_proxy(cluster, api, tmp_path, kit):
+    authority = cluster.url.removeprefix("https://")
+    async with TunnelProxy() as proxy:
+        kubeconfig = edited(
+            cluster,
+            tmp_path / "proxied.yaml",
+            cluster_fields={"proxy-url": f"http://bob:pw@127.0.0.1:{proxy.port}"},
+        )
+        code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(kubeconfig))  # urllib3
+        assert code == 0, err
+        through_cli = len(proxy.tunnels)
+        async with ApiClient(access.load(str(kubeconfig)), qps=0) as client:  # http1 and aiohttp
+            assert (await client.request("GET", "/api/v1/namespaces/default"))["metadata"][
+                "name"
+            ] == "default"
+            assert (await first_event(client))["type"] == "ADDED"
+        sdk = transport.AsyncApi(access.load(str(kubeconfig)))  # the async SDK client's transport
+        try:
+            namespace = await sdk.request(
+                calls.Call("GET", "/api/v1/namespaces/default", "namespace default")
+            )
+        finally:
+            await sdk.close()
+        assert namespace["metadata"]["name"] == "default"
+        through_client = len(proxy.tunnels)
+        operator = kit.Operator(kubeconfig, tmp_path / "operator.log")  # its own requests and kopf's watches
+        try:
+            await operator.start()
+            await api.request("POST", kit.TFJOBS, body=kit.tfjob("proxied", workers=1))
+            await kit.eventually(
+                lambda: _has_pod(kit, api, "proxied-worker-0"), what="the job's pod", within=30
+            )
+        finally:
+            await operator.stop()
+    assert through_cli >= 1
+    assert through_client >= through_cli + 3  # a request, a watch and the SDK's, on connections of their own
+    assert len(proxy.tunnels) >= through_client + 3  # the operator's requests, watches, kopf's job watch
+    expected = "Basic " + base64.b64encode(b"bob:pw").decode()
+    assert set(proxy.tunnels) == {(authority, expected)}
+
+
+async def test_a_socks_proxy_url_is_refused_in_one_line(cluster, api, tmp_path):
     kubeconfig = edited(
         cluster, tmp_path / "proxy.yaml", cluster_fields={"proxy-url": "socks5://127.0.0.1:1"}
     )
     code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(kubeconfig))
     assert code != 0
     assert len(err.strip().splitlines()) == 1, err
-    assert "proxy-url 'socks5://127.0.0.1:1'" in err
+    assert "proxy-url 'socks5://127.0.0.1:1' is a socks5 proxy" in err
     assert "does not support" in err

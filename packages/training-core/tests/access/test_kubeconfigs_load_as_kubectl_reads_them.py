@@ -299,11 +299,21 @@ def test_tls_server_name_is_kept_beside_the_address(tmp_path):
     assert access.load(one_context(tmp_path, {}, {})).server_name is None
 
 
-def test_a_proxy_is_refused_with_the_way_around_it(tmp_path):
+def test_a_proxy_url_is_the_proxy_and_wins_over_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://from-env:3128")
+    path = one_context(tmp_path, {"proxy-url": "http://user:p%40ss@proxy.corp:8080"}, {})
+    found = access.load(path).proxy
+    assert found is not None
+    assert (found.host, found.port, found.address) == ("proxy.corp", 8080, "http://proxy.corp:8080")
+    assert found.user == ("user", "p@ss")
+    assert access.load(one_context(tmp_path, {}, {})).proxy.address == "http://from-env:3128"
+
+
+def test_a_socks_proxy_is_refused_with_the_way_around_it(tmp_path):
     path = one_context(tmp_path, {"proxy-url": "socks5://127.0.0.1:1080"}, {})
     with pytest.raises(AccessError) as refused:
         access.load(path)
     message = str(refused.value)
-    assert "proxy-url 'socks5://127.0.0.1:1080'" in message
-    assert 'kubeconfig cluster "k"' in message
+    assert "kubeconfig cluster \"k\" proxy-url 'socks5://127.0.0.1:1080' is a socks5 proxy" in message
+    assert "use an http:// proxy" in message
     assert "tls-server-name" in message  # the port-forward way around it

@@ -27,7 +27,7 @@ import kopf
 from training_operator.core import access as access_source
 from training_operator.core.errors import install_hint
 from training_operator.core.kube import resources, watch
-from training_operator.core.kube.client import ApiClient, ApiError
+from training_operator.core.kube.client import ApiClient, ApiError, proxy_options
 from training_operator.core.kube.index import JobKey
 from training_operator.core.kube.reconcile import Reconciler
 from training_operator.core.kube.recorder import EventRecorder
@@ -367,7 +367,7 @@ def _register_login(registry: kopf.OperatorRegistry, access: access_source.Crede
             access.renew()
         calls += 1
         found = await asyncio.to_thread(access.login)  # an exec plug-in may run
-        if access.server_name or access.impersonation:
+        if access.server_name or access.impersonation or access.proxy:
             return _session_login(access, found)
         return _connection_info(found)
 
@@ -394,9 +394,10 @@ def _connection_info(found: access_source.Login) -> kopf.ConnectionInfo:
 
 
 def _session_login(access: access_source.Credentials, found: access_source.Login) -> kopf.AiohttpSession:
-    """A session of our own for kopf, when the credentials need what `ConnectionInfo` cannot carry: the
-    certificate's name (kubeconfig tls-server-name) and Impersonate-* headers, repeated per group as
-    client-go sends them. kopf closes it when it logs in again."""
+    """A session of our own for kopf, when the credentials need what `ConnectionInfo` cannot carry (or
+    carries differently): the certificate's name (kubeconfig tls-server-name), Impersonate-* headers
+    repeated per group as client-go sends them, and the proxy with its NO_PROXY decision already made.
+    kopf closes it when it logs in again."""
     headers = [("Authorization", found.authorization)] if found.authorization else []
     headers += access.impersonation
     request_class = _named_requests(access.server_name) if access.server_name else aiohttp.ClientRequest
@@ -405,6 +406,7 @@ def _session_login(access: access_source.Credentials, found: access_source.Login
         headers=headers,
         request_class=request_class,
         cookie_jar=aiohttp.DummyCookieJar(),
+        **proxy_options(access.proxy),
     )
     return kopf.AiohttpSession(
         server=found.server,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from training_operator.core.access import auth, kubeconfig, tls
+from training_operator.core.access import proxy as proxy_
 from training_operator.core.errors import AccessError
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -50,7 +51,8 @@ class Credentials:
     `server_name`: the name the server's certificate is checked against and sent as SNI, when it is not the
     address's host (kubeconfig `tls-server-name`). `impersonation`: `Impersonate-*` headers to send with
     every request, in order, a header repeated once per value as client-go sends them (kubeconfig `as`,
-    `as-uid`, `as-groups`, `as-user-extra`).
+    `as-uid`, `as-groups`, `as-user-extra`). `proxy`: the http proxy every connection is tunnelled through
+    (kubeconfig `proxy-url`, else `HTTPS_PROXY` and `NO_PROXY`; see `access.proxy`).
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class Credentials:
         auth: auth.Auth,
         server_name: str | None = None,
         impersonation: tuple[tuple[str, str], ...] = (),
+        proxy: proxy_.Proxy | None = None,
     ) -> None:
         self.server = server.rstrip("/")
         self.namespace = namespace
@@ -69,6 +72,7 @@ class Credentials:
         self.auth = auth
         self.server_name = server_name
         self.impersonation = impersonation
+        self.proxy = proxy
         self._lock = threading.Lock()
         self._context: tuple[object, ssl.SSLContext] | None = None
 
@@ -154,7 +158,7 @@ def load(
         raise AccessError(
             f"no kubeconfig at {looked} and no service account token: pass --kubeconfig or set KUBECONFIG"
         )
-    return from_kubeconfig(kubeconfig.select(merged, context))
+    return from_kubeconfig(kubeconfig.select(merged, context), env)
 
 
 def in_cluster(root: Path, environ: Mapping[str, str]) -> Credentials:
@@ -176,10 +180,11 @@ def in_cluster(root: Path, environ: Mapping[str, str]) -> Credentials:
         namespace=namespace,
         material=tls.Material(ca_file=str(ca) if ca.exists() else None),
         auth=auth.TokenFile(root / "token", who=f"the service account token in {root}"),
+        proxy=proxy_.from_environment(f"https://{host}:{port}", environ),
     )
 
 
-def from_kubeconfig(selection: kubeconfig.Selection) -> Credentials:
+def from_kubeconfig(selection: kubeconfig.Selection, environ: Mapping[str, str] | None = None) -> Credentials:
     """Credentials of one kubeconfig context."""
     cluster, user = selection.cluster.body, selection.user.body
     material = tls.Material(
@@ -192,13 +197,6 @@ def from_kubeconfig(selection: kubeconfig.Selection) -> Credentials:
         insecure=bool(cluster.get("insecure-skip-tls-verify")),
     )
     who = f'kubeconfig user "{selection.user.name}" (context "{selection.context}")'
-    if cluster.get("proxy-url"):
-        raise AccessError(
-            f'kubeconfig cluster "{selection.cluster.name}" sets proxy-url {cluster["proxy-url"]!r}, which '
-            "training-operator does not support: reach the API server directly, or through a local port "
-            "forward (for example `ssh -L 6443:<api-server>:443 <bastion>`) with server "
-            "https://127.0.0.1:6443 and tls-server-name set to the name in the server's certificate"
-        )
     server_name = cluster.get("tls-server-name")
     if server_name is not None and (not isinstance(server_name, str) or not server_name.strip()):
         raise AccessError(
@@ -216,6 +214,13 @@ def from_kubeconfig(selection: kubeconfig.Selection) -> Credentials:
         auth=_user_auth(user, selection, who),
         server_name=server_name.strip() if server_name else None,
         impersonation=impersonation_headers(user, who),
+        proxy=(
+            proxy_.parse(
+                str(cluster["proxy-url"]), where=f'kubeconfig cluster "{selection.cluster.name}" proxy-url'
+            )
+            if cluster.get("proxy-url")
+            else proxy_.from_environment(server, os.environ if environ is None else environ)
+        ),
     )
 
 

@@ -27,6 +27,7 @@ import aiohttp
 from yarl import URL
 
 from training_operator.core.access import Credentials
+from training_operator.core.access.proxy import Proxy
 from training_operator.core.kube import codec
 from training_operator.core.kube.http1 import Http1Pool
 
@@ -118,6 +119,12 @@ class TokenBucket:
             await asyncio.sleep((1 - self.tokens) / self.qps)
 
 
+def proxy_options(proxy: Proxy | None) -> dict[str, Any]:
+    """An aiohttp session's `proxy` for the credentials' proxy (none: nothing). Its user and password ride
+    in the URL, from which aiohttp sends them as Proxy-Authorization (its `proxy_auth` is deprecated)."""
+    return {} if proxy is None else {"proxy": proxy.url}
+
+
 class ApiClient:
     """JSON requests and watch streams against one API server."""
 
@@ -140,7 +147,9 @@ class ApiClient:
         #: server address it cannot read is left to aiohttp, whose error it was before)
         self.http1: Http1Pool | None = None
         with contextlib.suppress(ValueError):
-            self.http1 = Http1Pool(access.server, keepalive=KEEPALIVE_SECONDS, server_name=access.server_name)
+            self.http1 = Http1Pool(
+                access.server, keepalive=KEEPALIVE_SECONDS, server_name=access.server_name, proxy=access.proxy
+            )
 
     async def __aenter__(self) -> ApiClient:
         # pairs, not a dict: an impersonated group or extra repeats its header, as client-go sends them
@@ -150,7 +159,11 @@ class ApiClient:
         connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl(), keepalive_timeout=KEEPALIVE_SECONDS)
         # no cookie jar, as client-go has none: filtering cookies was a fifth of a request's client CPU
         self.session = aiohttp.ClientSession(
-            self.access.server, headers=headers, connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            self.access.server,
+            headers=headers,
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            **proxy_options(self.access.proxy),
         )
         return self
 

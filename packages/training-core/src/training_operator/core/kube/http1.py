@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from training_operator.core.access.proxy import Proxy
+
 #: bounds on what one answer may hold: a status line and headers, and a body (a list of 10,000 pods is ~30 MB)
 MAX_HEAD_BYTES = 1 << 20
 MAX_BODY_BYTES = 1 << 30
@@ -258,6 +260,28 @@ class _Connection(asyncio.Protocol):
             self.transport.abort()
 
 
+class _TunnelOpening(asyncio.Protocol):
+    """The proxy's answer to CONNECT: its status line once the head is complete (nothing follows it before
+    our TLS handshake starts)."""
+
+    def __init__(self) -> None:
+        self.answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._head = b""
+
+    def data_received(self, data: bytes) -> None:
+        self._head += data
+        if b"\r\n\r\n" in self._head and not self.answer.done():
+            self.answer.set_result(self._head.split(b"\r\n", 1)[0].decode("latin-1"))
+        elif len(self._head) > MAX_HEAD_BYTES and not self.answer.done():
+            self.answer.set_exception(BadAnswer("the proxy's answer to CONNECT has no end"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.answer.done():
+            self.answer.set_exception(
+                ConnectionLost("the proxy closed the connection before answering CONNECT")
+            )
+
+
 class Http1Pool:
     """Keep-alive connections to one API server, reused last-in first-out; an idle connection is dropped
     after `keepalive` seconds, and when the TLS context changes (an exec plug-in renewed the certificate)."""
@@ -270,6 +294,7 @@ class Http1Pool:
         connect_timeout: float = CONNECT_SECONDS,
         request_timeout: float = REQUEST_SECONDS,
         server_name: str | None = None,
+        proxy: Proxy | None = None,
     ) -> None:
         parts = urlsplit(server)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -279,11 +304,16 @@ class Http1Pool:
         self.tls = parts.scheme == "https"
         #: the name the certificate is checked against and sent as SNI (kubeconfig tls-server-name)
         self.server_name = server_name or self.host
+        #: an http proxy: a CONNECT tunnel for https, absolute-form requests for plain http
+        self.proxy = proxy
         #: the path the server's address carries (a proxy's prefix), put before every request's path
         self.prefix = parts.path.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
         default = 443 if self.tls else 80
         self._host_header = host if self.port == default else f"{host}:{self.port}"
+        self._authority = f"{host}:{self.port}"  # what a CONNECT names: the port always
+        # through an http proxy, plain http requests name the whole URL (absolute form) and authenticate
+        self._absolute = f"http://{self._host_header}" if proxy is not None and not self.tls else ""
         self.keepalive = keepalive
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
@@ -338,7 +368,9 @@ class Http1Pool:
     def _head(
         self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes | None
     ) -> bytes:
-        lines = [f"{method} {self.prefix}{target} HTTP/1.1", f"Host: {self._host_header}"]
+        lines = [f"{method} {self._absolute}{self.prefix}{target} HTTP/1.1", f"Host: {self._host_header}"]
+        if self._absolute and self.proxy is not None and self.proxy.authorization:
+            lines.append(f"Proxy-Authorization: {self.proxy.authorization}")
         for name, value in headers:
             if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
                 raise ValueError(f"header {name!r} holds a line break")
@@ -365,14 +397,55 @@ class Http1Pool:
         tls: ssl.SSLContext | bool | None = (context or True) if self.tls else None
         async with asyncio.timeout(self.connect_timeout):
             try:
-                _, connection = await loop.create_connection(
-                    _Connection,
-                    self.host,
-                    self.port,
-                    ssl=tls,
-                    server_hostname=self.server_name if tls else None,
-                )
+                if self.proxy is not None:
+                    connection = await self._through_proxy(loop, self.proxy, tls)
+                else:
+                    _, connection = await loop.create_connection(
+                        _Connection,
+                        self.host,
+                        self.port,
+                        ssl=tls,
+                        server_hostname=self.server_name if tls else None,
+                    )
             except OSError as error:  # refused, unreachable, a certificate not trusted (ssl.SSLError)
+                if isinstance(error, CannotConnect):
+                    raise
                 raise CannotConnect(error.errno, f"cannot connect to {self._host_header}: {error}") from error
         self.opened += 1
         return connection, False
+
+    async def _through_proxy(
+        self, loop: asyncio.AbstractEventLoop, proxy: Proxy, tls: ssl.SSLContext | bool | None
+    ) -> _Connection:
+        """A connection to the proxy; for https, a CONNECT tunnel with the server's TLS inside it (plain http
+        requests go to the proxy in absolute form, see `_head`)."""
+        transport, opening = await loop.create_connection(_TunnelOpening, proxy.host, proxy.port)
+        connection = _Connection()
+        if not tls:
+            transport.set_protocol(connection)
+            connection.connection_made(transport)
+            return connection
+        lines = [f"CONNECT {self._authority} HTTP/1.1", f"Host: {self._authority}"]
+        if proxy.authorization:
+            lines.append(f"Proxy-Authorization: {proxy.authorization}")
+        transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        try:
+            status_line = await opening.answer
+        except BaseException:
+            transport.abort()
+            raise
+        if status_line.split(" ")[1:2] != ["200"]:
+            transport.abort()
+            raise CannotConnect(
+                None, f"the proxy {proxy.address} refused a tunnel to {self._authority}: {status_line}"
+            )
+        context = tls if isinstance(tls, ssl.SSLContext) else ssl.create_default_context()
+        try:
+            secured = await loop.start_tls(transport, connection, context, server_hostname=self.server_name)
+        except BaseException:
+            transport.abort()
+            raise
+        if secured is None:
+            raise CannotConnect(None, f"TLS to {self._authority} through {proxy.address} did not start")
+        connection.connection_made(secured)
+        return connection

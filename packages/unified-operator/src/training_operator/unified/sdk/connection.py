@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from training_operator.core import access
-from training_operator.core.access import kubeconfig, tls
+from training_operator.core.access import kubeconfig, proxy, tls
 from training_operator.core.errors import AccessError
 
 DEFAULT_NAMESPACE = "default"
@@ -60,17 +60,14 @@ def from_configuration(configuration: Any) -> access.Credentials:
         key_file=configuration.key_file or None,
         insecure=not configuration.verify_ssl,
     )
-    if getattr(configuration, "proxy", None):
-        raise AccessError(
-            f"the client_configuration sets proxy {configuration.proxy!r}, which training-operator does not "
-            "support: reach the API server directly or through a local port forward"
-        )
+    given = getattr(configuration, "proxy", None)
     return access.Credentials(
         server=str(configuration.host),
         namespace=DEFAULT_NAMESPACE,
         material=material,
         auth=ConfigurationAuth(configuration),
         server_name=getattr(configuration, "tls_server_name", None) or None,
+        proxy=proxy.parse(str(given), where="the client_configuration's proxy") if given else None,
     )
 
 

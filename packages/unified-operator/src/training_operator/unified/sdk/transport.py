@@ -40,7 +40,17 @@ class SyncApi:
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
-        self._pools = urllib3.PoolManager(num_pools=4, maxsize=16)
+        proxy = credentials.proxy
+        self._pools: urllib3.PoolManager = (
+            urllib3.PoolManager(num_pools=4, maxsize=16)
+            if proxy is None
+            else urllib3.ProxyManager(
+                proxy.address,
+                num_pools=4,
+                maxsize=16,
+                proxy_headers={"Proxy-Authorization": proxy.authorization} if proxy.authorization else None,
+            )
+        )
 
     def close(self) -> None:
         """Release the connection pools."""
@@ -142,7 +152,9 @@ class AsyncApi:
         import aiohttp
 
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            from training_operator.core.kube.client import proxy_options
+
+            self._session = aiohttp.ClientSession(**proxy_options(self.credentials.proxy))
         return self._session
 
     async def close(self) -> None:

@@ -1,0 +1,146 @@
+"""Which HTTP proxy requests to the API server go through, decided as client-go decides it.
+
+A kubeconfig cluster's `proxy-url` wins; without one, `HTTPS_PROXY` (for an https server, `HTTP_PROXY` for
+plain http; the upper-case name first, then the lower-case one) unless `NO_PROXY` names the server. As in
+Go's `httpproxy`, a loopback server is never proxied, and `NO_PROXY` lists host names (matching the name and
+every subdomain; a leading dot: subdomains only), IP addresses, CIDR ranges, each optionally with a port, or
+`*` for everything.
+
+Only `http://` proxies are supported: the API server's own TLS runs inside a CONNECT tunnel through them.
+`https://` proxies (TLS to the proxy as well) and `socks5://` ones are refused by name rather than bypassed.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+from training_operator.core.errors import AccessError
+
+
+@dataclass(frozen=True, slots=True)
+class Proxy:
+    """An http proxy: where it listens and, when its URL carries a user, the `Proxy-Authorization` value."""
+
+    host: str
+    port: int
+    #: "Basic …" from the URL's user and password, else None
+    authorization: str | None = None
+
+    @property
+    def address(self) -> str:
+        """`http://host:port`, without the credentials (they travel in `authorization`)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """`http://user:password@host:port` (the user percent-encoded), for clients that take it whole."""
+        user = self.user
+        if user is None:
+            return self.address
+        credentials = f"{quote(user[0], safe='')}:{quote(user[1], safe='')}@"
+        return self.address.replace("http://", "http://" + credentials, 1)
+
+    @property
+    def user(self) -> tuple[str, str] | None:
+        """(user, password) for clients that take them apart (aiohttp's BasicAuth, urllib3's header)."""
+        if self.authorization is None:
+            return None
+        user, _, password = base64.b64decode(self.authorization.split(" ", 1)[1]).decode().partition(":")
+        return user, password
+
+
+def parse(url: str, *, where: str) -> Proxy:
+    """A proxy URL as kubectl reads it (no scheme: http); `where` names its source in errors."""
+    text = url.strip()
+    if "://" not in text:
+        text = "http://" + text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme in ("https", "socks5", "socks5h", "socks4"):
+        raise AccessError(
+            f"{where} {url!r} is a {scheme} proxy, which training-operator does not support: use an "
+            "http:// proxy, or a local port forward (for example `ssh -L 6443:<api-server>:443 <bastion>`) "
+            "with server https://127.0.0.1:6443 and tls-server-name set to the name in the server's "
+            "certificate"
+        )
+    if scheme != "http" or not parts.hostname:
+        raise AccessError(f"{where} {url!r} is not a proxy address: expected http://host:port")
+    try:
+        port = parts.port or 80
+    except ValueError:
+        raise AccessError(f"{where} {url!r} has an invalid port") from None
+    authorization = None
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        authorization = "Basic " + base64.b64encode(pair.encode()).decode()
+    return Proxy(host=parts.hostname, port=port, authorization=authorization)
+
+
+def from_environment(server: str, environ: Mapping[str, str]) -> Proxy | None:
+    """The proxy the environment names for `server`, or None (none set, loopback, or `NO_PROXY`)."""
+    parts = urlsplit(server)
+    host = (parts.hostname or "").lower()
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    if host == "localhost" or _is_loopback(host):
+        return None
+    names = ("HTTPS_PROXY", "https_proxy") if https else ("HTTP_PROXY", "http_proxy")
+    name = next((n for n in names if environ.get(n)), None)
+    if name is None:
+        return None
+    if bypassed(host, port, environ.get("NO_PROXY") or environ.get("no_proxy") or ""):
+        return None
+    return parse(environ[name], where=name)
+
+
+def bypassed(host: str, port: int, no_proxy: str) -> bool:
+    """Whether a `NO_PROXY` list names `host:port`."""
+    for raw in no_proxy.split(","):
+        entry, wanted_port = _split_port(raw.strip().lower())
+        if entry == "*":
+            return True
+        if entry and (wanted_port is None or wanted_port == port) and _names(entry, host):
+            return True
+    return False
+
+
+def _names(entry: str, host: str) -> bool:
+    """Whether one `NO_PROXY` entry (its port taken off) covers `host`: a CIDR range, an address or a name."""
+    address = _address(host)
+    if "/" in entry:
+        try:
+            return address is not None and address in ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            return False
+    if _address(entry) is not None:
+        return address == _address(entry)
+    if entry.startswith("."):
+        return host.endswith(entry)
+    return host == entry or host.endswith("." + entry)
+
+
+def _split_port(entry: str) -> tuple[str, int | None]:
+    if entry.startswith("["):  # [v6]:port
+        inside, _, rest = entry[1:].partition("]")
+        return inside, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+    if entry.count(":") == 1:
+        name, _, port = entry.partition(":")
+        return name, int(port) if port.isdigit() else None
+    return entry, None
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _is_loopback(host: str) -> bool:
+    address = _address(host)
+    return address is not None and address.is_loopback

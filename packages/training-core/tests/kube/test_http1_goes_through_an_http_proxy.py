@@ -1,0 +1,61 @@
+"""The lean HTTP/1.1 client through an http proxy, as client-go goes through one: an https server behind a
+CONNECT tunnel (the proxy's refusal is an error naming the proxy and its status), a plain http server by
+absolute-form requests; the proxy's credentials go as Proxy-Authorization either way."""
+
+import asyncio
+
+import pytest
+
+from training_operator.core.access.proxy import parse
+from training_operator.core.kube.http1 import CannotConnect, Http1Pool
+
+GET = {"Accept": "application/json"}
+
+
+async def proxy_answering(answer: bytes, heads: list[str]) -> asyncio.Server:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append((await reader.readuntil(b"\r\n\r\n")).decode("latin-1"))
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0)
+
+
+def through(server: asyncio.Server, address: str) -> Http1Pool:
+    """A pool for `address` through the proxy `server` is, as user bob."""
+    port = server.sockets[0].getsockname()[1]
+    return Http1Pool(address, keepalive=60, proxy=parse(f"http://bob:pw@127.0.0.1:{port}", where="proxy-url"))
+
+
+async def test_a_refused_tunnel_is_an_error_naming_the_proxy_and_its_answer():
+    heads: list[str] = []
+    server = await proxy_answering(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n", heads)
+    port = server.sockets[0].getsockname()[1]
+    pool = through(server, "https://api.cluster.example:6443")
+    try:
+        with pytest.raises(CannotConnect) as refused:
+            await pool.request("GET", "/api", headers=GET)
+    finally:
+        server.close()
+    assert f"the proxy http://127.0.0.1:{port} refused a tunnel to api.cluster.example:6443" in str(
+        refused.value
+    )
+    assert "407 Proxy Authentication Required" in str(refused.value)
+    assert heads[0].startswith("CONNECT api.cluster.example:6443 HTTP/1.1\r\n")
+    assert "Proxy-Authorization: Basic Ym9iOnB3\r\n" in heads[0]
+
+
+async def test_a_plain_http_server_is_asked_for_in_absolute_form():
+    heads: list[str] = []
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    server = await proxy_answering(answer, heads)
+    pool = through(server, "http://api.cluster.example:8080/prefix")
+    try:
+        got = await pool.request("GET", "/api/v1/pods?limit=1", headers=GET)
+    finally:
+        server.close()
+    assert got.status == 200
+    assert heads[0].startswith("GET http://api.cluster.example:8080/prefix/api/v1/pods?limit=1 HTTP/1.1\r\n")
+    assert "Host: api.cluster.example:8080\r\n" in heads[0]
+    assert "Proxy-Authorization: Basic Ym9iOnB3\r\n" in heads[0]
