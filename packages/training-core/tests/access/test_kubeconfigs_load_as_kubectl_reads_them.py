@@ -317,3 +317,11 @@ def test_a_socks_proxy_is_refused_with_the_way_around_it(tmp_path):
     assert "kubeconfig cluster \"k\" proxy-url 'socks5://127.0.0.1:1080' is a socks5 proxy" in message
     assert "use an http:// proxy" in message
     assert "tls-server-name" in message  # the port-forward way around it
+
+
+def test_skipping_verification_with_a_certificate_authority_is_refused_as_kubectl_refuses_it(tmp_path):
+    ca = base64.b64encode(self_signed()[0]).decode()
+    path = one_context(tmp_path, {"insecure-skip-tls-verify": True, "certificate-authority-data": ca}, {})
+    with pytest.raises(AccessError, match="sets both insecure-skip-tls-verify and a certificate authority"):
+        access.load(path)
+    assert access.load(one_context(tmp_path, {"insecure-skip-tls-verify": True}, {})).material.insecure

@@ -197,6 +197,12 @@ def from_kubeconfig(selection: kubeconfig.Selection, environ: Mapping[str, str] 
         insecure=bool(cluster.get("insecure-skip-tls-verify")),
     )
     who = f'kubeconfig user "{selection.user.name}" (context "{selection.context}")'
+    if material.insecure and (material.ca_pem or material.ca_file):
+        raise AccessError(  # client-go's refusal: one of the two settings is a mistake, we cannot tell which
+            f'kubeconfig cluster "{selection.cluster.name}" sets both insecure-skip-tls-verify and a '
+            "certificate authority, which kubectl refuses too: remove insecure-skip-tls-verify to check the "
+            "server's certificate, or the certificate authority to skip the check"
+        )
     server_name = cluster.get("tls-server-name")
     if server_name is not None and (not isinstance(server_name, str) or not server_name.strip()):
         raise AccessError(
