@@ -105,3 +105,19 @@ def test_only_event_handlers_watch_the_jobs():
     )
     assert [h.id for h in parts.registry._watching.get_all_handlers()] == ["demojob-events"]
     assert list(parts.registry._changing.get_all_handlers()) == []
+
+
+async def test_a_deleted_jobs_late_events_leave_its_successor_of_the_same_name_alone(world):
+    # kopf runs each job UID on a worker of its own: the old job's DELETED (or a last MODIFIED) can come
+    # after the new job's ADDED; before, it removed the new job from the store and its pending reconcile,
+    # and the new job was never reconciled
+    store, queue, _ = world
+    deliver(world, job(uid="old", rv="5"))
+    deliver(world, job(uid="new", rv="9"))
+    deliver(world, job(uid="old", rv="6"), "MODIFIED")
+    deliver(world, job(uid="old", rv="7"), "DELETED")
+    assert store.get(KEY)["metadata"]["uid"] == "new"
+    assert queue.pending(KEY) is not None
+    deliver(world, job(uid="new", rv="10"), "DELETED")
+    assert store.get(KEY) is None
+    assert queue.pending(KEY) is None

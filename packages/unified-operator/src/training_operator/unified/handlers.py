@@ -53,8 +53,10 @@ def on_job_event(
     meta = body.get("metadata") or {}
     key = JobKey(kind.kind, meta.get("namespace") or "default", meta.get("name", ""))
     if event.get("type") == "DELETED":
-        store.remove(key)
-        queue.forget(key)
+        if store.remove(key, uid=str(meta.get("uid", ""))):
+            queue.forget(key)
+        return
+    if store.superseded(key, body):
         return
     old = store.get(key)
     if store.put(key, body) and not (body.get("status") or {}).get("conditions"):

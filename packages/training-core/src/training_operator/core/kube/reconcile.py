@@ -51,11 +51,30 @@ class JobStore:
         """The job's body, if it exists."""
         return self._bodies.get(key)
 
-    def remove(self, key: JobKey) -> None:
-        """The job was deleted."""
-        body = self._bodies.pop(key, None)
-        if body is not None:
-            self._seen.discard(str((body.get("metadata") or {}).get("uid", "")))
+    def remove(self, key: JobKey, uid: str | None = None) -> bool:
+        """The job was deleted; False (and nothing removed) when the name now holds another job (`uid`).
+
+        kopf handles each job UID on a worker of its own, so a deleted job's last event and the first of a
+        new job of the same name can arrive in either order: the old one's must not remove the new one.
+        """
+        body = self._bodies.get(key)
+        if body is None:
+            return True
+        stored = str((body.get("metadata") or {}).get("uid", ""))
+        if uid is not None and stored != uid:
+            return False
+        del self._bodies[key]
+        self._seen.discard(stored)
+        return True
+
+    def superseded(self, key: JobKey, body: Mapping[str, Any]) -> bool:
+        """Whether `body` is a late event of a job this name no longer holds: another UID is stored, and at a
+        later resourceVersion (a deleted job's event delivered after its successor's, see `remove`)."""
+        current = self._bodies.get(key)
+        if current is None:
+            return False
+        uid = (body.get("metadata") or {}).get("uid")
+        return (current.get("metadata") or {}).get("uid") != uid and _version(current) > _version(body)
 
     def __iter__(self) -> Iterator[JobKey]:
         return iter(list(self._bodies))
