@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import shutil
-import sqlite3
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -51,10 +50,17 @@ def rss_kib(pid: int) -> int:
 
 
 def stored_pods(state: Path) -> tuple[int, int]:
-    """Bytes of the SQLite files and the number of pods in them."""
-    db_bytes = sum(p.stat().st_size for p in state.glob("cluster.db*"))
-    with contextlib.closing(sqlite3.connect(state / "cluster.db")) as db:
-        return db_bytes, int(db.execute("SELECT count(*) FROM objects WHERE resource='/pods'").fetchone()[0])
+    """Bytes of the store's journal and the number of pods it holds (read only: the server is running)."""
+    journal = state / "journal.jsonl"
+    pods: set[tuple[str, str]] = set()
+    with open(journal, "rb") as file:
+        for line in file:
+            if not line.endswith(b"\n"):
+                break
+            entry = json.loads(line)
+            if entry[0] in ("put", "delete") and entry[1] == "/pods":
+                (pods.add if entry[0] == "put" else pods.discard)((entry[2], entry[3]))
+    return journal.stat().st_size, len(pods)
 
 
 def a_pod(name: str) -> dict:
@@ -199,7 +205,7 @@ async def run(args: argparse.Namespace) -> dict:
                 "rss_start_mib": round(rss_start / 1024, 1),
                 "rss_with_pods_mib": round(rss_full / 1024, 1),
                 "kib_per_pod": round((rss_full - rss_start) / max(stored, 1), 2),
-                "sqlite_mib": round(db_bytes / 2**20, 1),
+                "journal_mib": round(db_bytes / 2**20, 1),
             }
         results["list"] = {"list_all_seconds": round(list_seconds, 3), "listed": listed}
         before = cpu_seconds(pid)
@@ -262,7 +268,7 @@ def main() -> None:
         rows += [
             ("RSS with pods (MiB)", f"{memory['rss_with_pods_mib']}", f"{memory['stored_pods']} pods"),
             ("KiB per stored pod", f"{memory['kib_per_pod']}", "RSS delta / pods"),
-            ("SQLite size (MiB)", f"{memory['sqlite_mib']}", "cluster.db + WAL"),
+            ("journal size (MiB)", f"{memory['journal_mib']}", "journal.jsonl"),
         ]
     width = max(len(r[0]) for r in rows)
     print(f"{'metric':<{width}}  {'value':>10}  notes")

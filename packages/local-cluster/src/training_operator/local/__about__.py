@@ -1,3 +1,3 @@
 """Version of the training-operator-local package, read by hatch."""
 
-__version__ = "0.1.2"
+__version__ = "0.2.0"

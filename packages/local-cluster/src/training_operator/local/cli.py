@@ -14,6 +14,7 @@ from pathlib import Path
 
 from training_operator.local import daemon, statelock
 from training_operator.local.cluster import LocalCluster, default_state_dir
+from training_operator.local.journal import JournalDamaged
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(_up(state_dir, args.port, args.network))
         except statelock.StateDirInUse as busy:
             print(f"{busy}; it is still starting (see {state_dir / daemon.LOG_FILE})")
+        except JournalDamaged as damage:
+            print(f"training-operator-local: {damage}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "down":
         if daemon.stop(state_dir):

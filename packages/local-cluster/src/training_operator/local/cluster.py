@@ -130,7 +130,7 @@ class LocalCluster:
 
     async def _start(self) -> None:
         self.token = kubeconfig.load_or_create_token(self.state_dir)
-        self.storage = Storage(self.state_dir / "cluster.db", history=self.history)
+        self.storage = Storage(self.state_dir / "journal.jsonl", history=self.history)
         self.registry = Registry(self.storage, Catalog())
         await self._seed()
         self.webhooks = Webhooks(self.registry)

@@ -1,23 +1,31 @@
-"""Durable object storage: SQLite for survival, a dict for speed, a ring of changes for watches.
+"""Object storage: a journal for survival, a dict for speed, a ring of changes for watches.
 
 This is the local cluster's etcd. Every write gets the next value of one global counter as its
-resourceVersion, is committed to SQLite (WAL, so a crash keeps every acknowledged write) and is appended to a
-bounded in-memory history that watches resume from. Reads never touch SQLite. All methods are synchronous and
-the server runs on one event loop, so each write is atomic with respect to every reader.
+resourceVersion, is appended to the journal (so a crash keeps every acknowledged write) and to a bounded
+in-memory history that watches resume from. Reads never touch the disk. All methods are synchronous and the
+server runs on one event loop, so each write is atomic with respect to every reader.
 
-A write's object is encoded to JSON once: the same bytes go to SQLite, into every watcher's event line
-(`Change.body`) and, through `encoded`, into the answer to the request that wrote it. The counter row is
-written only by deletions: a stored object's own resourceVersion says how far the counter got otherwise.
+A write's object is encoded to JSON once: the same bytes go into the journal, into every watcher's event line
+(`Change.body`) and, through `encoded`, into the answer to the request that wrote it. The counter is
+recorded only by deletions (and at the head of a compacted journal): a stored object's own resourceVersion
+says how far the counter got otherwise.
 """
 
 import collections
-import sqlite3
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from training_operator.local import wire
+from training_operator.local import sqlite_import, wire
+from training_operator.local.journal import Journal, put_line, record
+
+log = logging.getLogger(__name__)
+
+#: Garbage the journal may hold beyond its live objects before it is rewritten: with the rule "rewrite when
+#: the file is over twice the live bytes plus this", each write pays for at most one rewrite of its own size.
+COMPACTION_SLACK = 16 * 2**20
 
 ObjectKey = tuple[str, str, str]  # (resource key "group/plural", namespace, name)
 
@@ -38,25 +46,18 @@ class Change:
 class Storage:
     """Objects by key, the counter, the change history and the subscribers."""
 
-    def __init__(self, path: Path, *, history: int = 20000) -> None:
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS objects (resource TEXT, namespace TEXT, name TEXT, body TEXT, "
-            "PRIMARY KEY (resource, namespace, name))"
-        )
-        self._db.execute("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER)")
-        row = self._db.execute("SELECT value FROM counters WHERE name='rv'").fetchone()
-        self.rv: int = int(row[0]) if row else 1
+    def __init__(self, path: Path, *, history: int = 20000, compaction_slack: int = COMPACTION_SLACK) -> None:
+        sqlite_import.import_once(path.with_name("cluster.db"), path)
+        self._journal = Journal(path)
+        self._compaction_slack = compaction_slack
+        self.rv: int = 1
         self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = collections.defaultdict(dict)
         self._by_uid: dict[str, ObjectKey] = {}
         self._dependents: dict[str, set[ObjectKey]] = collections.defaultdict(set)
-        for resource, namespace, name, body in self._db.execute("SELECT * FROM objects"):
-            obj = wire.decode(body)
-            self._objects[resource][(namespace, name)] = obj
-            self._index((resource, namespace, name), obj)
-            self.rv = max(self.rv, int(obj["metadata"].get("resourceVersion") or 0))
+        #: the length of each live object's journal line, so the journal knows how much of it is garbage
+        self._line_bytes: dict[ObjectKey, int] = {}
+        self._live_bytes = 0
+        self._replay()
         self._last: tuple[dict[str, Any] | None, bytes] = (None, b"")
         self._history: collections.deque[Change] = collections.deque(maxlen=history)
         # The oldest resourceVersion a watch may resume from: after a restart nothing older is retained.
@@ -64,9 +65,33 @@ class Storage:
         self._subscribers: dict[str, list[Callable[[Change], None]]] = collections.defaultdict(list)
         self._listeners: list[Callable[[Change], None]] = []
 
+    def _replay(self) -> None:
+        for length, entry in self._journal.replay():
+            kind = entry[0]
+            if kind == "put":
+                _kind, resource, namespace, name, obj = entry
+                key = (resource, namespace, name)
+                old = self._objects[resource].get((namespace, name))
+                if old is not None:
+                    self._unindex(key, old)
+                self._objects[resource][(namespace, name)] = obj
+                self._index(key, obj)
+                self.rv = max(self.rv, int(obj["metadata"].get("resourceVersion") or 0))
+                self._count_line(key, length)
+            elif kind == "delete":
+                _kind, resource, namespace, name, rv = entry
+                old = self._objects[resource].pop((namespace, name), None)
+                if old is not None:
+                    self._unindex((resource, namespace, name), old)
+                self._live_bytes -= self._line_bytes.pop((resource, namespace, name), 0)
+                self.rv = max(self.rv, int(rv))
+            elif kind == "rv":
+                self.rv = max(self.rv, int(entry[1]))
+        self._compact_if_mostly_garbage()
+
     def close(self) -> None:
-        """Flush and close the database."""
-        self._db.close()
+        """Close the journal (every write is already in the kernel's hands)."""
+        self._journal.close()
 
     # -- reads ------------------------------------------------------------------------------------
     def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
@@ -114,29 +139,55 @@ class Storage:
         old = self._objects[resource].get(key)
         rv = int(meta["resourceVersion"])
         body = wire.encode(obj)
-        with self._db:
-            self._db.execute("INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?)", (resource, *key, body))
+        line = put_line(resource, *key, body)
+        self._journal.append(line)
+        self._count_line((resource, *key), len(line))
         if old is not None:
             self._unindex((resource, *key), old)
         self._objects[resource][key] = obj
         self._index((resource, *key), obj)
         self._last = (obj, body)
-        return self._publish(Change(event, resource, obj, old, rv, body))
+        change = self._publish(Change(event, resource, obj, old, rv, body))
+        self._compact_if_mostly_garbage()
+        return change
 
     def remove(self, resource: str, obj: dict[str, Any]) -> Change:
         """Delete the object for good; the DELETED event carries a fresh resourceVersion."""
         meta = obj["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
-        old = self._objects[resource].pop(key)
-        rv = self.next_rv()
+        old = self._objects[resource][key]
+        rv = self.rv + 1
+        self._journal.append(record("delete", resource, *key, rv))
+        self.rv = rv
+        del self._objects[resource][key]
+        self._live_bytes -= self._line_bytes.pop((resource, *key), 0)
         gone = {**obj, "metadata": {**meta, "resourceVersion": str(rv)}}
-        with self._db:
-            self._db.execute(
-                "DELETE FROM objects WHERE resource=? AND namespace=? AND name=?", (resource, *key)
-            )
-            self._db.execute("INSERT OR REPLACE INTO counters VALUES ('rv', ?)", (rv,))
         self._unindex((resource, *key), old)
-        return self._publish(Change("DELETED", resource, gone, old, rv, wire.encode(gone)))
+        change = self._publish(Change("DELETED", resource, gone, old, rv, wire.encode(gone)))
+        self._compact_if_mostly_garbage()
+        return change
+
+    def _count_line(self, key: ObjectKey, length: int) -> None:
+        self._live_bytes += length - self._line_bytes.get(key, 0)
+        self._line_bytes[key] = length
+
+    def _compact_if_mostly_garbage(self) -> None:
+        if self._journal.size <= 2 * self._live_bytes + self._compaction_slack:
+            return
+        try:
+            self._journal.rewrite(self._live_lines())
+        except OSError as error:  # the write itself is committed; try again when the journal has doubled
+            log.warning("could not compact %s (%s); the cluster goes on appending", self._journal.path, error)
+            self._compaction_slack += self._journal.size
+        self._live_bytes = sum(self._line_bytes.values())
+
+    def _live_lines(self) -> Iterator[bytes]:
+        yield record("rv", self.rv)
+        for resource, bucket in self._objects.items():
+            for (namespace, name), obj in bucket.items():
+                line = put_line(resource, namespace, name, wire.encode(obj))
+                self._line_bytes[(resource, namespace, name)] = len(line)
+                yield line
 
     def _index(self, key: ObjectKey, obj: dict[str, Any]) -> None:
         meta = obj["metadata"]
