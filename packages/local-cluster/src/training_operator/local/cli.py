@@ -42,6 +42,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: young objects allocated before a collection (CPython's default is 700); see `_settle_garbage_collector`
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def _settle_garbage_collector() -> None:
+    """Take the stored objects just loaded out of the collector's sight, and collect the youngest
+    generation after 10,000 allocations instead of 700. A pod create allocates hundreds of short-lived dicts
+    and lists that reference counting frees without help, yet every 700 of them started a collection, and
+    the older generations' collections walked every stored object: over 8,000 creates the collector took
+    0.15 s of the server's CPU, ~0.019 ms a create (8 %); settled, 0.04 s. Cycles are still collected, a
+    little later. Only the cluster's own process does this: a test embedding the cluster keeps the
+    defaults."""
+    import gc
+
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+
+
 async def _up(state_dir: Path, port: int, network: str) -> None:
     port_file = state_dir / "port"
     if port == 0 and port_file.exists():
@@ -54,6 +73,7 @@ async def _up(state_dir: Path, port: int, network: str) -> None:
         await cluster.stop()
         cluster = LocalCluster(state_dir, port=0, network=network)
         await cluster.start()
+    _settle_garbage_collector()
     port_file.write_text(str(cluster.port))
     daemon.write_pid_file(state_dir, cluster.url)
     print(
