@@ -90,7 +90,7 @@ class LocalCluster:
         self.server: ApiServer | None = None
         self.kubelet: Any = None
         self.webhooks: Webhooks | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._lock: int | None = None
@@ -143,9 +143,7 @@ class LocalCluster:
             bookmark_interval=self.bookmark_interval,
             **self.auth_options,
         )
-        self._runner = web.AppRunner(
-            self.server.app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
-        )
+        self._runner = web.ServerRunner(self.server.http_server(), handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(
             self._runner,

@@ -148,14 +148,14 @@ class Faults:
         return None
 
     @staticmethod
-    def answer_after(rule: FaultRule, resource: str, request: web.Request) -> None:
+    def answer_after(rule: FaultRule, resource: str, request: web.BaseRequest) -> None:
         """The verb has committed: raise the rule's error, or (code 0) close the connection unanswered."""
         if rule.code != DROP:
             raise _error_for(rule.code, resource)
         if request.transport is not None:
             request.transport.close()  # aiohttp then drops the response quietly (a premature disconnect)
 
-    async def stall(self, request: web.Request) -> web.StreamResponse:
+    async def stall(self, request: web.BaseRequest) -> web.StreamResponse:
         """Open a watch stream and send nothing until the stall is released."""
         released = asyncio.Event()
         self._stalled.add(released)

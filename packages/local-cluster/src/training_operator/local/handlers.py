@@ -64,11 +64,11 @@ def _render(target: Target, obj: Obj) -> Obj:
     return {**obj, "apiVersion": api_version}
 
 
-def _wants_table(request: web.Request) -> bool:
+def _wants_table(request: web.BaseRequest) -> bool:
     return "as=Table" in request.headers.get("Accept", "")
 
 
-def _strict(request: web.Request, target: Target) -> bool:
+def _strict(request: web.BaseRequest, target: Target) -> bool:
     """`fieldValidation=Strict`, or no such parameter on a write to one of our kinds' main resource.
 
     A real server prunes unknown fields unless asked (kubectl asks); the local cluster refuses them for the
@@ -81,7 +81,7 @@ def _strict(request: web.Request, target: Target) -> bool:
     return target.rtype.group in STRICT_BY_DEFAULT and not target.sub
 
 
-async def _body(request: web.Request) -> Any:
+async def _body(request: web.BaseRequest) -> Any:
     content_type = request.headers.get("Content-Type", "application/json").split(";")[0].strip()
     raw = await request.read()
     if "protobuf" in content_type:
@@ -127,7 +127,7 @@ class ResourceHandlers:
     def _ns(self, target: Target) -> str:
         return target.namespace or "" if target.rtype.namespaced else ""
 
-    async def get(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def get(self, request: web.BaseRequest, target: Target) -> web.StreamResponse:
         """GET one object, its status, scale or log."""
         assert target.name is not None
         if target.sub == "log":
@@ -141,7 +141,7 @@ class ResourceHandlers:
             )
         return dump(_render(target, obj))
 
-    def _table(self, request: web.Request, target: Target, items: list[Obj], meta: dict[str, Any]) -> Obj:
+    def _table(self, request: web.BaseRequest, target: Target, items: list[Obj], meta: dict[str, Any]) -> Obj:
         return tables.table(
             target.rtype,
             target.version,
@@ -151,7 +151,7 @@ class ResourceHandlers:
             now=self.registry.clock(),
         )
 
-    async def list(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def list(self, request: web.BaseRequest, target: Target) -> web.StreamResponse:
         """LIST with selectors, limit and continue (pages cut from the live index)."""
         query = request.query
         matches = selectors.object_filter(
@@ -195,7 +195,7 @@ class ResourceHandlers:
             }
         )
 
-    async def watch(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def watch(self, request: web.BaseRequest, target: Target) -> web.StreamResponse:
         """WATCH, streamed."""
         query = request.query
         rtype = target.rtype
@@ -226,7 +226,7 @@ class ResourceHandlers:
         )
         return await self.watches.serve(request, watch_request)
 
-    async def create(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def create(self, request: web.BaseRequest, target: Target) -> web.StreamResponse:
         """POST; pods/binding binds a pod to the node."""
         STRICT_FIELDS.set(_strict(request, target))
         WRITER.set(applying.Writer.of_request(request.query, request.headers.get("User-Agent")))
@@ -241,7 +241,7 @@ class ResourceHandlers:
         )
         return self._written(target, obj, 201)
 
-    async def update(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def update(self, request: web.BaseRequest, target: Target) -> web.StreamResponse:
         """PUT, to the object or its status/scale/finalize subresource."""
         STRICT_FIELDS.set(_strict(request, target))
         WRITER.set(applying.Writer.of_request(request.query, request.headers.get("User-Agent")))
@@ -260,7 +260,7 @@ class ResourceHandlers:
         )
         return dump(_render(target, obj))
 
-    async def patch(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def patch(self, request: web.BaseRequest, target: Target) -> web.StreamResponse:
         """PATCH in any of the accepted media types."""
         STRICT_FIELDS.set(_strict(request, target))
         WRITER.set(applying.Writer.of_request(request.query, request.headers.get("User-Agent")))
@@ -291,7 +291,7 @@ class ResourceHandlers:
         )
         return dump(_render(target, obj), 201 if created else 200)  # an apply that creates answers 201
 
-    async def _delete_options(self, request: web.Request) -> dict[str, Any]:
+    async def _delete_options(self, request: web.BaseRequest) -> dict[str, Any]:
         options: dict[str, Any] = {}
         if request.can_read_body:
             body = await _body(request)
@@ -309,7 +309,7 @@ class ResourceHandlers:
                 )
         return options
 
-    async def delete(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def delete(self, request: web.BaseRequest, target: Target) -> web.StreamResponse:
         """DELETE one object."""
         assert target.name is not None
         options = await self._delete_options(request)
@@ -323,7 +323,7 @@ class ResourceHandlers:
         )
         return dump(_render(target, obj))
 
-    async def delete_collection(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def delete_collection(self, request: web.BaseRequest, target: Target) -> web.StreamResponse:
         """DELETE on a collection: every object the selectors match."""
         options = await self._delete_options(request)
         matches = selectors.object_filter(
@@ -343,7 +343,7 @@ class ResourceHandlers:
         )
 
     # -- subresources ---------------------------------------------------------------------------
-    async def _log(self, request: web.Request, target: Target) -> web.StreamResponse:
+    async def _log(self, request: web.BaseRequest, target: Target) -> web.StreamResponse:
         assert target.name is not None
         self.registry.get(target.rtype, self._ns(target), target.name)
         if self.logs is None:

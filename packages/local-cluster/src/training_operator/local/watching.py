@@ -174,14 +174,14 @@ class Watches:
                 lines.append(_change_line(*event, change, request))
         return lines
 
-    async def error(self, http: web.Request, error: errors.ApiError) -> web.StreamResponse:
+    async def error(self, http: web.BaseRequest, error: errors.ApiError) -> web.StreamResponse:
         """A watch that ends at once with one ERROR event."""
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(http)
         await response.write(_line("ERROR", error.status()))
         return response
 
-    async def serve(self, http: web.Request, request: WatchRequest) -> web.StreamResponse:
+    async def serve(self, http: web.BaseRequest, request: WatchRequest) -> web.StreamResponse:
         """Stream events until the timeout, a cut, or the client going away."""
         stream = _Stream(request)
         # subscribed before the replay is computed, with no await between: no change is lost or sent twice
