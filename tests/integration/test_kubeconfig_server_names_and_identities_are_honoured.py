@@ -5,11 +5,13 @@ Covers: `tls-server-name` is the name the server's certificate must carry, for r
 wrong one fails as kubectl fails, a right one works though the address is an IP); `as` makes the server
 see the impersonated user (what that user may not do is refused, naming it), the operator's kopf job watches
 included; an http `proxy-url` carries every client's connections (CLI, API client, operator, kopf) as CONNECT
-tunnels with the proxy's credentials; a socks5 one is refused in one line.
+tunnels with the proxy's credentials, and a socks5 one as SOCKS5 tunnels with its user and password (a wrong
+password is an error naming the proxy); an https one is refused in one line.
 """
 
 import asyncio
 import base64
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -135,16 +137,14 @@ async def _has_pod(kit, api: ApiClient, pod: str) -> bool:
     return pod in await kit.pods(api)
 
 
-class TunnelProxy:
-    """An http proxy that answers CONNECT only, as corporate proxies in front of API servers do: it records
-    each tunnel's target and Proxy-Authorization, then relays bytes both ways."""
+class LocalProxy:
+    """A proxy on a loopback port for the length of an `async with`; `_serve` speaks its protocol."""
 
     def __init__(self) -> None:
-        self.tunnels: list[tuple[str, str]] = []
         self.server: asyncio.Server | None = None
         self.port = 0
 
-    async def __aenter__(self) -> "TunnelProxy":
+    async def __aenter__(self):
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
@@ -152,6 +152,18 @@ class TunnelProxy:
     async def __aexit__(self, *exc: object) -> None:
         assert self.server is not None
         self.server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+class TunnelProxy(LocalProxy):
+    """An http proxy that answers CONNECT only, as corporate proxies in front of API servers do: it records
+    each tunnel's target and Proxy-Authorization, then relays bytes both ways."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tunnels: list[tuple[str, str]] = []
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
@@ -179,53 +191,128 @@ async def _relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
         writer.close()
 
 
+async def every_client_through(kubeconfig: Path, api, kit, tmp_path: Path, tunnels) -> tuple[int, int]:
+    """The CLI, the API client (a request and a watch), the async SDK and the operator with kopf, each
+    through the kubeconfig's proxy; the tunnel counts after the CLI and after the clients (`tunnels()`)."""
+    code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(kubeconfig))  # urllib3
+    assert code == 0, err
+    through_cli = tunnels()
+    async with ApiClient(access.load(str(kubeconfig)), qps=0) as client:  # http1 and aiohttp
+        assert (await client.request("GET", "/api/v1/namespaces/default"))["metadata"]["name"] == "default"
+        assert (await first_event(client))["type"] == "ADDED"
+    sdk = transport.AsyncApi(access.load(str(kubeconfig)))  # the async SDK client's transport
+    try:
+        namespace = await sdk.request(calls.Call("GET", "/api/v1/namespaces/default", "namespace default"))
+    finally:
+        await sdk.close()
+    assert namespace["metadata"]["name"] == "default"
+    through_client = tunnels()
+    operator = kit.Operator(kubeconfig, tmp_path / "operator.log")  # its own requests and kopf's watches
+    job = f"{kubeconfig.stem}-proxied"
+    try:
+        await operator.start()
+        await api.request("POST", kit.TFJOBS, body=kit.tfjob(job, workers=1))
+        await kit.eventually(lambda: _has_pod(kit, api, f"{job}-worker-0"), what="the job's pod", within=30)
+    finally:
+        await operator.stop()
+    assert through_cli >= 1
+    assert through_client >= through_cli + 3  # a request, a watch and the SDK's, on connections of their own
+    assert tunnels() >= through_client + 3  # the operator's requests, watches, kopf's job watch
+    return through_cli, through_client
+
+
 async def test_every_client_reaches_the_server_through_the_kubeconfigs_proxy(cluster, api, tmp_path, kit):
     authority = cluster.url.removeprefix("https://")
     async with TunnelProxy() as proxy:
         kubeconfig = edited(
             cluster,
-            tmp_path / "proxied.yaml",
+            tmp_path / "http.yaml",
             cluster_fields={"proxy-url": f"http://bob:pw@127.0.0.1:{proxy.port}"},
         )
-        code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(kubeconfig))  # urllib3
-        assert code == 0, err
-        through_cli = len(proxy.tunnels)
-        async with ApiClient(access.load(str(kubeconfig)), qps=0) as client:  # http1 and aiohttp
-            assert (await client.request("GET", "/api/v1/namespaces/default"))["metadata"][
-                "name"
-            ] == "default"
-            assert (await first_event(client))["type"] == "ADDED"
-        sdk = transport.AsyncApi(access.load(str(kubeconfig)))  # the async SDK client's transport
-        try:
-            namespace = await sdk.request(
-                calls.Call("GET", "/api/v1/namespaces/default", "namespace default")
-            )
-        finally:
-            await sdk.close()
-        assert namespace["metadata"]["name"] == "default"
-        through_client = len(proxy.tunnels)
-        operator = kit.Operator(kubeconfig, tmp_path / "operator.log")  # its own requests and kopf's watches
-        try:
-            await operator.start()
-            await api.request("POST", kit.TFJOBS, body=kit.tfjob("proxied", workers=1))
-            await kit.eventually(
-                lambda: _has_pod(kit, api, "proxied-worker-0"), what="the job's pod", within=30
-            )
-        finally:
-            await operator.stop()
-    assert through_cli >= 1
-    assert through_client >= through_cli + 3  # a request, a watch and the SDK's, on connections of their own
-    assert len(proxy.tunnels) >= through_client + 3  # the operator's requests, watches, kopf's job watch
+        await every_client_through(kubeconfig, api, kit, tmp_path, lambda: len(proxy.tunnels))
     expected = "Basic " + base64.b64encode(b"bob:pw").decode()
     assert set(proxy.tunnels) == {(authority, expected)}
 
 
-async def test_a_socks_proxy_url_is_refused_in_one_line(cluster, api, tmp_path):
-    kubeconfig = edited(
-        cluster, tmp_path / "proxy.yaml", cluster_fields={"proxy-url": "socks5://127.0.0.1:1"}
-    )
+async def test_an_https_proxy_url_is_refused_in_one_line(cluster, api, tmp_path):
+    kubeconfig = edited(cluster, tmp_path / "proxy.yaml", cluster_fields={"proxy-url": "https://127.0.0.1:1"})
     code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(kubeconfig))
     assert code != 0
     assert len(err.strip().splitlines()) == 1, err
-    assert "proxy-url 'socks5://127.0.0.1:1' is a socks5 proxy" in err
+    assert "proxy-url 'https://127.0.0.1:1' is a https proxy" in err
     assert "does not support" in err
+
+
+class Socks5Proxy(LocalProxy):
+    """A SOCKS5 proxy (RFC 1928) that takes only user and password (RFC 1929), as `ssh -D` behind a
+    password or a bastion's proxy would: it records each tunnel's target as the client named it (an address
+    or a name) and the user, refuses a wrong password, then relays bytes both ways."""
+
+    def __init__(self, users: dict[str, str]) -> None:
+        super().__init__()
+        self.users = users
+        self.tunnels: list[tuple[str, int, str]] = []
+        self.refused: list[str] = []
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _version, count = await reader.readexactly(2)
+        if 2 not in await reader.readexactly(count):  # user and password, or nothing
+            writer.write(b"\x05\xff")
+            writer.close()
+            return
+        writer.write(b"\x05\x02")
+        _version, length = await reader.readexactly(2)
+        user = (await reader.readexactly(length)).decode()
+        password = (await reader.readexactly((await reader.readexactly(1))[0])).decode()
+        if self.users.get(user) != password:
+            self.refused.append(user)
+            writer.write(b"\x01\x01")
+            writer.close()
+            return
+        writer.write(b"\x01\x00")
+        _version, command, _reserved, kind = await reader.readexactly(4)
+        if kind == 3:  # a name, resolved here
+            host = (await reader.readexactly((await reader.readexactly(1))[0])).decode()
+        else:
+            host = str(ipaddress.ip_address(await reader.readexactly(4 if kind == 1 else 16)))
+        port = int.from_bytes(await reader.readexactly(2), "big")
+        assert command == 1  # CONNECT
+        self.tunnels.append((host, port, user))
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
+        writer.write(b"\x05\x00\x00\x01" + bytes(4) + bytes(2))
+        await asyncio.gather(_relay(reader, upstream_writer), _relay(upstream_reader, writer))
+
+
+async def test_every_client_reaches_the_server_through_a_socks5_proxy(cluster, api, tmp_path, kit):
+    port = int(cluster.url.rsplit(":", 1)[1])
+    async with Socks5Proxy({"ann": "s3cret"}) as proxy:
+        kubeconfig = edited(
+            cluster,
+            tmp_path / "socks.yaml",
+            cluster_fields={"proxy-url": f"socks5h://ann:s3cret@127.0.0.1:{proxy.port}"},
+        )
+        await every_client_through(kubeconfig, api, kit, tmp_path, lambda: len(proxy.tunnels))
+    assert set(proxy.tunnels) == {("127.0.0.1", port, "ann")}  # the CLI's urllib3 through PySocks too
+    assert proxy.refused == []
+
+
+async def test_a_socks5_proxy_that_refuses_the_password_is_named_in_one_line(cluster, api, tmp_path):
+    async with Socks5Proxy({"ann": "s3cret"}) as proxy:
+        kubeconfig = edited(
+            cluster,
+            tmp_path / "socks.yaml",
+            cluster_fields={"proxy-url": f"socks5://ann:wrong@127.0.0.1:{proxy.port}"},
+        )
+        code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(kubeconfig))
+        async with ApiClient(access.load(str(kubeconfig)), qps=0) as client:
+            with pytest.raises(OSError, match="refused a tunnel") as refused:
+                await client.request("GET", "/api/v1/namespaces/default")
+            with pytest.raises(aiohttp.ClientConnectionError, match="refused a tunnel") as watch_refused:
+                await first_event(client)
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1, err
+    assert f"127.0.0.1:{proxy.port}" in err
+    assert f"the proxy socks5://127.0.0.1:{proxy.port} refused a tunnel to 127.0.0.1:" in str(refused.value)
+    assert f"the proxy socks5://127.0.0.1:{proxy.port} refused a tunnel" in str(watch_refused.value)
+    assert proxy.refused == ["ann", "ann", "ann"]
+    assert proxy.tunnels == []

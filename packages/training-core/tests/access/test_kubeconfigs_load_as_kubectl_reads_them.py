@@ -309,14 +309,19 @@ def test_a_proxy_url_is_the_proxy_and_wins_over_the_environment(tmp_path, monkey
     assert access.load(one_context(tmp_path, {}, {})).proxy.address == "http://from-env:3128"
 
 
-def test_a_socks_proxy_is_refused_with_the_way_around_it(tmp_path):
-    path = one_context(tmp_path, {"proxy-url": "socks5://127.0.0.1:1080"}, {})
+def test_an_https_proxy_is_refused_with_the_ways_around_it(tmp_path):
+    path = one_context(tmp_path, {"proxy-url": "https://10.0.0.9:3129"}, {})
     with pytest.raises(AccessError) as refused:
         access.load(path)
     message = str(refused.value)
-    assert "kubeconfig cluster \"k\" proxy-url 'socks5://127.0.0.1:1080' is a socks5 proxy" in message
-    assert "use an http:// proxy" in message
+    assert "kubeconfig cluster \"k\" proxy-url 'https://10.0.0.9:3129' is a https proxy" in message
+    assert "use an http:// or socks5:// proxy" in message
     assert "tls-server-name" in message  # the port-forward way around it
+
+
+def test_a_socks5_proxy_url_is_the_clusters_proxy(tmp_path):
+    path = one_context(tmp_path, {"proxy-url": "socks5h://127.0.0.1:1080"}, {})
+    assert access.load(path).proxy.address == "socks5://127.0.0.1:1080"
 
 
 def test_skipping_verification_with_a_certificate_authority_is_refused_as_kubectl_refuses_it(tmp_path):

@@ -66,10 +66,21 @@ def test_a_user_in_the_url_becomes_basic_proxy_authorization():
     assert proxy.parse("proxy", where="proxy-url").port == 80
 
 
-@pytest.mark.parametrize("url", ["https://p:3128", "socks5://p:1080", "socks5h://p:1080"])
-def test_proxies_that_are_not_http_are_refused_by_name(url):
+@pytest.mark.parametrize("url", ["https://p:3128", "socks4://p:1080", "socks4a://p:1080"])
+def test_proxies_neither_http_nor_socks5_are_refused_by_name(url):
     with pytest.raises(AccessError, match=r"proxy, which training-operator does not support"):
         proxy.parse(url, where="HTTPS_PROXY")
+
+
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h", "SOCKS5"])
+def test_socks5_proxies_are_read_with_their_user_and_port_1080_by_default(scheme):
+    found = proxy.parse(f"{scheme}://ann:p%40ss@bastion", where="proxy-url")
+    assert found.socks
+    assert (found.host, found.port) == ("bastion", 1080)
+    assert found.user == ("ann", "p@ss")
+    assert found.address == "socks5://bastion:1080"
+    assert found.url == "socks5://ann:p%40ss@bastion:1080"
+    assert not proxy.parse("http://p:3128", where="proxy-url").socks
 
 
 def test_an_unreadable_proxy_is_refused():

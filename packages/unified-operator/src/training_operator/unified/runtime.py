@@ -27,7 +27,7 @@ import kopf
 from training_operator.core import access as access_source
 from training_operator.core.errors import install_hint
 from training_operator.core.kube import resources, watch
-from training_operator.core.kube.client import ApiClient, ApiError, proxy_options
+from training_operator.core.kube.client import ApiClient, ApiError, connector, proxy_options
 from training_operator.core.kube.index import JobKey
 from training_operator.core.kube.reconcile import Reconciler
 from training_operator.core.kube.recorder import EventRecorder
@@ -402,7 +402,7 @@ def _session_login(access: access_source.Credentials, found: access_source.Login
     headers += access.impersonation
     request_class = _named_requests(access.server_name) if access.server_name else aiohttp.ClientRequest
     session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0, ssl=access.ssl_context() or False),
+        connector=connector(access.proxy, limit=0, ssl=access.ssl_context() or False),
         headers=headers,
         request_class=request_class,
         cookie_jar=aiohttp.DummyCookieJar(),

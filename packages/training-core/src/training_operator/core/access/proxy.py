@@ -1,4 +1,4 @@
-"""Which HTTP proxy requests to the API server go through, decided as client-go decides it.
+"""Which proxy requests to the API server go through, decided as client-go decides it.
 
 A kubeconfig cluster's `proxy-url` wins; without one, `HTTPS_PROXY` (for an https server, `HTTP_PROXY` for
 plain http; the upper-case name first, then the lower-case one) unless `NO_PROXY` names the server. As in
@@ -6,8 +6,11 @@ Go's `httpproxy`, a loopback server is never proxied, and `NO_PROXY` lists host 
 every subdomain; a leading dot: subdomains only), IP addresses, CIDR ranges, each optionally with a port, or
 `*` for everything.
 
-Only `http://` proxies are supported: the API server's own TLS runs inside a CONNECT tunnel through them.
-`https://` proxies (TLS to the proxy as well) and `socks5://` ones are refused by name rather than bypassed.
+`http://` proxies carry the API server's own TLS inside a CONNECT tunnel (plain http in absolute form);
+`socks5://` and `socks5h://` ones (an `ssh -D` to a bastion, the common way to a private cluster) inside a
+SOCKS5 connection, the server's name resolved by the proxy for both, as Go's SOCKS5 dialer does; they need the
+`socks` extra (its packages are named in the error when it is missing). `https://` proxies (TLS to the proxy
+as well) and `socks4://` ones are refused by name rather than bypassed.
 """
 
 from __future__ import annotations
@@ -23,27 +26,35 @@ from training_operator.core.errors import AccessError
 
 @dataclass(frozen=True, slots=True)
 class Proxy:
-    """An http proxy: where it listens and, when its URL carries a user, the `Proxy-Authorization` value."""
+    """A proxy: its kind, where it listens and, when its URL carries a user, the credentials (as the
+    `Proxy-Authorization` value an http proxy is sent; a SOCKS5 proxy gets them in its own handshake)."""
 
     host: str
     port: int
     #: "Basic …" from the URL's user and password, else None
     authorization: str | None = None
+    #: "http" or "socks5" (a `socks5h://` URL is the same: the proxy resolves the server's name either way)
+    scheme: str = "http"
+
+    @property
+    def socks(self) -> bool:
+        """Whether this is a SOCKS5 proxy (a byte tunnel) rather than an http one."""
+        return self.scheme == "socks5"
 
     @property
     def address(self) -> str:
-        """`http://host:port`, without the credentials (they travel in `authorization`)."""
+        """`scheme://host:port`, without the credentials (they travel in `authorization`)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     @property
     def url(self) -> str:
-        """`http://user:password@host:port` (the user percent-encoded), for clients that take it whole."""
+        """`scheme://user:password@host:port` (the user percent-encoded), for clients that take it whole."""
         user = self.user
         if user is None:
             return self.address
         credentials = f"{quote(user[0], safe='')}:{quote(user[1], safe='')}@"
-        return self.address.replace("http://", "http://" + credentials, 1)
+        return self.address.replace("://", "://" + credentials, 1)
 
     @property
     def user(self) -> tuple[str, str] | None:
@@ -61,24 +72,31 @@ def parse(url: str, *, where: str) -> Proxy:
         text = "http://" + text
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
-    if scheme in ("https", "socks5", "socks5h", "socks4"):
+    if scheme in ("https", "socks4", "socks4a"):
         raise AccessError(
             f"{where} {url!r} is a {scheme} proxy, which training-operator does not support: use an "
-            "http:// proxy, or a local port forward (for example `ssh -L 6443:<api-server>:443 <bastion>`) "
-            "with server https://127.0.0.1:6443 and tls-server-name set to the name in the server's "
-            "certificate"
+            "http:// or socks5:// proxy (`ssh -D 1080 <bastion>` gives one), or a local port forward (for "
+            "example `ssh -L 6443:<api-server>:443 <bastion>`) with server https://127.0.0.1:6443 and "
+            "tls-server-name set to the name in the server's certificate"
         )
-    if scheme != "http" or not parts.hostname:
-        raise AccessError(f"{where} {url!r} is not a proxy address: expected http://host:port")
+    if scheme not in ("http", "socks5", "socks5h") or not parts.hostname:
+        raise AccessError(
+            f"{where} {url!r} is not a proxy address: expected http://host:port or socks5://host:port"
+        )
     try:
-        port = parts.port or 80
+        port = parts.port or (80 if scheme == "http" else 1080)
     except ValueError:
         raise AccessError(f"{where} {url!r} has an invalid port") from None
     authorization = None
     if parts.username is not None:
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         authorization = "Basic " + base64.b64encode(pair.encode()).decode()
-    return Proxy(host=parts.hostname, port=port, authorization=authorization)
+    return Proxy(
+        host=parts.hostname,
+        port=port,
+        authorization=authorization,
+        scheme="http" if scheme == "http" else "socks5",
+    )
 
 
 def from_environment(server: str, environ: Mapping[str, str]) -> Proxy | None:

@@ -28,7 +28,7 @@ from yarl import URL
 
 from training_operator.core.access import Credentials
 from training_operator.core.access.proxy import Proxy
-from training_operator.core.kube import codec
+from training_operator.core.kube import codec, socks
 from training_operator.core.kube.http1 import Http1Pool
 
 JSON = dict[str, Any]
@@ -120,9 +120,18 @@ class TokenBucket:
 
 
 def proxy_options(proxy: Proxy | None) -> dict[str, Any]:
-    """An aiohttp session's `proxy` for the credentials' proxy (none: nothing). Its user and password ride
-    in the URL, from which aiohttp sends them as Proxy-Authorization (its `proxy_auth` is deprecated)."""
-    return {} if proxy is None else {"proxy": proxy.url}
+    """An aiohttp session's `proxy` for the credentials' http proxy (none, or a SOCKS5 one: nothing; see
+    `connector`). Its user and password ride in the URL, from which aiohttp sends them as
+    Proxy-Authorization (its `proxy_auth` is deprecated)."""
+    return {} if proxy is None or proxy.socks else {"proxy": proxy.url}
+
+
+def connector(proxy: Proxy | None, **options: Any) -> aiohttp.BaseConnector:
+    """An aiohttp session's connector (`options`: TCPConnector's): through a SOCKS5 proxy when the
+    credentials name one, else direct (an http proxy is the session's `proxy_options`)."""
+    if proxy is not None and proxy.socks:
+        return socks.connector(proxy, **options)
+    return aiohttp.TCPConnector(**options)
 
 
 class ApiClient:
@@ -156,12 +165,13 @@ class ApiClient:
         headers = [*{**_HEADERS, **await self.access.async_headers()}.items(), *self.access.impersonation]
         # requests pass their own TLS context (an exec plug-in may renew the client certificate); this
         # default serves code that streams through the session directly (with `stream_options()`)
-        connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl(), keepalive_timeout=KEEPALIVE_SECONDS)
         # no cookie jar, as client-go has none: filtering cookies was a fifth of a request's client CPU
         self.session = aiohttp.ClientSession(
             self.access.server,
             headers=headers,
-            connector=connector,
+            connector=connector(
+                self.access.proxy, limit=0, ssl=self._ssl(), keepalive_timeout=KEEPALIVE_SECONDS
+            ),
             cookie_jar=aiohttp.DummyCookieJar(),
             **proxy_options(self.access.proxy),
         )

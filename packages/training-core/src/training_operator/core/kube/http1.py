@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from training_operator.core.access.proxy import Proxy
+from training_operator.core.kube import socks
 
 #: bounds on what one answer may hold: a status line and headers, and a body (a list of 10,000 pods is ~30 MB)
 MAX_HEAD_BYTES = 1 << 20
@@ -304,7 +305,7 @@ class Http1Pool:
         self.tls = parts.scheme == "https"
         #: the name the certificate is checked against and sent as SNI (kubeconfig tls-server-name)
         self.server_name = server_name or self.host
-        #: an http proxy: a CONNECT tunnel for https, absolute-form requests for plain http
+        #: an http proxy: a CONNECT tunnel for https, absolute-form requests for plain http; a SOCKS5 one
         self.proxy = proxy
         #: the path the server's address carries (a proxy's prefix), put before every request's path
         self.prefix = parts.path.rstrip("/")
@@ -313,7 +314,8 @@ class Http1Pool:
         self._host_header = host if self.port == default else f"{host}:{self.port}"
         self._authority = f"{host}:{self.port}"  # what a CONNECT names: the port always
         # through an http proxy, plain http requests name the whole URL (absolute form) and authenticate
-        self._absolute = f"http://{self._host_header}" if proxy is not None and not self.tls else ""
+        http_proxy = proxy is not None and not proxy.socks
+        self._absolute = f"http://{self._host_header}" if http_proxy and not self.tls else ""
         self.keepalive = keepalive
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
@@ -418,7 +420,13 @@ class Http1Pool:
         self, loop: asyncio.AbstractEventLoop, proxy: Proxy, tls: ssl.SSLContext | bool | None
     ) -> _Connection:
         """A connection to the proxy; for https, a CONNECT tunnel with the server's TLS inside it (plain http
-        requests go to the proxy in absolute form, see `_head`)."""
+        requests go to the proxy in absolute form, see `_head`). A SOCKS5 proxy tunnels either."""
+        if proxy.socks:
+            sock = await socks.connect(proxy, self.host, self.port)
+            _, connection = await loop.create_connection(
+                _Connection, sock=sock, ssl=tls, server_hostname=self.server_name if tls else None
+            )
+            return connection
         transport, opening = await loop.create_connection(_TunnelOpening, proxy.host, proxy.port)
         connection = _Connection()
         if not tls:

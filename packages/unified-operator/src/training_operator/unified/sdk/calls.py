@@ -251,9 +251,10 @@ def failure(call: Call, status: int, data: bytes) -> errors.TrainingError:
     return errors.from_response(status, data, what=call.what, collection=call.collection)
 
 
-def unreachable(call: Call, error: Exception) -> errors.TrainingError:
-    """The error for a request that never got an answer."""
-    return errors.TrainingError(f"{call.what}: cannot reach the API server: {error}")
+def unreachable(call: Call, error: Exception | str, *, proxy: str | None = None) -> errors.TrainingError:
+    """The error for a request that never got an answer (`proxy`: the proxy it went through, if any)."""
+    through = f" through the proxy {proxy}" if proxy else ""
+    return errors.TrainingError(f"{call.what}: cannot reach the API server{through}: {error}")
 
 
 def too_slow(call: Call, timeout: float | None) -> errors.Timeout:

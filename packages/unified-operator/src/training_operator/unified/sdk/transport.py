@@ -23,6 +23,8 @@ from training_operator.unified.sdk import calls, serverwarnings
 if TYPE_CHECKING:  # aiohttp costs the sync client (and so `training-operator get`) a third of a second
     import aiohttp
 
+    from training_operator.core.access.proxy import Proxy
+
 #: seconds to open a connection, for streams whose reads may legitimately wait much longer
 CONNECT_TIMEOUT = 30.0
 #: one DEBUG line per answer: method, URL, status, time to the answer's head (kubectl -v=6 alike)
@@ -35,22 +37,32 @@ def _logged(call: calls.Call, url: str, status: int, started: float) -> None:
         REQUEST_LOG.debug("%s %s %d in %.0f ms", call.method, url, status, elapsed)
 
 
+def _pools(proxy: Proxy | None) -> urllib3.PoolManager:
+    """urllib3's pools for the credentials' proxy: direct, an http proxy's, or a SOCKS5 one's (the proxy
+    resolves the server's name: `socks5h`, as Go's dialer sends the name)."""
+    if proxy is None:
+        return urllib3.PoolManager(num_pools=4, maxsize=16)
+    if not proxy.socks:
+        return urllib3.ProxyManager(
+            proxy.address,
+            num_pools=4,
+            maxsize=16,
+            proxy_headers={"Proxy-Authorization": proxy.authorization} if proxy.authorization else None,
+        )
+    from training_operator.core.kube import socks
+
+    socks.require(proxy)
+    from urllib3.contrib.socks import SOCKSProxyManager
+
+    return SOCKSProxyManager(proxy.url.replace("socks5://", "socks5h://", 1), num_pools=4, maxsize=16)
+
+
 class SyncApi:
     """Blocking requests over one urllib3 pool manager (thread-safe, keep-alive)."""
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
-        proxy = credentials.proxy
-        self._pools: urllib3.PoolManager = (
-            urllib3.PoolManager(num_pools=4, maxsize=16)
-            if proxy is None
-            else urllib3.ProxyManager(
-                proxy.address,
-                num_pools=4,
-                maxsize=16,
-                proxy_headers={"Proxy-Authorization": proxy.authorization} if proxy.authorization else None,
-            )
-        )
+        self._pools = _pools(credentials.proxy)
 
     def close(self) -> None:
         """Release the connection pools."""
@@ -128,6 +140,10 @@ class SyncApi:
                     retries=False,
                     redirect=False,
                 )
+            except urllib3.exceptions.NewConnectionError as error:  # refused: urllib3 files it under timeouts
+                reason = str(error).partition(">: ")[2] or str(error)  # without the connection's repr
+                proxy = self.credentials.proxy
+                raise calls.unreachable(call, reason, proxy=proxy.address if proxy else None) from error
             except urllib3.exceptions.TimeoutError as error:
                 raise calls.too_slow(call, timeout) from error
             except urllib3.exceptions.HTTPError as error:
@@ -152,9 +168,10 @@ class AsyncApi:
         import aiohttp
 
         if self._session is None:
-            from training_operator.core.kube.client import proxy_options
+            from training_operator.core.kube.client import connector, proxy_options
 
-            self._session = aiohttp.ClientSession(**proxy_options(self.credentials.proxy))
+            proxy = self.credentials.proxy
+            self._session = aiohttp.ClientSession(connector=connector(proxy), **proxy_options(proxy))
         return self._session
 
     async def close(self) -> None:
