@@ -14,12 +14,16 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 #: below Linux's default ephemeral range (32768–60999), where the kernel picks ports for `bind(0)` and for
 #: outgoing connections: a port chosen here cannot be handed to anyone else between now and the child's bind
 _UNASSIGNED = range(20000, 32768)
+#: ports this process has handed out already (a child may not have bound its port yet)
+_HANDED: set[int] = set()
+_HANDED_LOCK = threading.Lock()
 
 
 def free_port() -> int:
@@ -27,14 +31,20 @@ def free_port() -> int:
 
     A port from `bind(0)` comes from the ephemeral range, so any other process's `bind(0)` or outgoing
     connection could take it before the child binds it ("address already in use"); one from below that range
-    can only collide with another caller of this function picking the same port in that moment."""
-    for _ in range(100):
-        port = random.choice(_UNASSIGNED)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
+    can only collide with another caller of this function picking the same port in that moment. Within this
+    process that cannot happen either: a port is handed out once (the install matrix starts twenty operators
+    on threads at once, and two of them were once given the same port before either had bound it)."""
+    with _HANDED_LOCK:
+        for _ in range(100):
+            port = random.choice(_UNASSIGNED)
+            if port in _HANDED:
                 continue
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _HANDED.add(port)
             return port
     raise OSError("no free TCP port between 20000 and 32767 on 127.0.0.1")
 
