@@ -101,6 +101,17 @@ def test_a_damaged_line_is_refused_by_name_and_left_alone(tmp_path):
     assert path.read_bytes() == damaged
 
 
+@pytest.mark.parametrize(
+    "line",
+    [b'["put","/configmaps","default","x"]', b'["delete","/configmaps","default","x","7"]', b'["rv"]', b"[]"],
+)
+def test_a_record_of_the_wrong_shape_is_damage_too(tmp_path, line):
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(line + b"\n" + b'["rv",3]\n')
+    with pytest.raises(JournalDamaged, match="line 1 is not a journal record"):
+        Storage(path)
+
+
 def test_a_damaged_journal_stops_the_cluster_with_one_line(tmp_path):
     state = tmp_path / "state"
     state.mkdir()

@@ -56,7 +56,7 @@ class Journal:
                     record = wire.decode(line)
                 except ValueError:
                     record = None
-                if not isinstance(record, list) or not record:
+                if not _well_formed(record):
                     raise JournalDamaged(
                         f"{self.path}: line {number} is not a journal record; restore the file, or move it "
                         "away to start the cluster empty (its objects are then lost)"
@@ -100,6 +100,21 @@ class Journal:
         os.close(self._fd)
         self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
         self.size = os.fstat(self._fd).st_size
+
+
+def _well_formed(record: Any) -> bool:
+    """One of the three record shapes, with the types replay relies on."""
+    if not isinstance(record, list) or not record:
+        return False
+    kind = record[0]
+    if kind == "rv":
+        return len(record) == 2 and isinstance(record[1], int)
+    if kind not in ("put", "delete") or len(record) != 5 or not all(isinstance(f, str) for f in record[1:4]):
+        return False
+    if kind == "delete":
+        return isinstance(record[4], int)
+    obj = record[4]
+    return isinstance(obj, dict) and isinstance(obj.get("metadata"), dict)
 
 
 def record(*fields: Any) -> bytes:
