@@ -48,7 +48,7 @@ def test_the_collector_is_settled_once_the_operator_has_loaded():
 
     threshold = gc.get_threshold()
     try:
-        cli._settle_garbage_collector()
+        cli.settle_garbage_collector()
         assert gc.get_freeze_count() > 0  # what was loaded is out of the collector's sight
         assert gc.get_threshold() == (cli.GC_YOUNG_THRESHOLD, *threshold[1:])
     finally:

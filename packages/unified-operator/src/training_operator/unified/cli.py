@@ -119,11 +119,11 @@ def _process_collectors(registry: CollectorRegistry) -> None:
     prometheus_client.GCCollector(registry=registry)
 
 
-#: young objects allocated before a collection (CPython's default is 700); see `_settle_garbage_collector`
+#: young objects allocated before a collection (CPython's default is 700); see `settle_garbage_collector`
 GC_YOUNG_THRESHOLD = 10_000
 
 
-def _settle_garbage_collector() -> None:
+def settle_garbage_collector() -> None:
     """Move everything loaded so far (modules, kopf, models, the plug-ins) out of the collector's sight,
     and collect the youngest generation after 10,000 allocations instead of 700. A job's requests and watch
     events allocate many short-lived dicts that reference counting frees without help, yet each 700 of them
@@ -154,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
         log.warning("flag --%s is accepted for compatibility and ignored", flag.replace("_", "-"))
     parts = composition.compose(config)
     _process_collectors(parts.metrics.registry)
-    _settle_garbage_collector()
+    settle_garbage_collector()
 
     async def serve() -> None:
         stop = asyncio.Event()

@@ -72,18 +72,18 @@ def register(commands: Any) -> None:
 
 def _local() -> Any:
     try:
-        from training_operator.local import cluster, daemon, statelock
+        from training_operator.local import cluster, daemon, journal, statelock
     except ImportError:
         print(MISSING, file=sys.stderr)
         raise SystemExit(3) from None
-    return cluster, daemon, statelock
+    return cluster, daemon, statelock, journal
 
 
 # -- local up -------------------------------------------------------------------------------------------
 
 
 def _up(args: argparse.Namespace) -> int:
-    cluster_module, daemon, statelock = _local()
+    cluster_module, daemon, statelock, journal = _local()
     state_dir = Path(args.state_dir or cluster_module.default_state_dir())
     if (found := daemon.is_running(state_dir)) is not None:
         print(f"a local cluster already runs on {state_dir} (pid {found.pid}) at {found.url}")
@@ -94,11 +94,15 @@ def _up(args: argparse.Namespace) -> int:
     except statelock.StateDirInUse as busy:
         print(f"{busy}; it is still starting (its log: {state_dir / daemon.LOG_FILE})")
         return 0
+    except journal.JournalDamaged as damage:
+        print(f"error: {damage}", file=sys.stderr)
+        return 1
 
 
 async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -> int:
     from training_operator.core.kube.client import ApiClient
     from training_operator.unified import composition, localoperator, logconfig, runtime
+    from training_operator.unified.cli import settle_garbage_collector
     from training_operator.unified.dashboard import server as dashboard
 
     logconfig.configure(json_logs=False, level="info")
@@ -116,6 +120,7 @@ async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -
         operator = asyncio.create_task(serving, name="operator")
         try:
             if await localoperator.ready(status, settings, operator):
+                settle_garbage_collector()  # the store, the operator and the dashboard are all loaded
                 daemon.write_pid_file(state_dir, cluster.url, operator=True)
                 print(f"local cluster at {cluster.url}\n  export KUBECONFIG={kubeconfig}", flush=True)
                 await dashboard.alongside(
@@ -143,7 +148,7 @@ async def _until_done(task: asyncio.Task[None]) -> None:
 def _run(args: argparse.Namespace) -> int:
     from training_operator.unified import jobfile
 
-    cluster_module, daemon, _ = _local()
+    cluster_module, daemon, _, _ = _local()
     try:
         job = _checked(args.job)
     except jobfile.JobFileError as error:
@@ -363,7 +368,7 @@ def with_working_dir(job: dict[str, Any], folder: Path) -> dict[str, Any]:
 
 
 def _down(args: argparse.Namespace) -> int:
-    _, daemon, _ = _local()
+    _, daemon, _, _ = _local()
     if not daemon.stop(args.state_dir):
         print("no local cluster is running")
     return 0
