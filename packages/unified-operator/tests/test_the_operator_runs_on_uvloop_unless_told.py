@@ -44,13 +44,13 @@ def test_an_unknown_loop_is_refused(capsys):
 def test_the_collector_is_settled_once_the_operator_has_loaded():
     import gc
 
-    from training_operator.unified import cli
+    from training_operator.unified import collector
 
     threshold = gc.get_threshold()
     try:
-        cli.settle_garbage_collector()
+        collector.settle()
         assert gc.get_freeze_count() > 0  # what was loaded is out of the collector's sight
-        assert gc.get_threshold() == (cli.GC_YOUNG_THRESHOLD, *threshold[1:])
+        assert gc.get_threshold() == (collector.YOUNG_THRESHOLD, *threshold[1:])
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)

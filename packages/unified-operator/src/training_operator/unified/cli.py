@@ -119,29 +119,11 @@ def _process_collectors(registry: CollectorRegistry) -> None:
     prometheus_client.GCCollector(registry=registry)
 
 
-#: young objects allocated before a collection (CPython's default is 700); see `settle_garbage_collector`
-GC_YOUNG_THRESHOLD = 10_000
-
-
-def settle_garbage_collector() -> None:
-    """Move everything loaded so far (modules, kopf, models, the plug-ins) out of the collector's sight,
-    and collect the youngest generation after 10,000 allocations instead of 700. A job's requests and watch
-    events allocate many short-lived dicts that reference counting frees without help, yet each 700 of them
-    started a collection: on the mixed-load benchmark (150 jobs) the collector took 3.2 % of the operator's
-    CPU (202 collections, 0.139 s of 4.40 s); settled, 7 young collections took ~0.02 s. Cycles are still
-    collected, a little later."""
-    import gc
-
-    gc.freeze()  # no collection first: a full one over everything loaded costs more at start than it frees
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
-
-
 def _run(args: argparse.Namespace) -> int:
     import asyncio
 
     from training_operator.core import access as access_source
-    from training_operator.unified import composition, eventloop, logconfig, preflight, runtime
+    from training_operator.unified import collector, composition, eventloop, logconfig, preflight, runtime
 
     config = settings.from_args(args)
     try:
@@ -154,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
         log.warning("flag --%s is accepted for compatibility and ignored", flag.replace("_", "-"))
     parts = composition.compose(config)
     _process_collectors(parts.metrics.registry)
-    settle_garbage_collector()
+    collector.settle()
 
     async def serve() -> None:
         stop = asyncio.Event()

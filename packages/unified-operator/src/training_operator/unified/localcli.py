@@ -101,8 +101,7 @@ def _up(args: argparse.Namespace) -> int:
 
 async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -> int:
     from training_operator.core.kube.client import ApiClient
-    from training_operator.unified import composition, localoperator, logconfig, runtime
-    from training_operator.unified.cli import settle_garbage_collector
+    from training_operator.unified import collector, composition, localoperator, logconfig, runtime
     from training_operator.unified.dashboard import server as dashboard
 
     logconfig.configure(json_logs=False, level="info")
@@ -120,7 +119,7 @@ async def _serve(cluster_module: Any, daemon: Any, state_dir: Path, port: int) -
         operator = asyncio.create_task(serving, name="operator")
         try:
             if await localoperator.ready(status, settings, operator):
-                settle_garbage_collector()  # the store, the operator and the dashboard are all loaded
+                collector.settle()  # the store, the operator and the dashboard are all loaded
                 daemon.write_pid_file(state_dir, cluster.url, operator=True)
                 print(f"local cluster at {cluster.url}\n  export KUBECONFIG={kubeconfig}", flush=True)
                 await dashboard.alongside(
