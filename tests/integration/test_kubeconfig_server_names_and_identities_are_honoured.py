@@ -5,14 +5,17 @@ Covers: `tls-server-name` is the name the server's certificate must carry, for r
 wrong one fails as kubectl fails, a right one works though the address is an IP); `as` makes the server
 see the impersonated user (what that user may not do is refused, naming it), the operator's kopf job watches
 included; an http `proxy-url` carries every client's connections (CLI, API client, operator, kopf) as CONNECT
-tunnels with the proxy's credentials, and a socks5 one as SOCKS5 tunnels with its user and password (a wrong
-password is an error naming the proxy); an https one is refused in one line.
+tunnels with the proxy's credentials, an https one the same over TLS to the proxy, whose certificate must be
+trusted by the kubeconfig's certificate authority as kubectl requires (an untrusted one is an error naming
+the proxy, and no tunnel is asked for), and a socks5 one as SOCKS5 tunnels with its user and password (a
+wrong password is an error naming the proxy); a socks4 one is refused in one line.
 """
 
 import asyncio
 import base64
 import ipaddress
 import os
+import ssl
 import sys
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import yaml
 
 from training_operator.core import access
 from training_operator.core.kube.client import ApiClient, ApiError
+from training_operator.core.testing import certificates
 from training_operator.local.cluster import LocalCluster
 from training_operator.unified.sdk import calls, transport
 
@@ -140,12 +144,13 @@ async def _has_pod(kit, api: ApiClient, pod: str) -> bool:
 class LocalProxy:
     """A proxy on a loopback port for the length of an `async with`; `_serve` speaks its protocol."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.server: asyncio.Server | None = None
         self.port = 0
+        self.tls = tls  # an https proxy: clients speak TLS to it
 
     async def __aenter__(self):
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 
@@ -161,8 +166,8 @@ class TunnelProxy(LocalProxy):
     """An http proxy that answers CONNECT only, as corporate proxies in front of API servers do: it records
     each tunnel's target and Proxy-Authorization, then relays bytes both ways."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__(tls)
         self.tunnels: list[tuple[str, str]] = []
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -234,12 +239,72 @@ async def test_every_client_reaches_the_server_through_the_kubeconfigs_proxy(clu
     assert set(proxy.tunnels) == {(authority, expected)}
 
 
-async def test_an_https_proxy_url_is_refused_in_one_line(cluster, api, tmp_path):
-    kubeconfig = edited(cluster, tmp_path / "proxy.yaml", cluster_fields={"proxy-url": "https://127.0.0.1:1"})
+def trusting(cluster: LocalCluster, also: bytes) -> dict[str, str]:
+    """Kubeconfig cluster fields whose certificate authority is the cluster's and `also` (a bundle)."""
+    document = yaml.safe_load(Path(cluster.kubeconfig_path).read_text())
+    own = base64.b64decode(document["clusters"][0]["cluster"]["certificate-authority-data"])
+    return {"certificate-authority-data": base64.b64encode(own + also).decode()}
+
+
+async def test_every_client_reaches_the_server_through_an_https_proxy(cluster, api, tmp_path, kit):
+    authority = cluster.url.removeprefix("https://")
+    serving, proxy_authority = certificates.serving_loopback(tmp_path, "proxy authority")
+    async with TunnelProxy(serving) as proxy:
+        kubeconfig = edited(
+            cluster,
+            tmp_path / "https.yaml",
+            cluster_fields={
+                "proxy-url": f"https://bob:pw@127.0.0.1:{proxy.port}",
+                **trusting(cluster, proxy_authority),
+            },
+        )
+        await every_client_through(kubeconfig, api, kit, tmp_path, lambda: len(proxy.tunnels))
+    expected = "Basic " + base64.b64encode(b"bob:pw").decode()
+    assert set(proxy.tunnels) == {(authority, expected)}  # the credentials only ever inside the proxy's TLS
+
+
+async def refused_by_every_client(
+    cluster, tmp_path: Path, proxy_url: str, *, request_match: str, watch_error
+):
+    """With `proxy_url`: the CLI fails in one line (its stderr), the API client's request raises an OSError
+    matching `request_match` and its watch `watch_error` (both returned)."""
+    kubeconfig = edited(cluster, tmp_path / "refused.yaml", cluster_fields={"proxy-url": proxy_url})
+    code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(kubeconfig))
+    async with ApiClient(access.load(str(kubeconfig)), qps=0) as client:
+        with pytest.raises(OSError, match=request_match) as refused:
+            await client.request("GET", "/api/v1/namespaces/default")
+        with pytest.raises(watch_error) as watch_refused:
+            await first_event(client)
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1, err
+    return err, refused.value, watch_refused.value
+
+
+async def test_an_https_proxy_the_kubeconfig_does_not_trust_is_named_and_never_asked(cluster, api, tmp_path):
+    serving, _authority = certificates.serving_loopback(tmp_path, "proxy authority")
+    async with TunnelProxy(serving) as proxy:
+        err, refused, watch_refused = await refused_by_every_client(
+            cluster,
+            tmp_path,
+            f"https://bob:pw@127.0.0.1:{proxy.port}",
+            request_match="certificate verify failed",
+            watch_error=aiohttp.ClientConnectorCertificateError,
+        )
+    assert "certificate verify failed" in err
+    assert f"the proxy https://127.0.0.1:{proxy.port}" in err
+    assert f"TLS to the proxy https://127.0.0.1:{proxy.port} failed" in str(refused)
+    assert (watch_refused.host, watch_refused.port) == ("127.0.0.1", proxy.port)
+    assert proxy.tunnels == []  # no CONNECT, so no credentials, went to a proxy nobody vouched for
+
+
+async def test_a_socks4_proxy_url_is_refused_in_one_line(cluster, api, tmp_path):
+    kubeconfig = edited(
+        cluster, tmp_path / "proxy.yaml", cluster_fields={"proxy-url": "socks4://127.0.0.1:1"}
+    )
     code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(kubeconfig))
     assert code != 0
     assert len(err.strip().splitlines()) == 1, err
-    assert "proxy-url 'https://127.0.0.1:1' is a https proxy" in err
+    assert "proxy-url 'socks4://127.0.0.1:1' is a socks4 proxy" in err
     assert "does not support" in err
 
 
@@ -298,21 +363,15 @@ async def test_every_client_reaches_the_server_through_a_socks5_proxy(cluster, a
 
 async def test_a_socks5_proxy_that_refuses_the_password_is_named_in_one_line(cluster, api, tmp_path):
     async with Socks5Proxy({"ann": "s3cret"}) as proxy:
-        kubeconfig = edited(
+        err, refused, watch_refused = await refused_by_every_client(
             cluster,
-            tmp_path / "socks.yaml",
-            cluster_fields={"proxy-url": f"socks5://ann:wrong@127.0.0.1:{proxy.port}"},
+            tmp_path,
+            f"socks5://ann:wrong@127.0.0.1:{proxy.port}",
+            request_match="refused a tunnel",
+            watch_error=aiohttp.ClientConnectionError,
         )
-        code, _out, err = await cli("get", "tfjob", "--kubeconfig", str(kubeconfig))
-        async with ApiClient(access.load(str(kubeconfig)), qps=0) as client:
-            with pytest.raises(OSError, match="refused a tunnel") as refused:
-                await client.request("GET", "/api/v1/namespaces/default")
-            with pytest.raises(aiohttp.ClientConnectionError, match="refused a tunnel") as watch_refused:
-                await first_event(client)
-    assert code != 0
-    assert len(err.strip().splitlines()) == 1, err
     assert f"127.0.0.1:{proxy.port}" in err
-    assert f"the proxy socks5://127.0.0.1:{proxy.port} refused a tunnel to 127.0.0.1:" in str(refused.value)
-    assert f"the proxy socks5://127.0.0.1:{proxy.port} refused a tunnel" in str(watch_refused.value)
+    assert f"the proxy socks5://127.0.0.1:{proxy.port} refused a tunnel to 127.0.0.1:" in str(refused)
+    assert f"the proxy socks5://127.0.0.1:{proxy.port} refused a tunnel" in str(watch_refused)
     assert proxy.refused == ["ann", "ann", "ann"]
     assert proxy.tunnels == []

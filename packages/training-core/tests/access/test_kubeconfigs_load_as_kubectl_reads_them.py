@@ -309,14 +309,21 @@ def test_a_proxy_url_is_the_proxy_and_wins_over_the_environment(tmp_path, monkey
     assert access.load(one_context(tmp_path, {}, {})).proxy.address == "http://from-env:3128"
 
 
-def test_an_https_proxy_is_refused_with_the_ways_around_it(tmp_path):
-    path = one_context(tmp_path, {"proxy-url": "https://10.0.0.9:3129"}, {})
+def test_a_socks4_proxy_is_refused_with_the_ways_around_it(tmp_path):
+    path = one_context(tmp_path, {"proxy-url": "socks4://10.0.0.9:1080"}, {})
     with pytest.raises(AccessError) as refused:
         access.load(path)
     message = str(refused.value)
-    assert "kubeconfig cluster \"k\" proxy-url 'https://10.0.0.9:3129' is a https proxy" in message
-    assert "use an http:// or socks5:// proxy" in message
+    assert "kubeconfig cluster \"k\" proxy-url 'socks4://10.0.0.9:1080' is a socks4 proxy" in message
+    assert "use an http://, https:// or socks5:// proxy" in message
     assert "tls-server-name" in message  # the port-forward way around it
+
+
+def test_an_https_proxy_url_is_read(tmp_path):
+    found = access.load(one_context(tmp_path, {"proxy-url": "https://10.0.0.9:3129"}, {})).proxy
+    assert found is not None
+    assert found.tls
+    assert found.address == "https://10.0.0.9:3129"
 
 
 def test_a_socks5_proxy_url_is_the_clusters_proxy(tmp_path):

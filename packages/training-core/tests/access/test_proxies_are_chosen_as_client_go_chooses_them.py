@@ -66,10 +66,20 @@ def test_a_user_in_the_url_becomes_basic_proxy_authorization():
     assert proxy.parse("proxy", where="proxy-url").port == 80
 
 
-@pytest.mark.parametrize("url", ["https://p:3128", "socks4://p:1080", "socks4a://p:1080"])
-def test_proxies_neither_http_nor_socks5_are_refused_by_name(url):
+@pytest.mark.parametrize("url", ["socks4://p:1080", "socks4a://p:1080"])
+def test_socks4_proxies_are_refused_by_name(url):
     with pytest.raises(AccessError, match=r"proxy, which training-operator does not support"):
         proxy.parse(url, where="HTTPS_PROXY")
+
+
+def test_https_proxies_are_read_with_their_user_and_port_443_by_default():
+    found = proxy.parse("https://ann:pw@proxy.corp", where="proxy-url")
+    assert found.tls
+    assert not found.socks
+    assert (found.host, found.port, found.address) == ("proxy.corp", 443, "https://proxy.corp:443")
+    assert found.url == "https://ann:pw@proxy.corp:443"
+    assert found.authorization == "Basic YW5uOnB3"
+    assert not proxy.parse("http://proxy.corp", where="proxy-url").tls
 
 
 @pytest.mark.parametrize("scheme", ["socks5", "socks5h", "SOCKS5"])

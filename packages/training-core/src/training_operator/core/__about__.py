@@ -1,3 +1,3 @@
 """Version of the training-operator-core package, read by hatch."""
 
-__version__ = "0.3.5"
+__version__ = "0.3.6"

@@ -402,7 +402,8 @@ def _session_login(access: access_source.Credentials, found: access_source.Login
     headers += access.impersonation
     request_class = _named_requests(access.server_name) if access.server_name else aiohttp.ClientRequest
     session = aiohttp.ClientSession(
-        connector=connector(access.proxy, limit=0, ssl=access.ssl_context() or False),
+        # True, not False, for a plain-http server: an https proxy is checked with it (see ApiClient._ssl)
+        connector=connector(access.proxy, limit=0, ssl=access.ssl_context() or True),
         headers=headers,
         request_class=request_class,
         cookie_jar=aiohttp.DummyCookieJar(),

@@ -7,10 +7,12 @@ every subdomain; a leading dot: subdomains only), IP addresses, CIDR ranges, eac
 `*` for everything.
 
 `http://` proxies carry the API server's own TLS inside a CONNECT tunnel (plain http in absolute form);
-`socks5://` and `socks5h://` ones (an `ssh -D` to a bastion, the common way to a private cluster) inside a
-SOCKS5 connection, the server's name resolved by the proxy for both, as Go's SOCKS5 dialer does; they need the
-`socks` extra (its packages are named in the error when it is missing). `https://` proxies (TLS to the proxy
-as well) and `socks4://` ones are refused by name rather than bypassed.
+`https://` ones the same, over TLS to the proxy, whose certificate is checked as Go's transport checks it:
+against the cluster's certificate authority (the system's when the kubeconfig names none), for the proxy's
+own host name. `socks5://` and `socks5h://` ones (an `ssh -D` to a bastion, the common way to a private
+cluster) carry it inside a SOCKS5 connection, the server's name resolved by the proxy for both, as Go's SOCKS5
+dialer does; they need the `socks` extra (its packages are named in the error when it is missing).
+`socks4://` proxies, which Go's transport does not take either, are refused by name rather than bypassed.
 """
 
 from __future__ import annotations
@@ -33,13 +35,19 @@ class Proxy:
     port: int
     #: "Basic …" from the URL's user and password, else None
     authorization: str | None = None
-    #: "http" or "socks5" (a `socks5h://` URL is the same: the proxy resolves the server's name either way)
+    #: "http", "https" or "socks5" (a `socks5h://` URL is the same: the proxy resolves the server's name
+    #: either way)
     scheme: str = "http"
 
     @property
     def socks(self) -> bool:
         """Whether this is a SOCKS5 proxy (a byte tunnel) rather than an http one."""
         return self.scheme == "socks5"
+
+    @property
+    def tls(self) -> bool:
+        """Whether the connection to the proxy itself is TLS (an `https://` proxy)."""
+        return self.scheme == "https"
 
     @property
     def address(self) -> str:
@@ -72,19 +80,20 @@ def parse(url: str, *, where: str) -> Proxy:
         text = "http://" + text
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
-    if scheme in ("https", "socks4", "socks4a"):
+    if scheme in ("socks4", "socks4a"):
         raise AccessError(
             f"{where} {url!r} is a {scheme} proxy, which training-operator does not support: use an "
-            "http:// or socks5:// proxy (`ssh -D 1080 <bastion>` gives one), or a local port forward (for "
-            "example `ssh -L 6443:<api-server>:443 <bastion>`) with server https://127.0.0.1:6443 and "
-            "tls-server-name set to the name in the server's certificate"
+            "http://, https:// or socks5:// proxy (`ssh -D 1080 <bastion>` gives one), or a local port "
+            "forward (for example `ssh -L 6443:<api-server>:443 <bastion>`) with server "
+            "https://127.0.0.1:6443 and tls-server-name set to the name in the server's certificate"
         )
-    if scheme not in ("http", "socks5", "socks5h") or not parts.hostname:
+    if scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
         raise AccessError(
-            f"{where} {url!r} is not a proxy address: expected http://host:port or socks5://host:port"
+            f"{where} {url!r} is not a proxy address: expected http://host:port, https://host:port or "
+            "socks5://host:port"
         )
     try:
-        port = parts.port or (80 if scheme == "http" else 1080)
+        port = parts.port or _DEFAULT_PORTS[scheme]
     except ValueError:
         raise AccessError(f"{where} {url!r} has an invalid port") from None
     authorization = None
@@ -95,8 +104,11 @@ def parse(url: str, *, where: str) -> Proxy:
         host=parts.hostname,
         port=port,
         authorization=authorization,
-        scheme="http" if scheme == "http" else "socks5",
+        scheme="socks5" if scheme == "socks5h" else scheme,
     )
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "socks5": 1080, "socks5h": 1080}
 
 
 def from_environment(server: str, environ: Mapping[str, str]) -> Proxy | None:

@@ -204,9 +204,10 @@ class ApiClient:
         return headers
 
     def _ssl(self) -> ssl.SSLContext | bool:
-        """Per request, so a client certificate renewed by an exec plug-in takes effect at once."""
-        context = self.access.ssl_context()
-        return False if context is None else context
+        """Per request, so a client certificate renewed by an exec plug-in takes effect at once. aiohttp
+        checks an https proxy with the same setting: for a plain-http server, True (the system's trust),
+        never False, which would take the proxy's certificate unchecked."""
+        return self.access.ssl_context() or True
 
     async def __aexit__(self, *exc: object) -> None:
         if self.http1 is not None:

@@ -17,6 +17,7 @@ closes it, so a late answer can never be read as the next request's.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import time
 import zlib
@@ -400,7 +401,7 @@ class Http1Pool:
         async with asyncio.timeout(self.connect_timeout):
             try:
                 if self.proxy is not None:
-                    connection = await self._through_proxy(loop, self.proxy, tls)
+                    connection = await self._through_proxy(loop, self.proxy, tls, context)
                 else:
                     _, connection = await loop.create_connection(
                         _Connection,
@@ -417,17 +418,30 @@ class Http1Pool:
         return connection, False
 
     async def _through_proxy(
-        self, loop: asyncio.AbstractEventLoop, proxy: Proxy, tls: ssl.SSLContext | bool | None
+        self,
+        loop: asyncio.AbstractEventLoop,
+        proxy: Proxy,
+        tls: ssl.SSLContext | bool | None,
+        context: ssl.SSLContext | None,
     ) -> _Connection:
-        """A connection to the proxy; for https, a CONNECT tunnel with the server's TLS inside it (plain http
-        requests go to the proxy in absolute form, see `_head`). A SOCKS5 proxy tunnels either."""
+        """A connection to the proxy; for an https server, a CONNECT tunnel with the server's TLS inside it
+        (plain http requests go to the proxy in absolute form, see `_head`). A SOCKS5 proxy tunnels either.
+        An https proxy is reached over TLS checked with the server's `context`, as Go's transport checks it
+        (the cluster's certificate authority, else the system's), for the proxy's own name."""
         if proxy.socks:
             sock = await socks.connect(proxy, self.host, self.port)
             _, connection = await loop.create_connection(
                 _Connection, sock=sock, ssl=tls, server_hostname=self.server_name if tls else None
             )
             return connection
-        transport, opening = await loop.create_connection(_TunnelOpening, proxy.host, proxy.port)
+        to_proxy = (context or _default_context()) if proxy.tls else None
+        name = proxy.host if to_proxy else None
+        try:
+            transport, opening = await loop.create_connection(
+                _TunnelOpening, proxy.host, proxy.port, ssl=to_proxy, server_hostname=name
+            )
+        except ssl.SSLError as error:  # its certificate not trusted, or no TLS there
+            raise CannotConnect(None, f"TLS to the proxy {proxy.address} failed: {error}") from error
         connection = _Connection()
         if not tls:
             transport.set_protocol(connection)
@@ -447,9 +461,9 @@ class Http1Pool:
             raise CannotConnect(
                 None, f"the proxy {proxy.address} refused a tunnel to {self._authority}: {status_line}"
             )
-        context = tls if isinstance(tls, ssl.SSLContext) else ssl.create_default_context()
+        inner = tls if isinstance(tls, ssl.SSLContext) else _default_context()
         try:
-            secured = await loop.start_tls(transport, connection, context, server_hostname=self.server_name)
+            secured = await loop.start_tls(transport, connection, inner, server_hostname=self.server_name)
         except BaseException:
             transport.abort()
             raise
@@ -457,3 +471,10 @@ class Http1Pool:
             raise CannotConnect(None, f"TLS to {self._authority} through {proxy.address} did not start")
         connection.connection_made(secured)
         return connection
+
+
+@functools.cache
+def _default_context() -> ssl.SSLContext:
+    """The system's trust, for TLS that no kubeconfig certificate authority covers (built once: loading the
+    system's certificates is slow)."""
+    return ssl.create_default_context()

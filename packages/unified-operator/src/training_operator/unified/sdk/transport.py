@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -37,9 +38,10 @@ def _logged(call: calls.Call, url: str, status: int, started: float) -> None:
         REQUEST_LOG.debug("%s %s %d in %.0f ms", call.method, url, status, elapsed)
 
 
-def _pools(proxy: Proxy | None) -> urllib3.PoolManager:
-    """urllib3's pools for the credentials' proxy: direct, an http proxy's, or a SOCKS5 one's (the proxy
-    resolves the server's name: `socks5h`, as Go's dialer sends the name)."""
+def _pools(proxy: Proxy | None, context: ssl.SSLContext | None = None) -> urllib3.PoolManager:
+    """urllib3's pools for the credentials' proxy: direct, an http(s) proxy's, or a SOCKS5 one's (the proxy
+    resolves the server's name: `socks5h`, as Go's dialer sends the name). An https proxy's certificate is
+    checked with the server's `context`, as Go's transport and aiohttp check it (None: the system's)."""
     if proxy is None:
         return urllib3.PoolManager(num_pools=4, maxsize=16)
     if not proxy.socks:
@@ -48,6 +50,7 @@ def _pools(proxy: Proxy | None) -> urllib3.PoolManager:
             num_pools=4,
             maxsize=16,
             proxy_headers={"Proxy-Authorization": proxy.authorization} if proxy.authorization else None,
+            proxy_ssl_context=context if proxy.tls else None,
         )
     from training_operator.core.kube import socks
 
@@ -63,6 +66,7 @@ class SyncApi:
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
         self._pools = _pools(credentials.proxy)
+        self._proxy_context: ssl.SSLContext | None = None  # what an https proxy's pools were made with
 
     def close(self) -> None:
         """Release the connection pools."""
@@ -120,6 +124,10 @@ class SyncApi:
         for attempt in (1, 2):
             headers = {**call.headers(), **self.credentials.headers()}
             context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
+            proxy = self.credentials.proxy
+            if proxy is not None and proxy.tls and context is not self._proxy_context:
+                self._pools.clear()  # the proxy's TLS is set per manager: a renewed certificate, new pools
+                self._pools, self._proxy_context = _pools(proxy, context), context
             kwargs: dict[str, Any] | None = None
             if context:
                 kwargs = {"ssl_context": context}
@@ -142,7 +150,10 @@ class SyncApi:
                 )
             except urllib3.exceptions.NewConnectionError as error:  # refused: urllib3 files it under timeouts
                 reason = str(error).partition(">: ")[2] or str(error)  # without the connection's repr
-                proxy = self.credentials.proxy
+                raise calls.unreachable(call, reason, proxy=proxy.address if proxy else None) from error
+            except urllib3.exceptions.ProxyError as error:  # the proxy itself: its TLS, or reaching it
+                cause = error.original_error
+                reason = str(cause).partition(">: ")[2] or str(cause)
                 raise calls.unreachable(call, reason, proxy=proxy.address if proxy else None) from error
             except urllib3.exceptions.TimeoutError as error:
                 raise calls.too_slow(call, timeout) from error
@@ -194,7 +205,7 @@ class AsyncApi:
                 url,
                 data=call.data(),
                 headers=[*headers.items(), *self.credentials.impersonation],  # repeated, never joined
-                ssl=context or False,
+                ssl=context or True,  # an https proxy is checked with it: never unchecked (False)
                 **options,
             )
             _logged(call, url, response.status, started)
