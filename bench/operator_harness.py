@@ -356,10 +356,15 @@ def running_status(pod: Obj) -> Obj:
 
 
 def succeeded_status(pod: Obj) -> Obj:
+    return terminated_status(pod, 0)
+
+
+def terminated_status(pod: Obj, code: int) -> Obj:
+    """Every container ended with `code`: the pod Succeeded (0) or Failed (anything else)."""
     stamp = now()
     return {
         "status": {
-            "phase": "Succeeded",
+            "phase": "Succeeded" if code == 0 else "Failed",
             "conditions": [{"type": "Ready", "status": "False", "lastTransitionTime": stamp}],
             "containerStatuses": [
                 {
@@ -371,8 +376,8 @@ def succeeded_status(pod: Obj) -> Obj:
                     "imageID": "",
                     "state": {
                         "terminated": {
-                            "exitCode": 0,
-                            "reason": "Completed",
+                            "exitCode": code,
+                            "reason": "Completed" if code == 0 else "Error",
                             "startedAt": stamp,
                             "finishedAt": stamp,
                         }
@@ -397,11 +402,15 @@ class Simulator:
         )
         return list(body.get("items") or [])
 
-    async def set_phase(self, pods: list[Obj], phase: str, concurrency: int = 32) -> None:
+    async def set_phase(self, pods: list[Obj], phase: str, concurrency: int = 32, code: int = 1) -> None:
+        """Running, Succeeded, or Failed with exit `code`, as a kubelet reports each."""
         gate = asyncio.Semaphore(concurrency)
 
         async def one(pod: Obj) -> None:
-            patch = running_status(pod) if phase == "Running" else succeeded_status(pod)
+            if phase == "Running":
+                patch = running_status(pod)
+            else:
+                patch = terminated_status(pod, 0 if phase == "Succeeded" else code)
             async with gate:
                 with contextlib.suppress(RuntimeError):  # a pod deleted meanwhile
                     await self.api.call(
@@ -412,6 +421,18 @@ class Simulator:
                     )
 
         await asyncio.gather(*(one(p) for p in pods))
+
+    async def finish_deletions(self, pods: list[Obj]) -> None:
+        """What the kubelet does for a pod being deleted gracefully: stops it and removes it (grace 0); the
+        bench's pods are bound to a node no kubelet serves, so nothing else would."""
+        for pod in pods:
+            if pod["metadata"].get("deletionTimestamp"):
+                with contextlib.suppress(RuntimeError):  # already gone
+                    await self.api.call(
+                        "DELETE",
+                        f"/api/v1/namespaces/{self.ns}/pods/{pod['metadata']['name']}",
+                        {"gracePeriodSeconds": 0},
+                    )
 
 
 async def wait_for(check: Any, limit: float, interval: float = 0.2) -> Any:

@@ -1,7 +1,8 @@
 """The benchmark scripts still run, at tiny sizes: the writes benchmark yields a row with a numeric ratio for
-one one-replica PyTorchJob; the scale benchmark yields every figure (big-job ratio and CPU per child, the
-mixed load's capacity, RSS, CPU per event and at rest, the restart, one load stage), and a restart holding
-the jobs writes nothing; the engine benchmark times a first and a steady-state plan.
+one one-replica PyTorchJob; the paths benchmark a row for a restart, a suspend, a resume and a deletion, the
+deletion costing the operator no write; the scale benchmark yields every figure (big-job ratio and CPU per
+child, the mixed load's capacity, RSS, CPU per event and at rest, the restart, one load stage), and a restart
+holding the jobs writes nothing; the engine benchmark times a first and a steady-state plan.
 
 Smoke tests, not timed asserts: they check the scripts' output shape only. Select them with `-m bench`.
 """
@@ -45,6 +46,20 @@ def test_the_writes_benchmark_produces_a_ratio_for_one_replica(tmp_path: Path) -
 
 
 SCALE = SCRIPT.parent / "operator_scale.py"
+PATHS = SCRIPT.parent / "operator_paths.py"
+
+
+@pytest.mark.bench
+def test_the_paths_benchmark_counts_a_restart_a_suspend_a_resume_and_a_deletion(tmp_path: Path) -> None:
+    out = tmp_path / "paths.json"
+    command = [sys.executable, str(PATHS), "--replicas", "2", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {row["path"]: row for row in json.loads(out.read_text())}
+    assert list(rows) == ["restart", "suspend", "resume", "delete"]
+    assert [rows[p]["minimum"] for p in rows] == [5, 5, 6, 0]
+    assert all(row["writes"] >= row["minimum"] for row in rows.values())  # each path did its deletes/creates
+    assert rows["delete"]["writes"] == 0  # the garbage collector removes the children, not the operator
 
 
 @pytest.mark.bench
