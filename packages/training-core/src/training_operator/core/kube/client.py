@@ -5,7 +5,8 @@ token-bucket rate limit and a bound on concurrent requests (`--kube-api-qps`, `-
 that carry the API server's Status reason so callers can tell AlreadyExists from Conflict.
 
 Credentials come from `core.access` on every request: a rotated token file or a renewed exec credential is
-used as soon as it is due, and a 401 refreshes the credential and retries the request once.
+used as soon as it is due, and a 401 refreshes the credential and retries the request once. A 429 or 5xx
+that names a Retry-After is sent again after it, up to ten times, as client-go does (`retry`).
 
 JSON goes through orjson (`codec`): parsing watch events and create answers was the largest single cost of
 the operator's CPU per child. Every request is reported to an optional `RequestObserver` (the operator's
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import ssl
 import time
@@ -28,9 +30,10 @@ from yarl import URL
 
 from training_operator.core.access import Credentials
 from training_operator.core.access.proxy import Proxy
-from training_operator.core.kube import codec, socks
+from training_operator.core.kube import codec, retry, socks
 from training_operator.core.kube.http1 import Http1Pool
 
+log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 MERGE_PATCH = "application/merge-patch+json"
 #: seconds past a watch's timeoutSeconds after which a silent stream counts as stalled
@@ -230,7 +233,8 @@ class ApiClient:
         plain = self.http1 is not None and _PLAIN_PATH.fullmatch(path) is not None
         target = (path + "?" + urlencode(params) if params else path) if plain else ""
         await self.limiter.take()
-        for attempt in (1, 2):
+        attempts = retry.Attempts()
+        while True:
             headers = await self._credentials()
             if data is not None:
                 headers["Content-Type"] = content_type
@@ -246,22 +250,29 @@ class ApiClient:
                             body=data,
                             context=self.access.ssl_context(),
                         )
-                        status, raw = answer.status, answer.body
+                        status, raw, asked = answer.status, answer.body, answer.headers.get("retry-after")
                     else:
-                        status, raw = await self._aiohttp_request(method, path, params, data, headers)
+                        status, raw, asked = await self._aiohttp_request(method, path, params, data, headers)
             except Exception:  # no answer (a cancelled request is not counted)
                 self._observe(method, path, 0, "", started)
                 raise
             payload: JSON = codec.decode(raw) if raw else {}
             self._observe(method, path, status, payload.get("reason", ""), started)
-            if status == 401 and attempt == 1:
+            if attempts.refresh(status):
                 self.access.invalidate(headers)  # rotated or expired: fetch a fresh one, try once more
+                continue
+            wait = attempts.wait(status, asked)
+            if wait is not None:
+                log.debug(
+                    "%s %s: %d, sent again in %gs (retry %d)", method, path, status, wait, attempts.retries
+                )
+                await asyncio.sleep(wait)
+                await self.limiter.take()
                 continue
             if status >= 300:
                 text = raw.decode(errors="replace")
                 raise ApiError(status, payload.get("reason", ""), payload.get("message", text))
             return payload
-        raise AssertionError("unreachable")
 
     async def _aiohttp_request(
         self,
@@ -270,13 +281,14 @@ class ApiClient:
         params: Mapping[str, str] | None,
         data: bytes | None,
         headers: Mapping[str, str],
-    ) -> tuple[int, bytes]:
-        """A path with characters that need quoting: aiohttp quotes it as it always did."""
+    ) -> tuple[int, bytes, str | None]:
+        """A path with characters that need quoting: aiohttp quotes it as it always did. Status, body and
+        the Retry-After header."""
         assert self.session is not None
         async with self.session.request(
             method, path, params=params, data=data, headers=headers, **self.stream_options()
         ) as r:
-            return r.status, await r.read()
+            return r.status, await r.read(), r.headers.get("Retry-After")
 
     def _observe(self, method: str, path: str, code: int, reason: str, started: float) -> None:
         if self.observer is not None:
@@ -300,7 +312,8 @@ class ApiClient:
         timeout = aiohttp.ClientTimeout(total=None, sock_read=silent_limit)
         target, rest = self._url(path, query)
         await self.limiter.take()
-        for attempt in (1, 2):
+        attempts = retry.Attempts()
+        while True:
             headers = await self._credentials()
             started = time.perf_counter()
             try:
@@ -311,18 +324,22 @@ class ApiClient:
                 self._observe("WATCH", path, 0, "", started)
                 raise
             async with response:
-                if response.status == 401 and attempt == 1:
+                if attempts.refresh(response.status):
                     self._observe("WATCH", path, 401, "", started)
                     self.access.invalidate(headers)  # rotated or expired: open it again with a fresh one
                     continue
-                if response.status >= 300:
-                    payload = codec.decode(await response.read() or b"{}")
-                    self._observe("WATCH", path, response.status, payload.get("reason", ""), started)
+                if response.status < 300:
+                    self._observe("WATCH", path, response.status, "", started)
+                    async for event in _events(response.content):
+                        yield event
+                    return
+                payload = codec.decode(await response.read() or b"{}")
+                self._observe("WATCH", path, response.status, payload.get("reason", ""), started)
+                wait = attempts.wait(response.status, response.headers.get("Retry-After"))
+                if wait is None:
                     raise ApiError(response.status, payload.get("reason", ""), payload.get("message", ""))
-                self._observe("WATCH", path, response.status, "", started)
-                async for event in _events(response.content):
-                    yield event
-                return
+            await asyncio.sleep(wait)  # asked to come back: after the wait, as a request would
+            await self.limiter.take()
 
 
 async def _events(stream: aiohttp.StreamReader) -> AsyncIterator[JSON]:

@@ -3,8 +3,9 @@
 Both send a `calls.Call` and hand status, content type and body back to `calls.answer`, so what a request
 means lives in one place. Address, TLS and credentials come from one `core.access.Credentials`: headers are
 taken per request (a rotated token or renewed exec credential is used at once) and a 401 refreshes them and
-retries once, as client-go does. Every answer is logged on `REQUEST_LOG` at DEBUG (`-v` on the CLI), and the
-server's `Warning` headers on `serverwarnings.WARNING_LOG`.
+retries once, as client-go does; a 429 or 5xx naming a Retry-After is sent again after it, up to ten
+times (`core.kube.retry`, client-go's rule), within the call's timeout. Every answer is logged on
+`REQUEST_LOG` at DEBUG (`-v` on the CLI), and the server's `Warning` headers on `serverwarnings.WARNING_LOG`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import urllib3
 
 from training_operator.core.access import Credentials
+from training_operator.core.kube import retry
 from training_operator.unified.sdk import calls, serverwarnings
 
 if TYPE_CHECKING:  # aiohttp costs the sync client (and so `training-operator get`) a third of a second
@@ -121,7 +124,8 @@ class SyncApi:
     ) -> Any:
         url = self.credentials.server + call.target()
         started = time.monotonic()
-        for attempt in (1, 2):
+        attempts = retry.Attempts()
+        while True:
             headers = {**call.headers(), **self.credentials.headers()}
             context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
             proxy = self.credentials.proxy
@@ -160,11 +164,16 @@ class SyncApi:
             except urllib3.exceptions.HTTPError as error:
                 raise calls.unreachable(call, error) from error
             _logged(call, url, response.status, started)
-            if response.status != 401 or attempt == 2:
+            if attempts.refresh(response.status):
+                response.drain_conn()
+                self.credentials.invalidate(headers)
+                continue
+            wait = attempts.wait(response.status, response.headers.get("Retry-After"))
+            if wait is None or (timeout is not None and time.monotonic() + wait >= started + timeout):
                 return response
             response.drain_conn()
-            self.credentials.invalidate(headers)
-        raise AssertionError("unreachable")
+            response.release_conn()
+            threading.Event().wait(wait)  # the server asked for this wait; nothing cuts it short
 
 
 class AsyncApi:
@@ -195,7 +204,8 @@ class AsyncApi:
         """The response (to be closed by the caller), after one retry with fresh credentials on a 401."""
         url = self.credentials.server + call.target()
         started = time.monotonic()
-        for attempt in (1, 2):
+        attempts = retry.Attempts()
+        while True:
             headers = {**call.headers(), **await self.credentials.async_headers()}
             context = self.credentials.ssl_context()  # after the headers: an exec cert comes with them
             if context and self.credentials.server_name:  # kubeconfig tls-server-name
@@ -209,11 +219,15 @@ class AsyncApi:
                 **options,
             )
             _logged(call, url, response.status, started)
-            if response.status != 401 or attempt == 2:
-                return response
+            if attempts.refresh(response.status):
+                response.release()
+                self.credentials.invalidate(headers)
+                continue
+            wait = attempts.wait(response.status, response.headers.get("Retry-After"))
+            if wait is None:
+                return response  # a call's timeout bounds the waits: it surrounds this whole loop
             response.release()
-            self.credentials.invalidate(headers)
-        raise AssertionError("unreachable")
+            await asyncio.sleep(wait)
 
     async def request(self, call: calls.Call, *, timeout: float | None = None) -> Any:  # noqa: ASYNC109
         """One API call; the decoded answer, or the typed error for a failure."""
