@@ -63,9 +63,14 @@ class Elector:
         while True:
             await asyncio.sleep(self.retry_period)
             try:
-                if await self.try_acquire():
-                    renewed = loop.time()
-                    continue
+                # bounded by the deadline, as client-go bounds a renewal: a request waiting out a busy
+                # server's Retry-After must not keep this replica leading past its Lease
+                async with asyncio.timeout(max(renewed + self.renew_deadline - loop.time(), 0.0)):
+                    if await self.try_acquire():
+                        renewed = loop.time()
+                        continue
+            except TimeoutError:
+                log.warning("lease renewal did not finish within the renew deadline")
             except (ApiError, OSError) as error:
                 log.warning("lease renewal failed: %s", error)
             if loop.time() - renewed > self.renew_deadline:
