@@ -18,10 +18,11 @@ BUSY = {"kind": "Status", "code": 429, "reason": "TooManyRequests", "message": "
 
 
 class Script:
-    """Answers each request with the next (status, Retry-After) of `answers`, then 201 with the body."""
+    """Answers each request with the next (status, Retry-After[, HTML page]) of `answers` (a Status object
+    without a page), then 201 with the body."""
 
     def __init__(self) -> None:
-        self.answers: list[tuple[int, str | None]] = []
+        self.answers: list[tuple[int, str | None] | tuple[int, str | None, bytes]] = []
         self.seen: list[tuple[str, str, bytes]] = []
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -32,8 +33,10 @@ class Script:
             return web.Response(status=200, body=event, content_type="application/json")
         if not self.answers:
             return web.Response(status=201, body=body or b"{}", content_type="application/json")
-        status, after = self.answers.pop(0)
+        status, after, *page = self.answers.pop(0)
         headers = {"Retry-After": after} if after is not None else {}
+        if page:
+            return web.Response(status=status, body=page[0], content_type="text/html", headers=headers)
         return web.json_response({**BUSY, "code": status}, status=status, headers=headers)
 
 
@@ -97,6 +100,18 @@ async def test_a_watch_refused_without_retry_after_is_an_error_at_once(script):
             _ = [event async for event in api.watch("/api/v1/namespaces/ns/pods", {})]
     assert refused.value.status == 429
     assert len(server.seen) == 1
+
+
+async def test_a_load_balancers_page_in_place_of_a_status_is_waited_out_or_named(script):
+    server, address = script
+    page = b"<html><body>502 Bad Gateway</body></html>"
+    server.answers = [(503, "0", page), (502, None, page)]
+    async with client(address) as api:
+        with pytest.raises(ApiError) as refused:
+            await api.request("GET", "/api/v1/namespaces/ns/pods")
+    assert len(server.seen) == 2  # the 503 naming Retry-After was sent again; the 502 stands
+    assert refused.value.status == 502
+    assert "502 Bad Gateway" in refused.value.message
 
 
 @pytest.mark.parametrize("after", [None, "", "soon", "Wed, 21 Oct 2026 07:28:00 GMT"])

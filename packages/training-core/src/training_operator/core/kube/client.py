@@ -256,7 +256,7 @@ class ApiClient:
             except Exception:  # no answer (a cancelled request is not counted)
                 self._observe(method, path, 0, "", started)
                 raise
-            payload: JSON = codec.decode(raw) if raw else {}
+            payload: JSON = codec.decode(raw) if raw and status < 300 else _status_of(raw)
             self._observe(method, path, status, payload.get("reason", ""), started)
             if attempts.refresh(status):
                 self.access.invalidate(headers)  # rotated or expired: fetch a fresh one, try once more
@@ -333,13 +333,23 @@ class ApiClient:
                     async for event in _events(response.content):
                         yield event
                     return
-                payload = codec.decode(await response.read() or b"{}")
+                payload = _status_of(await response.read())
                 self._observe("WATCH", path, response.status, payload.get("reason", ""), started)
                 wait = attempts.wait(response.status, response.headers.get("Retry-After"))
                 if wait is None:
                     raise ApiError(response.status, payload.get("reason", ""), payload.get("message", ""))
             await asyncio.sleep(wait)  # asked to come back: after the wait, as a request would
             await self.limiter.take()
+
+
+def _status_of(raw: bytes) -> JSON:
+    """A refusal's Status object; {} when its body is none (a load balancer's HTML page in front of the API
+    server, a proxy's plain text), so the refusal is an ApiError with that text, not a JSON error."""
+    try:
+        found = codec.decode(raw) if raw else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 async def _events(stream: aiohttp.StreamReader) -> AsyncIterator[JSON]:
