@@ -31,19 +31,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from operator_harness import (
-    JOB_NAME_LABEL,
-    Api,
-    Obj,
-    Simulator,
-    add_cluster_arguments,
-    condition,
-    requests,
-    scrape,
-    split_counts,
-    target_cluster,
-    wait_for,
-)
+import operator_harness as harness
 from operator_writes import _run, job_path, replica
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -57,26 +45,28 @@ def minimum(path: str, n: int) -> int:
 class Paths:
     """The job, its kubelet, and the operator's writes between two moments."""
 
-    def __init__(self, api: Api, ns: str, port: int, n: int, limit: float) -> None:
+    def __init__(self, api: harness.Api, ns: str, port: int, n: int, limit: float) -> None:
         self.api, self.ns, self.port, self.n, self.limit = api, ns, port, n, limit
-        self.sim = Simulator(api, ns)
-        self.rows: list[Obj] = []
+        self.sim = harness.Simulator(api, ns)
+        self.rows: list[harness.Obj] = []
 
-    async def job(self) -> Obj:
+    async def job(self) -> harness.Obj:
         return await self.api.call("GET", job_path("PyTorchJob", self.ns, NAME))
 
-    async def pods(self, *, live: bool = True) -> list[Obj]:
-        found = await self.sim.pods(f"{JOB_NAME_LABEL}={NAME}")
+    async def pods(self, *, live: bool = True) -> list[harness.Obj]:
+        found = await self.sim.pods(f"{harness.JOB_NAME_LABEL}={NAME}")
         return [p for p in found if not (live and p["metadata"].get("deletionTimestamp"))]
 
     async def until(self, check: Callable[[], Awaitable[Any]]) -> Any:
-        return await wait_for(check, self.limit)
+        return await harness.wait_for(check, self.limit)
 
     async def measured(self, path: str, act: Callable[[], Awaitable[None]]) -> None:
-        before = await scrape(self.port)
+        before = await harness.scrape(self.port)
         await act()
         await asyncio.sleep(1.0)  # trailing writes land in the counters
-        life = split_counts(requests(await scrape(self.port)) - requests(before))
+        life = harness.split_counts(
+            harness.requests(await harness.scrape(self.port)) - harness.requests(before)
+        )
         writes = sum(life["writes"].values())
         low = minimum(path, self.n)
         row = {
@@ -98,19 +88,19 @@ class Paths:
         await self.sim.set_phase(pods, "Running")
         await self.until(self._running)
 
-    async def _exactly_n(self) -> list[Obj]:
+    async def _exactly_n(self) -> list[harness.Obj]:
         pods = await self.pods()
         return pods if len(pods) == self.n else []
 
     async def _running(self) -> bool:
         job = await self.job()
-        return condition(job, "Running") and not condition(job, "Restarting")
+        return harness.condition(job, "Running") and not harness.condition(job, "Restarting")
 
     async def restart(self) -> None:
         first = next(p for p in await self.pods() if p["metadata"]["name"].endswith("-worker-0"))
         await self.sim.set_phase([first], "Failed", code=137)
 
-        async def replaced() -> list[Obj]:
+        async def replaced() -> list[harness.Obj]:
             pods = await self.pods()
             fresh = [p for p in pods if p["metadata"]["name"] == first["metadata"]["name"]]
             return fresh if fresh and fresh[0]["metadata"]["uid"] != first["metadata"]["uid"] else []
@@ -124,7 +114,7 @@ class Paths:
         async def stopped() -> bool:
             pods = await self.pods(live=False)
             await self.sim.finish_deletions(pods)
-            return not pods and condition(await self.job(), "Suspended")
+            return not pods and harness.condition(await self.job(), "Suspended")
 
         await self.until(stopped)
 
@@ -150,7 +140,9 @@ class Paths:
         await self.until(gone)
 
 
-async def bench(api: Api, ns: str, _pid: int, port: int, args: argparse.Namespace) -> list[Obj]:
+async def bench(
+    api: harness.Api, ns: str, _pid: int, port: int, args: argparse.Namespace
+) -> list[harness.Obj]:
     paths = Paths(api, ns, port, args.replicas, args.limit)
     manifest = {
         "apiVersion": "kubeflow.org/v1",
@@ -167,7 +159,7 @@ async def bench(api: Api, ns: str, _pid: int, port: int, args: argparse.Namespac
     return paths.rows
 
 
-def table(rows: list[Obj]) -> str:
+def table(rows: list[harness.Obj]) -> str:
     lines = ["| path | N | writes | minimum | events | reads |", "|---|---|---|---|---|---|"]
     lines.extend(
         f"| {r['path']} | {r['replicas']} | {r['writes']} | {r['minimum']} | {r['events']} | {r['reads']} |"
@@ -176,16 +168,19 @@ def table(rows: list[Obj]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> list[Obj]:
+def main(argv: list[str] | None = None) -> list[harness.Obj]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=8)
     parser.add_argument("--limit", type=float, default=120.0)
     parser.add_argument("--out", type=Path, default=RESULTS / "operator_paths.json")
-    add_cluster_arguments(parser)
+    harness.add_cluster_arguments(parser)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups: stop operator and cluster
-    with tempfile.TemporaryDirectory(prefix="paths-") as tmp, target_cluster(args, Path(tmp), "c") as info:
-        rows: list[Obj] = _run(info, Path(tmp), "paths", bench, args)
+    with (
+        tempfile.TemporaryDirectory(prefix="paths-") as tmp,
+        harness.target_cluster(args, Path(tmp), "c") as info,
+    ):
+        rows: list[harness.Obj] = _run(info, Path(tmp), "paths", bench, args)
     print(f"\n{table(rows)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rows, indent=2))

@@ -283,13 +283,9 @@ async def refused_by_every_client(
 async def test_an_https_proxy_the_kubeconfig_does_not_trust_is_named_and_never_asked(cluster, api, tmp_path):
     serving, _authority = certificates.serving_loopback(tmp_path, "proxy authority")
     async with TunnelProxy(serving) as proxy:
-        err, refused, watch_refused = await refused_by_every_client(
-            cluster,
-            tmp_path,
-            f"https://bob:pw@127.0.0.1:{proxy.port}",
-            request_match="certificate verify failed",
-            watch_error=aiohttp.ClientConnectorCertificateError,
-        )
+        url = f"https://bob:pw@127.0.0.1:{proxy.port}"
+        untrusted = "certificate verify failed", aiohttp.ClientConnectorCertificateError
+        err, refused, watch_refused = await refused_by_every_client(cluster, tmp_path, url, *untrusted)
     assert "certificate verify failed" in err
     assert f"the proxy https://127.0.0.1:{proxy.port}" in err
     assert f"TLS to the proxy https://127.0.0.1:{proxy.port} failed" in str(refused)
@@ -363,12 +359,9 @@ async def test_every_client_reaches_the_server_through_a_socks5_proxy(cluster, a
 
 async def test_a_socks5_proxy_that_refuses_the_password_is_named_in_one_line(cluster, api, tmp_path):
     async with Socks5Proxy({"ann": "s3cret"}) as proxy:
+        url = f"socks5://ann:wrong@127.0.0.1:{proxy.port}"
         err, refused, watch_refused = await refused_by_every_client(
-            cluster,
-            tmp_path,
-            f"socks5://ann:wrong@127.0.0.1:{proxy.port}",
-            request_match="refused a tunnel",
-            watch_error=aiohttp.ClientConnectionError,
+            cluster, tmp_path, url, "refused a tunnel", aiohttp.ClientConnectionError
         )
     assert f"127.0.0.1:{proxy.port}" in err
     assert f"the proxy socks5://127.0.0.1:{proxy.port} refused a tunnel to 127.0.0.1:" in str(refused)
