@@ -263,9 +263,7 @@ async def test_every_client_reaches_the_server_through_an_https_proxy(cluster, a
     assert set(proxy.tunnels) == {(authority, expected)}  # the credentials only ever inside the proxy's TLS
 
 
-async def refused_by_every_client(
-    cluster, tmp_path: Path, proxy_url: str, *, request_match: str, watch_error
-):
+async def refused_by_every_client(cluster, tmp_path: Path, proxy_url: str, request_match: str, watch_error):
     """With `proxy_url`: the CLI fails in one line (its stderr), the API client's request raises an OSError
     matching `request_match` and its watch `watch_error` (both returned)."""
     kubeconfig = edited(cluster, tmp_path / "refused.yaml", cluster_fields={"proxy-url": proxy_url})
